@@ -1,0 +1,21 @@
+# deviceflow — build, verify and test everything from a fresh clone.
+SHELL := /bin/bash
+GO ?= go
+WASM := plugin/deviceflow.wasm
+WASM_FLAGS := -buildmode=c-shared -trimpath -ldflags='-s -w'
+WASM_SRC := $(shell find plugin/guest plugin/flow -name '*.go' -not -name '*_test.go') go.mod go.sum
+
+.PHONY: all wasm verify-wasm test test-go test-wit fuzz demo bench clean
+
+all: wasm
+
+## wasm: build the plugin with standard Go (no TinyGo).
+wasm:
+	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $(WASM) ./plugin/guest
+
+## verify-wasm: rebuild to a temporary file and fail if it differs from the committed blob.
+verify-wasm:
+	@tmp=$$(mktemp -d); \
+	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $$tmp/deviceflow.wasm ./plugin/guest || exit 1; \
+	if cmp -s $$tmp/deviceflow.wasm $(WASM); then echo "verify-wasm: $(WASM) matches its source"; rm -rf $$tmp; \
+	else echo "verify-wasm: $(WASM) differs from a fresh build: run 'make wasm' and commit it"; rm -rf $$tmp; exit 1; fi

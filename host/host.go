@@ -1,0 +1,176 @@
+package host
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+)
+
+// Options configure a Host. Every field is optional.
+type Options struct {
+	// BaseURL is the GitHub the host may talk to: https://github.com (the
+	// default) or a GitHub Enterprise Server URL. The sandbox allows only
+	// the hosts derived from it.
+	BaseURL string
+	// AllowedHosts replaces the hosts derived from BaseURL ("host" or
+	// "host:port").
+	AllowedHosts []string
+	// HTTPClient performs the plugin's requests; http.DefaultClient's
+	// transport when nil. Its redirects are not followed.
+	HTTPClient *http.Client
+	// RequestTimeout caps each request; 30 s when zero.
+	RequestTimeout time.Duration
+	// MaxResponseBytes caps each response body; 1 MiB when zero.
+	MaxResponseBytes int64
+	// Clock is the time the plugin sees; time.Now when nil.
+	Clock func() time.Time
+	// Sleep waits d and reports whether it was cut short; when nil the host
+	// sleeps on a timer that ends early when the context ends.
+	Sleep func(ctx context.Context, d time.Duration) (cancelled bool)
+	// Store keeps cached authentications; a MemoryStore when nil.
+	Store Store
+	// OnEvent receives the plugin's events. It may block (to wait for the
+	// user); a non-nil error cancels the call, which then fails with
+	// ErrCancelled.
+	OnEvent func(ctx context.Context, e Event) error
+}
+
+// Host runs the plugin. It is safe for concurrent use: each call gets its
+// own plugin instance.
+type Host struct {
+	opts    Options
+	allowed map[string]bool
+	client  *http.Client
+	store   Store
+	pool    pool
+}
+
+// New returns a Host. The plugin is compiled on first use, once per process.
+func New(opts Options) (*Host, error) {
+	h := &Host{opts: opts, store: opts.Store}
+	if h.store == nil {
+		h.store = NewMemoryStore()
+	}
+	allowed, err := allowedHosts(opts)
+	if err != nil {
+		return nil, err
+	}
+	h.allowed = allowed
+	h.client = sandboxClient(opts.HTTPClient)
+	if h.opts.RequestTimeout <= 0 {
+		h.opts.RequestTimeout = 30 * time.Second
+	}
+	if h.opts.MaxResponseBytes <= 0 {
+		h.opts.MaxResponseBytes = 1 << 20
+	}
+	return h, nil
+}
+
+// Preload compiles the plugin and warms one instance, so the first call
+// pays no start-up cost.
+func (h *Host) Preload(ctx context.Context) error {
+	in, err := h.pool.get(ctx)
+	if err != nil {
+		return pluginFailure("load", err)
+	}
+	h.pool.put(in)
+	return nil
+}
+
+// Close releases idle plugin instances.
+func (h *Host) Close(ctx context.Context) error {
+	h.pool.close(ctx)
+	return nil
+}
+
+// Call runs one export with a JSON input and returns its JSON output. A
+// failure reported by the plugin is an *Error with the plugin's code; a
+// trap, a cancelled context or a memory limit is an *Error with code
+// "plugin" or "cancelled", and the instance is discarded.
+func (h *Host) Call(ctx context.Context, export string, input []byte) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, &Error{Code: ErrCancelled.Code, Message: "cancelled before the call started", Cause: err}
+	}
+	in, err := h.pool.get(ctx)
+	if err != nil {
+		return nil, pluginFailure("load", err)
+	}
+	rc, out, err := in.CallWithContext(context.WithValue(ctx, callKey{}, h), export, input)
+	if err == nil && rc == 0 {
+		h.pool.put(in)
+		return out, nil
+	}
+	if err != nil && rc == 1 {
+		if pe, ok := parsePluginError(err.Error()); ok {
+			h.pool.put(in)
+			return nil, pe
+		}
+	}
+	// A trap or a kill leaves the instance unusable: drop it.
+	in.Close(context.Background())
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, &Error{Code: ErrCancelled.Code, Message: "cancelled: " + cerr.Error(), Cause: cerr}
+	}
+	return nil, pluginFailure("call "+export, err)
+}
+
+// CallJSON marshals input, runs the export and unmarshals its output into
+// out (when out is not nil).
+func (h *Host) CallJSON(ctx context.Context, export string, input, out any) error {
+	b, err := json.Marshal(input)
+	if err != nil {
+		return &Error{Code: ErrInvalidInput.Code, Message: "invalid input: " + err.Error(), Cause: err}
+	}
+	res, err := h.Call(ctx, export, b)
+	if err != nil {
+		return err
+	}
+	if out == nil {
+		return nil
+	}
+	if err := json.Unmarshal(res, out); err != nil {
+		return pluginFailure("malformed output from "+export, err)
+	}
+	return nil
+}
+
+func (h *Host) now() int64 {
+	if h.opts.Clock != nil {
+		return h.opts.Clock().UnixMilli()
+	}
+	return time.Now().UnixMilli()
+}
+
+// sleep waits ms milliseconds; it reports true when the context ended first.
+func (h *Host) sleep(ctx context.Context, ms int64) bool {
+	d := time.Duration(ms) * time.Millisecond
+	if h.opts.Sleep != nil {
+		return h.opts.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return true
+	}
+}
+
+// emit hands an event to OnEvent; it reports true when the call should stop.
+func (h *Host) emit(ctx context.Context, raw []byte) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	if h.opts.OnEvent == nil {
+		return false
+	}
+	var head struct {
+		Type string `json:"type"`
+	}
+	_ = json.Unmarshal(raw, &head)
+	err := h.opts.OnEvent(ctx, Event{Type: head.Type, JSON: append(json.RawMessage(nil), raw...)})
+	return err != nil || errors.Is(ctx.Err(), context.Canceled)
+}

@@ -1,0 +1,142 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// allowedHosts derives the sandbox's allow-list: github.com and
+// api.github.com by default, HOST for a GitHub Enterprise Server base URL.
+func allowedHosts(opts Options) (map[string]bool, error) {
+	out := map[string]bool{}
+	if len(opts.AllowedHosts) > 0 {
+		for _, h := range opts.AllowedHosts {
+			out[strings.ToLower(h)] = true
+		}
+		return out, nil
+	}
+	base := opts.BaseURL
+	if base == "" {
+		base = "https://github.com"
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" {
+		return nil, &Error{Code: ErrInvalidInput.Code, Message: "invalid input: baseUrl: not an absolute URL"}
+	}
+	host := strings.ToLower(u.Host)
+	if host == "github.com" || host == "api.github.com" {
+		out["github.com"] = true
+		out["api.github.com"] = true
+		return out, nil
+	}
+	out[host] = true
+	return out, nil
+}
+
+// check refuses URLs the sandbox does not allow: only allowed hosts, and
+// only https except for loopback addresses.
+func (h *Host) check(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return errors.New("not an absolute URL")
+	}
+	host := strings.ToLower(u.Host)
+	if !h.allowed[host] {
+		return errors.New("host " + u.Hostname() + " is not in the allow-list")
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !isLoopback(u.Hostname()) {
+			return errors.New("plain http is allowed only for loopback hosts")
+		}
+	default:
+		return errors.New("scheme " + u.Scheme + " is not allowed")
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// sandboxClient copies the caller's client and refuses redirects, so a
+// response can never lead a request outside the allow-list.
+func sandboxClient(c *http.Client) *http.Client {
+	var cp http.Client
+	if c != nil {
+		cp = *c
+	}
+	cp.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &cp
+}
+
+// doHTTP performs one request for the plugin inside the sandbox.
+func (h *Host) doHTTP(ctx context.Context, r *httpRequest) *httpResponse {
+	if err := h.check(r.URL); err != nil {
+		return &httpResponse{Error: &wireError{Kind: "denied", Message: err.Error()}}
+	}
+	timeout := h.opts.RequestTimeout
+	if r.TimeoutMs > 0 && time.Duration(r.TimeoutMs)*time.Millisecond < timeout {
+		timeout = time.Duration(r.TimeoutMs) * time.Millisecond
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, r.Method, r.URL, strings.NewReader(r.Body))
+	if err != nil {
+		return &httpResponse{Error: &wireError{Kind: "denied", Message: "bad request: " + err.Error()}}
+	}
+	for k, v := range r.Headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := h.client.Do(req)
+	if err != nil {
+		return &httpResponse{Error: transportFailure(rctx, err)}
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, h.opts.MaxResponseBytes+1))
+	if err != nil {
+		return &httpResponse{Error: transportFailure(rctx, err)}
+	}
+	if int64(len(body)) > h.opts.MaxResponseBytes {
+		return &httpResponse{Error: &wireError{Kind: "network", Message: "the response is larger than the host's limit"}}
+	}
+	headers := make(map[string]string, len(resp.Header))
+	for k, vs := range resp.Header {
+		headers[strings.ToLower(k)] = strings.Join(vs, ", ")
+	}
+	return &httpResponse{Status: resp.StatusCode, Headers: headers, Body: string(body)}
+}
+
+// transportFailure classifies a failed request as a timeout or a network
+// error. The message names the failure without the URL's query.
+func transportFailure(ctx context.Context, err error) *wireError {
+	var ne net.Error
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) {
+		return &wireError{Kind: "timeout", Message: "the request timed out"}
+	}
+	msg := "the connection failed"
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		msg = "the connection was refused"
+	case errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		msg = "the connection was closed before a response arrived"
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil && msg == "the connection failed" {
+		msg += ": " + ue.Err.Error()
+	}
+	return &wireError{Kind: "network", Message: msg}
+}

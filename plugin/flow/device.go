@@ -1,0 +1,280 @@
+package flow
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// Defaults from RFC 8628 and GitHub's documentation.
+const (
+	// DefaultIntervalMs: RFC 8628 section 3.2: "If no value is provided,
+	// clients MUST use 5 as the default."
+	DefaultIntervalMs = 5000
+	// DefaultExpiresInMs: GitHub's device codes live 900 seconds.
+	DefaultExpiresInMs = 900000
+	// SlowDownStepMs: RFC 8628 section 3.5: on slow_down "the interval MUST
+	// be increased by 5 seconds for this and all subsequent requests".
+	SlowDownStepMs = 5000
+	// MaxBackoffMs caps the doubled wait after network faults (rule 4),
+	// unless the interval itself is longer.
+	MaxBackoffMs = 60000
+)
+
+// marginMs is the safety margin added to every wait (rule 2): a twentieth of
+// the interval, so a host clock running up to 5% fast still waits the whole
+// interval by the server's clock.
+func marginMs(intervalMs int64) int64 { return (intervalMs + 19) / 20 }
+
+// startDeviceFlow sends the device authorization request (RFC 8628 section
+// 3.1). An OAuth App sends scope, space-joined and "" when empty; a GitHub
+// App sends none (rule 1).
+func (m *Machine) startDeviceFlow() Effect {
+	c := &m.Config
+	params := []param{{"client_id", c.ClientID}}
+	if c.ClientType == OAuthApp {
+		params = append(params, param{"scope", joinScopes(c.Scopes)})
+	}
+	return m.batch(phDeviceCode, Effect{Kind: EffectRequest, Request: oauthPost(c, c.DeviceCodeURL(), params...)})
+}
+
+func joinScopes(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += " "
+		}
+		out += x
+	}
+	return out
+}
+
+// onDeviceCode handles the device authorization response (RFC 8628 section
+// 3.2).
+func (m *Machine) onDeviceCode(ev Event) Effect {
+	resp := ev.Response
+	if e := transportError(resp); e != nil {
+		return m.fail(e)
+	}
+	switch resp.Status {
+	case 401, 403, 404, 422:
+		// Rule 5: GitHub answers these when the app cannot use the device flow.
+		return m.fail(&Error{Code: CodeUnsupported, Status: resp.Status,
+			Message: "GitHub refused the device code request (HTTP " + strconv.Itoa(resp.Status) + "). " + enableAdvice})
+	}
+	if e := serverTrouble(resp); e != nil {
+		return m.fail(e)
+	}
+	f, ok := parseBody(resp)
+	if !ok {
+		return m.fail(badResponse(resp, "the device code response is neither JSON nor form data"))
+	}
+	if f.has("error") {
+		return m.fail(oauthError(f, resp.Status))
+	}
+	if resp.Status < 200 || resp.Status > 299 {
+		return m.fail(badResponse(resp, "the device code request failed"))
+	}
+	uri := f.str("verification_uri")
+	if uri == "" {
+		// Rule 8: some servers spell it verification_url.
+		uri = f.str("verification_url")
+	}
+	if f.str("device_code") == "" || f.str("user_code") == "" || uri == "" {
+		return m.fail(badResponse(resp, "the device code response lacks device_code, user_code or verification_uri"))
+	}
+	interval, ok1 := f.seconds("interval", DefaultIntervalMs)
+	expires, ok2 := f.seconds("expires_in", DefaultExpiresInMs)
+	if !ok1 || !ok2 {
+		return m.fail(badResponse(resp, "the device code response has a malformed interval or expires_in"))
+	}
+	if interval <= 0 {
+		interval = DefaultIntervalMs
+	}
+	if expires <= 0 {
+		expires = DefaultExpiresInMs
+	}
+	m.DeviceCode = f.str("device_code")
+	m.IntervalMs = interval
+	// Rule 3: the deadline counts from the device code response.
+	m.DeadlineMs = ev.Now + expires
+	v := map[string]any{
+		"type":             "verification",
+		"device_code":      m.DeviceCode,
+		"user_code":        f.str("user_code"),
+		"verification_uri": uri,
+		"expires_in":       secondsNumber(expires),
+		"interval":         secondsNumber(interval),
+	}
+	if c := f.str("verification_uri_complete"); c != "" {
+		v["verification_uri_complete"] = c
+	}
+	verification := emit(v)
+	m.Verification = verification.Event
+	return m.schedule(ev.Now, interval+marginMs(interval), verification)
+}
+
+// secondsNumber renders milliseconds as a JSON number of seconds: 5, 0.05.
+func secondsNumber(ms int64) json.Number {
+	return json.Number(strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64))
+}
+
+// schedule plans the next poll waitMs after now (rule 2), or ends the flow
+// when that poll would fall on or after the deadline (rule 3).
+func (m *Machine) schedule(now, waitMs int64, before ...Effect) Effect {
+	wake := now + waitMs
+	if wake >= m.DeadlineMs {
+		expired := m.expired()
+		if len(before) == 0 {
+			return m.fail(expired)
+		}
+		// Hand out what was decided first (the verification event), then fail.
+		return m.batch(phWaiting, append(before, fail(expired))...)
+	}
+	m.WakeAtMs = wake
+	return m.batch(phWaiting, append(before, Effect{Kind: EffectSleep, SleepMs: waitMs})...)
+}
+
+func (m *Machine) expired() *Error {
+	return errorf(CodeExpiredToken, "the device code expired before it was authorized: run the flow again for a new code")
+}
+
+// onWake starts a poll once the wait is over.
+func (m *Machine) onWake(ev Event) Effect {
+	if ev.Now < m.WakeAtMs {
+		// The host slept short (or poll was called early): wait the rest.
+		return m.batch(phWaiting, Effect{Kind: EffectSleep, SleepMs: m.WakeAtMs - ev.Now})
+	}
+	if ev.Now >= m.DeadlineMs {
+		return m.fail(m.expired())
+	}
+	m.Attempts++
+	polling := emit(map[string]any{
+		"type":        "polling",
+		"attempt":     m.Attempts,
+		"interval":    secondsNumber(m.IntervalMs),
+		"remainingMs": m.DeadlineMs - ev.Now,
+	})
+	// RFC 8628 section 3.4: the device access token request.
+	req := oauthPost(&m.Config, m.Config.TokenURL(),
+		param{"client_id", m.Config.ClientID},
+		param{"device_code", m.DeviceCode},
+		param{"grant_type", "urn:ietf:params:oauth:grant-type:device_code"})
+	return m.batch(phPolling, polling, Effect{Kind: EffectRequest, Request: req})
+}
+
+// onTokenResponse handles one poll's answer (RFC 8628 section 3.5).
+func (m *Machine) onTokenResponse(ev Event) Effect {
+	resp := ev.Response
+	if resp.Error != nil {
+		if resp.Error.Kind == "denied" {
+			return m.fail(transportError(resp))
+		}
+		return m.backoff(ev.Now, resp.Error.Kind, 0, 0)
+	}
+	if resp.Status == 429 || resp.Status >= 500 {
+		// Rule 4: back off and keep polling until the deadline.
+		return m.backoff(ev.Now, "http", resp.Status, retryAfterMs(resp))
+	}
+	f, ok := parseBody(resp)
+	if !ok {
+		return m.fail(badResponse(resp, "the token response is neither JSON nor form data"))
+	}
+	m.Failures = 0
+	switch f.str("error") {
+	case "":
+	case "authorization_pending":
+		// "the authorization request is still pending as the end user hasn't
+		// yet completed the user-interaction steps"
+		return m.schedule(ev.Now, m.IntervalMs+marginMs(m.IntervalMs))
+	case "slow_down":
+		// Rule 2: max(current + 5 s, the server's interval), for good.
+		next := m.IntervalMs + SlowDownStepMs
+		if s, ok := f.seconds("interval", 0); ok && s > next {
+			next = s
+		}
+		m.IntervalMs = next
+		slow := emit(map[string]any{"type": "slow_down", "interval": secondsNumber(next)})
+		return m.schedule(ev.Now, next+marginMs(next), slow)
+	default:
+		return m.fail(oauthError(f, resp.Status))
+	}
+	if resp.Status != 200 {
+		return m.fail(badResponse(resp, "the token request failed"))
+	}
+	a, err := tokenFromResponse(&m.Config, f, resp, ev.Now)
+	if err != nil {
+		return m.fail(err)
+	}
+	return m.store(a)
+}
+
+// backoff doubles the wait after a network fault, timeout, 429 or 5xx
+// (rule 4), honouring Retry-After when it asks for longer.
+func (m *Machine) backoff(now int64, reason string, status int, retryMs int64) Effect {
+	m.Failures++
+	shift := m.Failures
+	if shift > 4 {
+		shift = 4
+	}
+	wait := m.IntervalMs << shift
+	limit := int64(MaxBackoffMs)
+	if m.IntervalMs > limit {
+		limit = m.IntervalMs
+	}
+	if wait > limit {
+		wait = limit
+	}
+	if retryMs > wait {
+		wait = retryMs
+	}
+	wait += marginMs(m.IntervalMs)
+	ev := map[string]any{"type": "backoff", "reason": reason, "waitMs": wait}
+	if status != 0 {
+		ev["status"] = status
+	}
+	return m.schedule(now, wait, emit(ev))
+}
+
+// retryAfterMs reads a Retry-After header given in seconds.
+func retryAfterMs(resp *Response) int64 {
+	s, err := strconv.ParseInt(resp.Header("retry-after"), 10, 64)
+	if err != nil || s <= 0 || s > 3600 {
+		return 0
+	}
+	return s * 1000
+}
+
+// transportError maps a response that never arrived.
+func transportError(resp *Response) *Error {
+	if resp.Error == nil {
+		return nil
+	}
+	if resp.Error.Kind == "denied" {
+		return &Error{Code: CodeHTTPDenied, Message: "the host refused the request: " + clip(resp.Error.Message, 200) + ". Allow the host or use its configured base URL."}
+	}
+	what := "could not reach the server"
+	if resp.Error.Kind == "timeout" {
+		what = "the request timed out"
+	}
+	return &Error{Code: CodeNetwork, Message: what + ": " + clip(resp.Error.Message, 200) + ". Check the network and try again."}
+}
+
+// serverTrouble maps 429 and 5xx outside polling, where retrying is the
+// caller's choice.
+func serverTrouble(resp *Response) *Error {
+	if resp.Status == 429 || resp.Status >= 500 {
+		return &Error{Code: CodeNetwork, Status: resp.Status,
+			Message: "the server is unavailable (HTTP " + strconv.Itoa(resp.Status) + "): try again later"}
+	}
+	return nil
+}
+
+// badResponse is an invalid_response naming what was wrong, never quoting
+// the body.
+func badResponse(resp *Response, what string) *Error {
+	msg := what
+	if resp.Status != 0 && resp.Status != 200 {
+		msg += " (HTTP " + strconv.Itoa(resp.Status) + ")"
+	}
+	return &Error{Code: CodeInvalidResponse, Status: resp.Status, Message: msg + ": the server did not answer as GitHub does"}
+}

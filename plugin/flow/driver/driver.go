@@ -1,0 +1,64 @@
+// Package driver runs the flow engine against a Host: it performs each
+// effect the engine asks for and feeds the answer back, until the export
+// ends. The wasm guest drives the engine with the host functions; tests and
+// the model checker drive it with scripted hosts.
+package driver
+
+import (
+	"github.com/deviceflow/deviceflow/plugin/flow"
+)
+
+// Host performs the engine's effects. Its methods mirror the plugin's host
+// functions (wit/deviceflow.wit).
+type Host interface {
+	// HTTP performs one request. A response that never arrived is a
+	// Response with Error set.
+	HTTP(req *flow.Request) *flow.Response
+	// Sleep waits ms milliseconds and reports whether it was cancelled.
+	Sleep(ms int64) (cancelled bool)
+	// Now is the host's clock in Unix milliseconds.
+	Now() int64
+	// StoreGet reads a key; failure is a non-empty message.
+	StoreGet(key string) (value string, found bool, failure string)
+	// StoreSet writes a key; failure is a non-empty message.
+	StoreSet(key, value string) (failure string)
+	// StoreDelete removes a key; failure is a non-empty message.
+	StoreDelete(key string) (failure string)
+	// Emit hands an event to the application and reports whether the
+	// application asked to cancel.
+	Emit(event []byte) (cancelled bool)
+}
+
+// Run runs op with the export's raw input to its end and answers the
+// result JSON or the error. The stepwise exports (begin, poll) never sleep:
+// at the engine's first sleep they answer the pending state instead.
+func Run(op flow.Op, input []byte, h Host) ([]byte, *flow.Error) {
+	m, eff := flow.Start(op, input, h.Now())
+	stepwise := op == flow.OpBegin || op == flow.OpPoll
+	for {
+		var ev flow.Event
+		switch eff.Kind {
+		case flow.EffectDone:
+			return eff.Result, nil
+		case flow.EffectFail:
+			return nil, eff.Err
+		case flow.EffectRequest:
+			ev.Response = h.HTTP(eff.Request)
+		case flow.EffectSleep:
+			if stepwise {
+				return m.Suspend(), nil
+			}
+			ev.Cancelled = h.Sleep(eff.SleepMs)
+		case flow.EffectEmit:
+			ev.Cancelled = h.Emit(eff.Event)
+		case flow.EffectStoreGet:
+			ev.Value, ev.Found, ev.StoreError = h.StoreGet(eff.Key)
+		case flow.EffectStoreSet:
+			ev.StoreError = h.StoreSet(eff.Key, eff.Value)
+		case flow.EffectStoreDelete:
+			ev.StoreError = h.StoreDelete(eff.Key)
+		}
+		ev.Now = h.Now()
+		eff = m.Step(ev)
+	}
+}

@@ -1,0 +1,237 @@
+package flow
+
+import (
+	"encoding/json"
+	"net/netip"
+	"net/url"
+	"sort"
+	"strings"
+)
+
+// Client types, as octokit names them.
+const (
+	OAuthApp  = "oauth-app"
+	GitHubApp = "github-app"
+)
+
+// DefaultBaseURL is github.com's web origin, home of the OAuth endpoints.
+const DefaultBaseURL = "https://github.com"
+
+// Input is what a caller passes to every export. Scopes may be a JSON list
+// or one string; see Scopes.
+type Input struct {
+	ClientID   string          `json:"clientId"`
+	ClientType string          `json:"clientType,omitempty"`
+	Scopes     json.RawMessage `json:"scopes,omitempty"`
+	BaseURL    string          `json:"baseUrl,omitempty"`
+	Refresh    bool            `json:"refresh,omitempty"`
+	// Encoding selects the request body encoding: "json" (GitHub, the
+	// default) or "form" (other RFC 8628 servers).
+	Encoding string `json:"encoding,omitempty"`
+
+	// Token is check's optional token to test instead of the cached one.
+	Token string `json:"token,omitempty"`
+	// Method and URL are authorize's request to authenticate.
+	Method string `json:"method,omitempty"`
+	URL    string `json:"url,omitempty"`
+	// State is poll's flow state, as begin or the previous poll answered it.
+	State json.RawMessage `json:"state,omitempty"`
+}
+
+// Config is an Input validated and normalised: everything the engine needs
+// to talk to one server as one client.
+type Config struct {
+	ClientID   string   `json:"clientId"`
+	ClientType string   `json:"clientType"`
+	Scopes     []string `json:"scopes"`
+	Encoding   string   `json:"encoding"`
+	Endpoints
+}
+
+// Endpoints are the URLs derived from a base URL (rule 9).
+type Endpoints struct {
+	// Base is the web origin: https://github.com or https://HOST.
+	Base string `json:"base"`
+	// API is the REST API root: https://api.github.com or https://HOST/api/v3.
+	API string `json:"api"`
+}
+
+// DeviceCodeURL is RFC 8628 section 3.1's device authorization endpoint.
+func (e Endpoints) DeviceCodeURL() string { return e.Base + "/login/device/code" }
+
+// TokenURL is the token endpoint (RFC 8628 section 3.4).
+func (e Endpoints) TokenURL() string { return e.Base + "/login/oauth/access_token" }
+
+// UserURL is the API's authenticated-user endpoint used by check.
+func (e Endpoints) UserURL() string { return e.API + "/user" }
+
+// ParseInput decodes an export's JSON input.
+func ParseInput(raw []byte) (*Input, *Error) {
+	var in Input
+	if len(strings.TrimSpace(string(raw))) == 0 {
+		return nil, invalidInput("input", "empty: pass a JSON object with at least clientId")
+	}
+	if err := json.Unmarshal(raw, &in); err != nil {
+		return nil, invalidInput("input", "not a JSON object: %s", jsonProblem(err))
+	}
+	return &in, nil
+}
+
+// jsonProblem describes a JSON error without quoting the input back, which
+// could hold a token.
+func jsonProblem(err error) string {
+	switch e := err.(type) {
+	case *json.SyntaxError:
+		return "syntax error at byte " + itoa(e.Offset)
+	case *json.UnmarshalTypeError:
+		return "field " + e.Field + " must be " + e.Type.String()
+	}
+	return "malformed JSON"
+}
+
+// Configure validates an Input (rule 11) and derives endpoints, scopes and the
+// encoding profile.
+func (in *Input) Configure() (*Config, *Error) {
+	c := &Config{ClientID: strings.TrimSpace(in.ClientID), ClientType: in.ClientType}
+	if c.ClientID == "" {
+		return nil, invalidInput("clientId", "missing: pass the OAuth App's or GitHub App's client id")
+	}
+	if strings.ContainsAny(c.ClientID, " \t\r\n/?#&=") {
+		return nil, invalidInput("clientId", "contains characters a client id never has")
+	}
+	switch c.ClientType {
+	case "":
+		c.ClientType = OAuthApp
+	case OAuthApp, GitHubApp:
+	default:
+		return nil, invalidInput("clientType", "unknown client type %q: use %q or %q", clip(c.ClientType, 40), OAuthApp, GitHubApp)
+	}
+	scopes, err := parseScopes(in.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	if c.ClientType == OAuthApp {
+		c.Scopes = scopes
+	} else {
+		// GitHub Apps have no scopes: permissions come from the app (rule 1).
+		c.Scopes = []string{}
+	}
+	switch in.Encoding {
+	case "", "json":
+		c.Encoding = "json"
+	case "form":
+		c.Encoding = "form"
+	default:
+		return nil, invalidInput("encoding", "unknown encoding %q: use \"json\" or \"form\"", clip(in.Encoding, 20))
+	}
+	ep, err := DeriveEndpoints(in.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	c.Endpoints = ep
+	return c, nil
+}
+
+// parseScopes accepts a JSON list of strings or one string (rule 6).
+func parseScopes(raw json.RawMessage) ([]string, *Error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return NormalizeScopes(nil), nil
+	}
+	var list []string
+	if err := json.Unmarshal(raw, &list); err == nil {
+		return NormalizeScopes(list), nil
+	}
+	var one string
+	if err := json.Unmarshal(raw, &one); err == nil {
+		return NormalizeScopes([]string{one}), nil
+	}
+	return nil, invalidInput("scopes", "must be a list of strings or one string")
+}
+
+// NormalizeScopes splits every entry on commas and white space, drops empty
+// parts and duplicates, and sorts what remains (rule 6).
+func NormalizeScopes(in []string) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, s := range in {
+		for _, part := range strings.FieldsFunc(s, isScopeSeparator) {
+			if !seen[part] {
+				seen[part] = true
+				out = append(out, part)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func isScopeSeparator(r rune) bool {
+	return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
+}
+
+// DeriveEndpoints maps a base URL to the OAuth and API roots (rule 9):
+// github.com (or api.github.com) → github.com and api.github.com; any other
+// host → https://HOST and https://HOST/api/v3, with a trailing /api/v3
+// understood. Only https is allowed, except for loopback hosts.
+func DeriveEndpoints(base string) (Endpoints, *Error) {
+	base = strings.TrimSpace(base)
+	if base == "" {
+		base = DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return Endpoints{}, invalidInput("baseUrl", "not an absolute URL: use https://github.com or https://HOST for GitHub Enterprise Server")
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return Endpoints{}, invalidInput("baseUrl", "must not carry credentials, a query or a fragment")
+	}
+	scheme := strings.ToLower(u.Scheme)
+	host := strings.ToLower(u.Host)
+	switch scheme {
+	case "https":
+	case "http":
+		if !IsLoopback(u.Hostname()) {
+			return Endpoints{}, invalidInput("baseUrl", "http is allowed only for loopback hosts (127.0.0.1, ::1, localhost): use https")
+		}
+	default:
+		return Endpoints{}, invalidInput("baseUrl", "scheme %q is not allowed: use https", clip(u.Scheme, 10))
+	}
+	path := strings.TrimRight(u.Path, "/")
+	path = strings.TrimSuffix(path, "/api/v3")
+	if path != "" {
+		return Endpoints{}, invalidInput("baseUrl", "unexpected path %q: use https://HOST or https://HOST/api/v3", clip(path, 40))
+	}
+	if host == "github.com" || host == "api.github.com" {
+		return Endpoints{Base: "https://github.com", API: "https://api.github.com"}, nil
+	}
+	origin := scheme + "://" + host
+	return Endpoints{Base: origin, API: origin + "/api/v3"}, nil
+}
+
+// IsLoopback reports whether host names this machine: localhost or a
+// loopback address.
+func IsLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	return err == nil && ip.IsLoopback()
+}
+
+// CacheKey names the store entry for this configuration (rule 6): base URL,
+// client type, client id and the sorted, de-duplicated scope set.
+func (c *Config) CacheKey() string {
+	return "deviceflow:v1:" + c.Base + "|" + c.ClientType + "|" + c.ClientID + "|" + strings.Join(c.Scopes, ",")
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "…"
+	}
+	return s
+}
+
+func itoa(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}

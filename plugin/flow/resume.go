@@ -1,0 +1,86 @@
+package flow
+
+import (
+	"encoding/json"
+	"net/url"
+	"strings"
+)
+
+// Suspend answers for a stepwise driver (the begin and poll exports) that
+// stops at a sleep instead of sleeping: the state to pass to the next poll
+// and when that poll may run.
+func (m *Machine) Suspend() []byte {
+	state, _ := json.Marshal(m)
+	return marshal(map[string]any{
+		"status":       "pending",
+		"state":        json.RawMessage(state),
+		"nextPollAt":   m.WakeAtMs,
+		"interval":     secondsNumber(m.IntervalMs),
+		"expiresAt":    m.DeadlineMs,
+		"verification": json.RawMessage(m.Verification),
+	})
+}
+
+// resume restores a flow from poll's input and delivers the wake-up.
+func resume(in *Input, now int64) (*Machine, Effect) {
+	if len(in.State) == 0 {
+		return nil, fail(invalidInput("state", "missing: pass the state that begin or the last poll answered"))
+	}
+	var m Machine
+	if err := json.Unmarshal(in.State, &m); err != nil {
+		return nil, fail(invalidInput("state", "not a flow state: %s", jsonProblem(err)))
+	}
+	if err := m.validResumable(); err != nil {
+		return nil, fail(err)
+	}
+	m.Op = OpPoll
+	return &m, m.dispatch(Event{Now: now})
+}
+
+// validResumable checks a state from outside before it drives requests.
+func (m *Machine) validResumable() *Error {
+	bad := func(what string) *Error {
+		return invalidInput("state", "%s: pass the state begin or poll answered, unchanged", what)
+	}
+	if m.V != stateVersion {
+		return bad("written by another plugin version")
+	}
+	if m.Phase != phWaiting || m.Awaiting != EffectSleep || len(m.Queue) != 0 {
+		return bad("not waiting for a poll")
+	}
+	if m.DeviceCode == "" || m.IntervalMs <= 0 || m.DeadlineMs <= 0 {
+		return bad("incomplete")
+	}
+	in := Input{ClientID: m.Config.ClientID, ClientType: m.Config.ClientType, BaseURL: m.Config.Base, Encoding: m.Config.Encoding}
+	scopes, _ := json.Marshal(m.Config.Scopes)
+	in.Scopes = scopes
+	c, err := in.Configure()
+	if err != nil || c.Endpoints != m.Config.Endpoints || c.CacheKey() != m.Config.CacheKey() {
+		return bad("its configuration does not validate")
+	}
+	return nil
+}
+
+// oauthEndpoint reports whether authorize's request goes to one of the two
+// OAuth endpoints, which octokit's hook sends without credentials.
+func oauthEndpoint(c *Config, method, rawURL string) (bool, *Error) {
+	if strings.TrimSpace(rawURL) == "" {
+		return false, invalidInput("url", "missing: pass the URL of the request to authorize")
+	}
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false, invalidInput("url", "not a URL")
+	}
+	if method != "" && !strings.EqualFold(method, "POST") {
+		return false, nil
+	}
+	path := strings.TrimRight(u.Path, "/")
+	return path == "/login/device/code" || path == "/login/oauth/access_token", nil
+}
+
+func marshal(v any) []byte {
+	b, _ := json.Marshal(v)
+	return b
+}
+
+func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
