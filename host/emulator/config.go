@@ -80,6 +80,13 @@ type Config struct {
 	// DefaultRefreshTokenLifetime.
 	RefreshTokenLifetime time.Duration
 
+	// PollTolerance lets a poll arrive this much sooner than the interval
+	// allows without being answered slow_down. Zero is strict: the interval
+	// is measured between the arrivals of two polls. Clients that poll on a
+	// fixed ticker (golang.org/x/oauth2 does) drift by network latency and
+	// need a little tolerance, such as 100ms.
+	PollTolerance time.Duration
+
 	// AutoApprove, when N > 0, approves a device code as its Nth
 	// well-spaced poll arrives, so that poll already receives the token
 	// (polls answered with slow_down do not count). Zero means codes wait
@@ -148,6 +155,7 @@ func (c *Config) validate() error {
 	for name, d := range map[string]time.Duration{
 		"Interval": c.Interval, "ExpiresIn": c.ExpiresIn,
 		"AccessTokenLifetime": c.AccessTokenLifetime, "RefreshTokenLifetime": c.RefreshTokenLifetime,
+		"PollTolerance": c.PollTolerance,
 	} {
 		if d < 0 {
 			return fmt.Errorf("emulator: %s is negative", name)

@@ -37,7 +37,9 @@
 // answers slow_down with an interval field five seconds larger than before,
 // and that larger interval holds for every later poll of the code; GitHub
 // answers slow_down even once the person has approved, so the emulator does
-// too. A device code that has been exchanged for a token once answers
+// too. Config.PollTolerance forgives polls that arrive slightly early, for
+// clients that poll on a fixed ticker, as golang.org/x/oauth2 does. A
+// device code that has been exchanged for a token once answers
 // incorrect_device_code afterwards. A code the person cancelled answers
 // access_denied until it expires; an expired code answers expired_token.
 //
@@ -58,6 +60,8 @@
 //	button name="action" value="authorize" id="authorize"
 //	button name="action" value="cancel"    id="cancel"
 //
+// Unlike github.com, which asks for the code and then for the authorization
+// on a second page, the emulator takes both on one form.
 // GET /login/device?user_code=XXXX-XXXX fills the code in. The answer page
 // has an element with id "result" whose data-result attribute is
 // "authorized", "cancelled" or "invalid" (a code not recognised or expired).

@@ -94,7 +94,7 @@ func (s *Server) exchangeDeviceCode(client Client, deviceCode string) []field {
 
 	// Polled sooner than the interval allows: the interval grows by five
 	// seconds for this code, for good.
-	if now.Sub(g.lastPoll) < g.Interval {
+	if now.Sub(g.lastPoll)+s.cfg.PollTolerance < g.Interval {
 		g.lastPoll = now
 		g.Interval += 5 * time.Second
 		g.SlowDowns++
