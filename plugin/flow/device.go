@@ -18,6 +18,9 @@ const (
 	// MaxBackoffMs caps the doubled wait after network faults (rule 4),
 	// unless the interval itself is longer.
 	MaxBackoffMs = 60000
+	// maxEarlyWakes bounds the sleeps a host may cut short in a row before
+	// the engine gives up on its clock instead of spinning.
+	maxEarlyWakes = 100
 )
 
 // marginMs is the safety margin added to every wait (rule 2): a twentieth of
@@ -142,8 +145,13 @@ func (m *Machine) expired() *Error {
 func (m *Machine) onWake(ev Event) Effect {
 	if ev.Now < m.WakeAtMs {
 		// The host slept short (or poll was called early): wait the rest.
+		m.EarlyWakes++
+		if m.EarlyWakes > maxEarlyWakes && m.Op != OpPoll {
+			return m.fail(errorf(CodeInvalidInput, "the host's sleep keeps returning before its clock reaches the wake time: fix the host's sleep or now"))
+		}
 		return m.batch(phWaiting, Effect{Kind: EffectSleep, SleepMs: m.WakeAtMs - ev.Now})
 	}
+	m.EarlyWakes = 0
 	if ev.Now >= m.DeadlineMs {
 		return m.fail(m.expired())
 	}

@@ -62,6 +62,7 @@ type Machine struct {
 	WakeAtMs     int64           `json:"wakeAt,omitempty"`
 	Failures     int             `json:"failures,omitempty"`
 	Attempts     int             `json:"attempts,omitempty"`
+	EarlyWakes   int             `json:"earlyWakes,omitempty"`
 
 	// Result is the authentication being stored before it is returned.
 	Result *Authentication `json:"-"`
