@@ -19,3 +19,27 @@ verify-wasm:
 	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $$tmp/deviceflow.wasm ./plugin/guest || exit 1; \
 	if cmp -s $$tmp/deviceflow.wasm $(WASM); then echo "verify-wasm: $(WASM) matches its source"; rm -rf $$tmp; \
 	else echo "verify-wasm: $(WASM) differs from a fresh build: run 'make wasm' and commit it"; rm -rf $$tmp; exit 1; fi
+
+FUZZERS := FuzzParseFields FuzzInput FuzzServerAnswers FuzzCachedValue
+FUZZTIME ?= 4s
+
+## test: everything, from a fresh clone.
+test: verify-wasm test-go test-wit fuzz
+
+## test-go: vet and test every Go package (engine, model check, host, conformance vectors, emulator, SDK, CLI).
+test-go:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+## test-wit: validate the WIT with a real parser and check the wasm against it.
+test-wit:
+	cd wit/tools && $(GO) tool wit-bindgen-go wit ../deviceflow.wit > /dev/null && echo "wit: wit/deviceflow.wit parses"
+	cd wit/tools && $(GO) vet ./... && $(GO) test -count=1 ./...
+
+## fuzz: a short run of every fuzzer (seed corpora live in plugin/flow/testdata/fuzz).
+fuzz:
+	@for f in $(FUZZERS); do \
+		out=$$($(GO) test ./plugin/flow -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -v 2>&1); rc=$$?; \
+		echo "$$f: $$(echo "$$out" | grep -o 'execs: [0-9]*' | tail -1)"; \
+		if [ $$rc -ne 0 ]; then echo "$$out" | tail -30; exit $$rc; fi; \
+	done
