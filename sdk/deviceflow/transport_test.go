@@ -1,0 +1,150 @@
+package deviceflow_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/oauth2"
+
+	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow"
+)
+
+func TestClientAuthenticatesAPIRequests(t *testing.T) {
+	t.Parallel()
+	emu := startEmulator(t, emulator.Config{})
+	p := &person{action: emulator.ActionAuthorize}
+	c := newClient(t, emu, p, deviceflow.Config{Scopes: []string{"repo"}})
+	ctx := timeout(t)
+
+	// Concurrent first requests share one sign-in.
+	hc := c.Client(ctx)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := hc.Get(emu.APIURL() + "/user")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			defer res.Body.Close()
+			var u struct{ Login string }
+			json.NewDecoder(res.Body).Decode(&u)
+			if res.StatusCode != 200 || u.Login != emulator.DefaultLogin || res.Header.Get("X-OAuth-Scopes") != "repo" {
+				t.Errorf("GET /user: %d %q %q", res.StatusCode, u.Login, res.Header.Get("X-OAuth-Scopes"))
+			}
+		}()
+	}
+	wg.Wait()
+	if n := p.codes(t); n != 1 {
+		t.Errorf("%d codes shown, want 1", n)
+	}
+}
+
+func TestTransportSendsNoCredentialsToOAuthEndpoints(t *testing.T) {
+	t.Parallel()
+	emu := startEmulator(t, emulator.Config{AutoApprove: 1})
+	c := newClient(t, emu, &person{action: emulator.ActionAuthorize}, deviceflow.Config{})
+	ctx := timeout(t)
+	if _, err := c.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	got := map[string]string{}
+	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		got[r.Method+" "+r.URL.Path] = r.Header.Get("Authorization")
+		mu.Unlock()
+	}))
+	defer echo.Close()
+	tr := &deviceflow.Transport{Client: c}
+	hc := &http.Client{Transport: tr}
+	for _, r := range []struct{ method, path string }{
+		{"POST", "/login/oauth/access_token"},
+		{"POST", "/login/device/code"},
+		{"GET", "/user"},
+		{"GET", "/api/v3/repos/o/r"},
+	} {
+		req, _ := http.NewRequestWithContext(ctx, r.method, echo.URL+r.path, strings.NewReader(""))
+		res, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, res.Body)
+		res.Body.Close()
+		if req.Header.Get("Authorization") != "" {
+			t.Error("the caller's request was changed")
+		}
+	}
+	tok, _ := emu.LastToken()
+	want := map[string]string{
+		"POST /login/oauth/access_token": "",
+		"POST /login/device/code":        "",
+		"GET /user":                      "token " + tok.AccessToken,
+		"GET /api/v3/repos/o/r":          "token " + tok.AccessToken,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: authorization %q, want %q", k, deviceflow.Mask(got[k]), deviceflow.Mask(v))
+		}
+	}
+}
+
+func TestTokenSourceFeedsOAuth2(t *testing.T) {
+	t.Parallel()
+	emu := githubAppEmulator(t)
+	c := newClient(t, emu, &person{action: emulator.ActionAuthorize}, deviceflow.Config{ClientID: "Iv1.expiring", ClientType: deviceflow.GitHubApp})
+	ctx := timeout(t)
+	src := c.TokenSource(ctx)
+	tok, err := src.Token()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(tok.AccessToken, "ghu_") || tok.RefreshToken != "" || tok.Expiry.IsZero() || tok.Type() != "Bearer" {
+		t.Errorf("oauth2 token: type %q, expiry %v, refresh token given: %v", tok.Type(), tok.Expiry, tok.RefreshToken != "")
+	}
+	res, err := oauth2.NewClient(ctx, src).Get(emu.APIURL() + "/user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Errorf("GET /user with oauth2's client: %d", res.StatusCode)
+	}
+}
+
+func TestCheckAndLogout(t *testing.T) {
+	t.Parallel()
+	emu := startEmulator(t, emulator.Config{AutoApprove: 1, Login: "hubot"})
+	c := newClient(t, emu, &person{action: emulator.ActionAuthorize}, deviceflow.Config{Scopes: []string{"gist"}})
+	ctx := timeout(t)
+	if _, err := c.Check(ctx); err == nil || !strings.Contains(err.Error(), "sign in") {
+		t.Errorf("check before sign-in: %v", err)
+	}
+	a, err := c.Token(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := c.Check(ctx)
+	if err != nil || !r.Valid || r.Login != "hubot" || strings.Join(r.Scopes, ",") != "gist" {
+		t.Fatalf("check: %+v %v", r, err)
+	}
+	emu.Revoke(a.Token)
+	if r, err := c.Check(ctx); err != nil || r.Valid {
+		t.Errorf("check of a revoked token: %+v %v", r, err)
+	}
+	removed, err := c.Logout(ctx)
+	if err != nil || !removed {
+		t.Fatalf("logout: %v %v", removed, err)
+	}
+	if removed, err := c.Logout(ctx); err != nil || removed {
+		t.Errorf("second logout: %v %v", removed, err)
+	}
+}
