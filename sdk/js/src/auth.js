@@ -1,0 +1,158 @@
+import { Host } from "./host.js";
+import { lockFor } from "./lock.js";
+import { MemoryStore } from "./memory-store.js";
+
+const USAGE = "(https://github.com/octokit/auth-oauth-device.js#usage)";
+
+/**
+ * createOAuthDeviceAuth is @octokit/auth-oauth-device's strategy, run by the
+ * deviceflow plugin. Same options, same auth(), same hook, same results; in
+ * addition: `store`, `signal`, `onEvent`, `baseUrl` and `fetch`, refresh of
+ * expiring GitHub App tokens, and `auth.logout()` / `auth.check()`.
+ *
+ * @param {import("./index.js").OAuthAppStrategyOptions | import("./index.js").GitHubAppStrategyOptions} options
+ */
+export function createOAuthDeviceAuth(options) {
+  // The same checks, in the same order and words, as octokit.
+  if (!options?.clientId) {
+    throw new Error(`[@octokit/auth-oauth-device] "clientId" option must be set ${USAGE}`);
+  }
+  if (!options.onVerification) {
+    throw new Error(`[@octokit/auth-oauth-device] "onVerification" option must be a function ${USAGE}`);
+  }
+  const state = {
+    clientId: options.clientId,
+    clientType: options.clientType,
+    scopes: options.scopes,
+    baseUrl: options.baseUrl,
+    request: options.request,
+    fetch: options.fetch,
+    store: options.store ?? new MemoryStore(),
+    signal: options.signal,
+    onVerification: options.onVerification,
+    onEvent: options.onEvent,
+    requestTimeoutMs: options.requestTimeoutMs,
+  };
+  const hosts = new WeakMap();
+  let plainHost = null;
+
+  /** The host for a transport: one per @octokit/request instance. */
+  const hostFor = (request) => {
+    if (!request) {
+      plainHost ??= newHost(state, undefined);
+      return plainHost;
+    }
+    let host = hosts.get(request);
+    if (!host) {
+      host = newHost(state, request);
+      hosts.set(request, host);
+    }
+    return host;
+  };
+
+  const input = (request, extra) => {
+    const scopes = extra.scopes ?? state.scopes;
+    const out = { clientId: state.clientId, baseUrl: baseUrlOf(state, request) };
+    if (state.clientType) out.clientType = state.clientType;
+    if (scopes !== undefined) out.scopes = scopes;
+    if (extra.refresh) out.refresh = true;
+    return out;
+  };
+
+  const lock = lockFor(state.store);
+
+  /**
+   * Resolves to the authentication: the cached one, a refreshed one, or one
+   * from a new device flow (`refresh: true` forces a new flow).
+   *
+   * @param {{type?: "oauth", scopes?: string[], refresh?: boolean, signal?: AbortSignal}} [authOptions]
+   */
+  async function auth(authOptions = {}) {
+    const signal = anySignal(state.signal, authOptions.signal);
+    const host = hostFor(state.request);
+    const body = input(state.request, { scopes: authOptions.scopes, refresh: authOptions.refresh });
+    return lock.run(() => host.call("authenticate", body, { signal }), signal);
+  }
+
+  /**
+   * octokit's hook: sends the request with an `authorization: token …`
+   * header, running a device flow first if there is no usable token. The
+   * OAuth endpoints themselves are sent without credentials.
+   */
+  auth.hook = async function hook(request, route, parameters) {
+    const endpoint = request.endpoint.merge(route, parameters);
+    const { method, url } = request.endpoint.parse(endpoint);
+    const host = hostFor(request);
+    const body = { ...input(request, {}), method, url };
+    const signal = state.signal;
+    const { headers } = await lock.run(() => host.call("authorize", body, { signal }), signal);
+    endpoint.headers = { ...endpoint.headers, ...headers };
+    return request(endpoint);
+  };
+
+  /**
+   * Forgets the cached token for these options. Resolves to
+   * `{removed: boolean}`.
+   */
+  auth.logout = function logout(authOptions = {}) {
+    const signal = anySignal(state.signal, authOptions.signal);
+    const host = hostFor(state.request);
+    const body = input(state.request, { scopes: authOptions.scopes });
+    return lock.run(() => host.call("logout", body, { signal }), signal);
+  };
+
+  /**
+   * Asks the API whether the cached token (or `token`) works: resolves to
+   * `{valid, login?, scopes?}`.
+   */
+  auth.check = function check(authOptions = {}) {
+    const signal = anySignal(state.signal, authOptions.signal);
+    const host = hostFor(state.request);
+    const body = input(state.request, { scopes: authOptions.scopes });
+    if (authOptions.token) body.token = authOptions.token;
+    return host.call("check", body, { signal });
+  };
+
+  return auth;
+}
+
+function newHost(state, request) {
+  return new Host({
+    baseUrl: baseUrlOf(state, request),
+    request,
+    fetch: state.fetch,
+    store: state.store,
+    requestTimeoutMs: state.requestTimeoutMs,
+    onEvent: async (event) => {
+      if (event.type === "verification") {
+        const { type: _type, ...verification } = event;
+        await state.onVerification(verification);
+      }
+      if (state.onEvent) await state.onEvent(event);
+    },
+  });
+}
+
+/**
+ * The base URL handed to the plugin: the `baseUrl` option, else the
+ * @octokit/request instance's (api.github.com and HOST/api/v3 are understood
+ * by the plugin), else github.com.
+ */
+function baseUrlOf(state, request) {
+  return state.baseUrl ?? request?.endpoint?.DEFAULTS?.baseUrl ?? "https://github.com";
+}
+
+/** A signal that aborts when any of the given ones does (AbortSignal.any needs Node 20.3). */
+function anySignal(...signals) {
+  const list = signals.filter(Boolean);
+  if (list.length <= 1) return list[0];
+  const controller = new AbortController();
+  for (const s of list) {
+    if (s.aborted) {
+      controller.abort(s.reason);
+      break;
+    }
+    s.addEventListener("abort", () => controller.abort(s.reason), { once: true });
+  }
+  return controller.signal;
+}

@@ -1,0 +1,156 @@
+import { AsyncResource } from "node:async_hooks";
+import { DeviceFlowError, cancelledError, fromCallFailure } from "./errors.js";
+import { HttpClient } from "./http.js";
+import { MemoryStore } from "./memory-store.js";
+import { runExport } from "./plugin.js";
+import { allowedHosts } from "./sandbox.js";
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_RESPONSE_BYTES = 1 << 20;
+
+/**
+ * Host runs the plugin's exports with this process's capabilities: HTTP
+ * (fetch or an @octokit/request instance) inside the sandbox, a clock, a
+ * sleep that an AbortSignal cuts short, a store, and an event sink. It holds
+ * no protocol logic: slow_down, deadlines, backoff, caching and refresh all
+ * happen in the plugin.
+ */
+export class Host {
+  /**
+   * @param {import("./index.js").HostOptions} [options]
+   */
+  constructor(options = {}) {
+    this.options = options;
+    this.store = options.store ?? new MemoryStore();
+    const allowed = options.allowedHosts
+      ? new Set(options.allowedHosts.map((h) => h.toLowerCase()))
+      : allowedHosts(options.baseUrl);
+    this.http = new HttpClient({
+      allowed,
+      request: options.request,
+      fetch: options.fetch,
+      timeoutMs: options.requestTimeoutMs > 0 ? options.requestTimeoutMs : DEFAULT_TIMEOUT_MS,
+      maxResponseBytes: options.maxResponseBytes > 0 ? options.maxResponseBytes : DEFAULT_MAX_RESPONSE_BYTES,
+    });
+  }
+
+  /**
+   * Runs one export. Resolves to its parsed JSON output; rejects with a
+   * DeviceFlowError carrying the plugin's code, or with the error an onEvent
+   * handler threw (which stops the flow).
+   *
+   * @param {string} exportName
+   * @param {object | string} input
+   * @param {{signal?: AbortSignal}} [options]
+   */
+  async call(exportName, input, { signal } = {}) {
+    if (signal?.aborted) throw cancelledError(signal);
+    const text = typeof input === "string" ? input : JSON.stringify(input);
+    const call = new Call(this, signal);
+    let out;
+    try {
+      out = await runExport(exportName, text, call);
+    } catch (thrown) {
+      if (call.handlerError) throw call.handlerError.error;
+      if (signal?.aborted) throw cancelledError(signal);
+      throw fromCallFailure(thrown).error;
+    }
+    try {
+      return JSON.parse(out);
+    } catch (err) {
+      throw new DeviceFlowError({ code: "plugin", message: `deviceflow plugin: malformed output from ${exportName}` }, { cause: err });
+    }
+  }
+}
+
+/**
+ * One running export: what the host functions ask for. The host functions
+ * are called from the worker's messages; each runs in the async context of
+ * the code that started the call, so the caller's AsyncLocalStorage (and the
+ * lock it holds, see lock.js) is seen by fetch, the store and the handlers.
+ */
+class Call {
+  constructor(host, signal) {
+    this.host = host;
+    this.signal = signal;
+    /** Set when an onEvent handler threw: {error}. */
+    this.handlerError = null;
+    this.scope = new AsyncResource("deviceflow.call");
+  }
+
+  http(req) {
+    return this.scope.runInAsyncScope(() => this.host.http.do(req, this.signal));
+  }
+
+  sleep(ms) {
+    return this.scope.runInAsyncScope(() => this.#sleep(ms));
+  }
+
+  storeGet(key) {
+    return this.scope.runInAsyncScope(() => this.host.store.get(key));
+  }
+
+  storeSet(key, value) {
+    return this.scope.runInAsyncScope(() => this.host.store.set(key, value));
+  }
+
+  storeDelete(key) {
+    return this.scope.runInAsyncScope(() => this.host.store.delete(key));
+  }
+
+  emit(text) {
+    return this.scope.runInAsyncScope(() => this.#emit(text));
+  }
+
+  async #sleep(ms) {
+    const custom = this.host.options.sleep;
+    if (this.signal?.aborted) return true;
+    if (custom) return Boolean(await custom(ms, this.signal));
+    return sleepFor(ms, this.signal);
+  }
+
+  now() {
+    const clock = this.host.options.now;
+    return clock ? Number(clock()) : Date.now();
+  }
+
+  /** Hands an event to onEvent; answers true to stop the flow. */
+  async #emit(text) {
+    if (this.signal?.aborted) return true;
+    const onEvent = this.host.options.onEvent;
+    if (!onEvent) return false;
+    let event;
+    try {
+      event = JSON.parse(text);
+    } catch {
+      return false;
+    }
+    try {
+      const answer = await onEvent(event);
+      return answer === false || Boolean(this.signal?.aborted);
+    } catch (error) {
+      this.handlerError = { error };
+      return true;
+    }
+  }
+}
+
+// setTimeout fires at once for delays above 2^31-1 ms; a longer sleep ends
+// early and the plugin, seeing its clock short of the wake time, sleeps again.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Waits ms, ending early (answering true) when the signal aborts. */
+function sleepFor(ms, signal) {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(true);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(true);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve(false);
+    }, Math.min(Math.max(0, ms), MAX_TIMER_MS));
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

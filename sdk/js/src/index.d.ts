@@ -1,0 +1,200 @@
+// Type declarations for @deviceflow/auth-oauth-device. The option, result and
+// interface names are @octokit/auth-oauth-device's, so switching is a change
+// of the import line only.
+
+export type ClientType = "oauth-app" | "github-app";
+
+/**
+ * The structural shape of an @octokit/request instance (octokit.request or
+ * request.defaults(...)): its baseUrl selects GitHub Enterprise Server and
+ * every HTTP exchange goes through it and through its `request.fetch`.
+ */
+export interface RequestInterface {
+  (route: any, parameters?: any): Promise<any>;
+  endpoint: {
+    DEFAULTS: { baseUrl: string; request?: { fetch?: any } };
+    merge(route: any, parameters?: any): any;
+    parse(options: any): { method: string; url: string; headers: Record<string, string>; body?: any };
+  };
+}
+
+/** What onVerification receives: the server's own fields, as octokit passes them. */
+export type Verification = {
+  device_code: string;
+  user_code: string;
+  verification_uri: string;
+  /** Passed on when the server sends it (GitHub does not). */
+  verification_uri_complete?: string;
+  expires_in: number;
+  interval: number;
+};
+
+export type OnVerificationCallback = (verification: Verification) => any | Promise<any>;
+
+/** The plugin's events (wit/deviceflow.wit). None ever carries a token. */
+export type VerificationEvent = { type: "verification" } & Verification;
+export type PollingEvent = { type: "polling"; attempt: number; interval: number; remainingMs: number };
+export type SlowDownEvent = { type: "slow_down"; interval: number };
+export type BackoffEvent = { type: "backoff"; reason: string; waitMs: number; status?: number };
+export type RefreshedEvent = { type: "refreshed"; expiresAt?: string };
+export type DeviceFlowEvent = VerificationEvent | PollingEvent | SlowDownEvent | BackoffEvent | RefreshedEvent;
+
+/**
+ * Keeps cached authentications under keys the plugin builds. Methods may be
+ * sync or async; a throw or rejection fails the call with code "store".
+ */
+export interface Store {
+  get(key: string): string | undefined | null | Promise<string | undefined | null>;
+  set(key: string, value: string): void | Promise<void>;
+  delete(key: string): void | Promise<void>;
+}
+
+/** Options every strategy takes beyond octokit's. */
+export interface DeviceFlowStrategyOptions {
+  onVerification: OnVerificationCallback;
+  /** An @octokit/request instance: its baseUrl and fetch are used. */
+  request?: RequestInterface;
+  /** GitHub's URL when no request is given: https://github.com (default), https://HOST or https://HOST/api/v3. */
+  baseUrl?: string;
+  /** The fetch to use when no request is given; globalThis.fetch by default. */
+  fetch?: typeof fetch;
+  /** Where tokens are cached: a MemoryStore of its own by default. */
+  store?: Store;
+  /** Cancels a running flow (and every later call) when it aborts. */
+  signal?: AbortSignal;
+  /** Receives every event: verification, polling, slow_down, backoff, refreshed. */
+  onEvent?: (event: DeviceFlowEvent) => any | Promise<any>;
+  /** Caps each HTTP request; 30 000 ms by default. */
+  requestTimeoutMs?: number;
+}
+
+export type OAuthAppStrategyOptions = DeviceFlowStrategyOptions & {
+  clientId: string;
+  clientType?: "oauth-app";
+  scopes?: string[];
+};
+
+export type GitHubAppStrategyOptions = DeviceFlowStrategyOptions & {
+  clientId: string;
+  clientType: "github-app";
+};
+
+export type OAuthAppAuthOptions = {
+  type: "oauth";
+  scopes?: string[];
+  /** Skip the cache and run a new device flow. */
+  refresh?: boolean;
+  signal?: AbortSignal;
+};
+
+export type GitHubAppAuthOptions = {
+  type: "oauth";
+  refresh?: boolean;
+  signal?: AbortSignal;
+};
+
+export type OAuthAppAuthentication = {
+  type: "token";
+  tokenType: "oauth";
+  clientType: "oauth-app";
+  clientId: string;
+  token: string;
+  scopes: string[];
+};
+
+export type GitHubAppAuthentication = {
+  type: "token";
+  tokenType: "oauth";
+  clientType: "github-app";
+  clientId: string;
+  token: string;
+};
+
+export type GitHubAppAuthenticationWithExpiration = GitHubAppAuthentication & {
+  refreshToken: string;
+  expiresAt: string;
+  refreshTokenExpiresAt: string;
+};
+
+export type LogoutResult = { removed: boolean };
+export type CheckResult = { valid: boolean; login?: string; scopes?: string[] };
+export type ExtraAuthOptions = { scopes?: string[]; signal?: AbortSignal };
+
+interface ExtraMethods {
+  hook(request: RequestInterface, route: any, parameters?: Record<string, unknown>): Promise<any>;
+  /** Forgets the cached token. */
+  logout(options?: ExtraAuthOptions): Promise<LogoutResult>;
+  /** Asks GET /user whether the cached token (or `token`) works. */
+  check(options?: ExtraAuthOptions & { token?: string }): Promise<CheckResult>;
+}
+
+export interface OAuthAppAuthInterface extends ExtraMethods {
+  (options?: OAuthAppAuthOptions): Promise<OAuthAppAuthentication>;
+}
+
+export interface GitHubAppAuthInterface extends ExtraMethods {
+  (options?: GitHubAppAuthOptions): Promise<GitHubAppAuthentication | GitHubAppAuthenticationWithExpiration>;
+}
+
+export declare function createOAuthDeviceAuth(options: OAuthAppStrategyOptions): OAuthAppAuthInterface;
+export declare function createOAuthDeviceAuth(options: GitHubAppStrategyOptions): GitHubAppAuthInterface;
+
+/** A plugin failure; `code` is one of `codes`. Looks like octokit's RequestError for OAuth errors. */
+export declare class DeviceFlowError extends Error {
+  name: "DeviceFlowError";
+  code: string;
+  /** HTTP status; 400 for an OAuth error answered with HTTP 200, as octokit reports it. */
+  status?: number;
+  /** The server's OAuth error string, e.g. "access_denied". */
+  oauthError?: string;
+  description?: string;
+  uri?: string;
+  response?: { status: number; headers: Record<string, string>; data: { error: string; error_description?: string; error_uri?: string } };
+}
+
+export declare const codes: readonly string[];
+
+export declare class MemoryStore implements Store {
+  constructor(initial?: Record<string, string>);
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+  delete(key: string): void;
+  snapshot(): Record<string, string>;
+}
+
+/** One JSON file, mode 0600, written atomically. Default path: $DEVICEFLOW_STORE or ~/.config/deviceflow/tokens.json. */
+export declare class FileStore implements Store {
+  constructor(path?: string);
+  readonly path: string;
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+  delete(key: string): Promise<void>;
+}
+
+export interface HostOptions {
+  baseUrl?: string;
+  /** Replaces the hosts derived from baseUrl ("host" or "host:port"). */
+  allowedHosts?: string[];
+  request?: RequestInterface;
+  fetch?: typeof fetch;
+  store?: Store;
+  /** The clock the plugin sees, Unix ms; Date.now by default. */
+  now?: () => number;
+  /** Waits ms; resolves true when cut short. A timer that the signal ends by default. */
+  sleep?: (ms: number, signal?: AbortSignal) => boolean | Promise<boolean>;
+  /** Receives every event; a throw stops the flow with that error, `false` cancels it. */
+  onEvent?: (event: DeviceFlowEvent) => any | Promise<any>;
+  requestTimeoutMs?: number;
+  maxResponseBytes?: number;
+}
+
+/** The plugin's exports, one call at a time: authenticate, begin, poll, refresh, check, logout, authorize, info. */
+export declare class Host {
+  constructor(options?: HostOptions);
+  call(exportName: string, input: object | string, options?: { signal?: AbortSignal }): Promise<any>;
+}
+
+/** Compiles the plugin and starts one instance ahead of the first call. */
+export declare function preload(): Promise<void>;
+/** Stops the idle plugin instances (worker threads). */
+export declare function closeIdle(): Promise<void>;

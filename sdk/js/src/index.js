@@ -1,0 +1,10 @@
+/**
+ * @deviceflow/auth-oauth-device: GitHub's OAuth device flow (RFC 8628) with
+ * @octokit/auth-oauth-device's API, run by the deviceflow WebAssembly plugin.
+ */
+export { createOAuthDeviceAuth } from "./auth.js";
+export { Host } from "./host.js";
+export { MemoryStore } from "./memory-store.js";
+export { FileStore } from "./file-store.js";
+export { DeviceFlowError, codes } from "./errors.js";
+export { preload, closeIdle } from "./plugin.js";

@@ -1,0 +1,131 @@
+import { readFile, access } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import createPlugin from "@extism/extism";
+import { hostFunctions } from "./hostfuncs.js";
+
+/**
+ * Where the plugin is looked for, in order: $DEVICEFLOW_WASM, the copy packed
+ * into the npm package, and the repository's plugin/deviceflow.wasm.
+ */
+function candidates() {
+  const list = [];
+  if (process.env.DEVICEFLOW_WASM) list.push(process.env.DEVICEFLOW_WASM);
+  list.push(fileURLToPath(new URL("../deviceflow.wasm", import.meta.url)));
+  list.push(fileURLToPath(new URL("../../../plugin/deviceflow.wasm", import.meta.url)));
+  return list;
+}
+
+/** The path of the plugin file this process uses. */
+export async function wasmPath() {
+  for (const path of candidates()) {
+    try {
+      await access(path);
+      return path;
+    } catch {
+      // Try the next place.
+    }
+  }
+  throw new Error(`deviceflow: plugin not found (looked in ${candidates().join(", ")})`);
+}
+
+let compiled = null;
+
+/** Compiles the plugin once per process; every instance shares the module. */
+export function compiledModule() {
+  if (!compiled) {
+    compiled = wasmPath()
+      .then((path) => readFile(path))
+      .then((bytes) => WebAssembly.compile(bytes));
+    compiled.catch(() => {
+      compiled = null;
+    });
+  }
+  return compiled;
+}
+
+/**
+ * One plugin instance on its own worker thread. Host functions are bound once
+ * at creation and find the running call through `slot`, so an instance can
+ * serve any host, one call at a time.
+ */
+class Instance {
+  constructor(plugin, slot) {
+    this.plugin = plugin;
+    this.slot = slot;
+  }
+
+  /** Lets the process exit while the instance sits idle in the pool. */
+  idle() {
+    this.plugin.worker?.unref();
+  }
+
+  busy() {
+    this.plugin.worker?.ref();
+  }
+
+  close() {
+    return this.plugin.close();
+  }
+}
+
+async function newInstance() {
+  const module = await compiledModule();
+  const slot = { call: null };
+  const plugin = await createPlugin(
+    { wasm: [{ module }] },
+    {
+      useWasi: true,
+      runInWorker: true,
+      functions: { "extism:host/user": hostFunctions(slot) },
+    },
+  );
+  return new Instance(plugin, slot);
+}
+
+const MAX_IDLE = 4;
+const idle = [];
+
+/**
+ * Runs one export on a pooled instance. `call` is the host-side state the
+ * host functions use (see hostfuncs.js). Resolves to the output text, or
+ * rejects with what Extism threw; an instance whose call failed other than
+ * with the plugin's own error is discarded.
+ *
+ * @param {string} exportName
+ * @param {string} input
+ * @param {object} call
+ */
+export async function runExport(exportName, input, call) {
+  const instance = idle.pop() ?? (await newInstance());
+  instance.busy();
+  instance.slot.call = call;
+  let healthy = true;
+  try {
+    const out = await instance.plugin.call(exportName, input);
+    return out === null ? "" : out.text();
+  } catch (err) {
+    healthy = err instanceof Error && err.message.startsWith("Plugin-originated error: ");
+    throw err;
+  } finally {
+    instance.slot.call = null;
+    if (healthy && idle.length < MAX_IDLE) {
+      instance.idle();
+      idle.push(instance);
+    } else {
+      await instance.close().catch(() => {});
+    }
+  }
+}
+
+/** Compiles the plugin and warms one instance, so the first call is fast. */
+export async function preload() {
+  const instance = idle.pop() ?? (await newInstance());
+  instance.idle();
+  idle.push(instance);
+}
+
+/** Closes idle instances (their worker threads). */
+export async function closeIdle() {
+  const all = idle.splice(0);
+  await Promise.all(all.map((i) => i.close().catch(() => {})));
+}

@@ -1,0 +1,150 @@
+// Plays every wit/conformance/vectors/*.json through the real plugin in the
+// Node host, with the exact semantics of wit/conformance/README.md: a
+// scripted server on 127.0.0.1, a fake clock and sleep, cancelAtSleep and
+// cancelAtEvent, a 250 ms per-request cap, exact sleeps, events and store.
+// Each vector runs twice: through fetch, and through an @octokit/request
+// instance (the `request` option's transport).
+import { test, describe, after } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { join } from "node:path";
+import { request as octokitRequest } from "@octokit/request";
+import { Host, MemoryStore, DeviceFlowError, closeIdle } from "../src/index.js";
+import { parseWithSource } from "./support/jsonraw.js";
+import { jsonEqual, jsonMatch, tryParse } from "./support/match.js";
+import { ScriptedServer } from "./support/scripted-server.js";
+
+const DEFAULT_CLOCK = 1767225600000;
+const dir = process.env.DEVICEFLOW_VECTORS ?? fileURLToPath(new URL("../../../wit/conformance/vectors/", import.meta.url));
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith(".json"))
+  .sort();
+
+const FIELDS = new Set([
+  "name", "description", "rules", "export", "input", "clock", "store", "exchanges", "sleeps",
+  "cancelAtSleep", "cancelAtEvent", "events", "storeAfter", "result", "error", "calls",
+]);
+
+after(() => closeIdle());
+
+test("there are vectors to play", () => {
+  assert.ok(files.length > 0, `no vectors in ${dir}`);
+});
+
+for (const transport of ["fetch", "octokit-request"]) {
+  describe(`conformance via ${transport}`, () => {
+    for (const file of files) {
+      const name = file.replace(/\.json$/, "");
+      test(name, () => play(name, readFileSync(join(dir, file), "utf8"), transport));
+    }
+  });
+}
+
+async function play(name, rawText, transport) {
+  let clock = DEFAULT_CLOCK;
+  const server = new ScriptedServer({ advance: (ms) => (clock += ms) });
+  const origin = await server.start();
+  try {
+    const { value: v, sources } = parseWithSource(rawText.replaceAll("{server}", origin));
+    for (const k of Object.keys(v)) assert.ok(FIELDS.has(k), `bad vector: unknown field ${k}`);
+    assert.equal(v.name, name, "vector name matches its file");
+    server.exchanges = v.exchanges ?? [];
+    server.sources = sources;
+    clock = v.clock || DEFAULT_CLOCK;
+
+    const sleeps = [];
+    const events = [];
+    let eventCancelled = false;
+    const store = new MemoryStore(v.store);
+    const host = new Host({
+      baseUrl: origin,
+      requestTimeoutMs: 250,
+      request: transport === "octokit-request" ? octokitRequest.defaults({ baseUrl: origin }) : undefined,
+      now: () => clock,
+      sleep: (ms) => {
+        sleeps.push(ms);
+        if (sleeps.length === v.cancelAtSleep) return true;
+        clock += ms;
+        return false;
+      },
+      store,
+      onEvent: (event) => {
+        events.push(event);
+        if (v.cancelAtEvent && event.type === v.cancelAtEvent && !eventCancelled) {
+          eventCancelled = true;
+          return false;
+        }
+        return undefined;
+      },
+    });
+
+    const calls = v.calls ?? [{ export: v.export, input: v.input, result: v.result, error: v.error }];
+    let prevState;
+    for (const [i, c] of calls.entries()) {
+      clock += c.advanceMs ?? 0;
+      let input = JSON.stringify(c.input ?? {});
+      if (prevState !== undefined) input = input.replaceAll('"{state}"', prevState);
+      const label = `call ${i + 1} (${c.export})`;
+      let out;
+      let err;
+      try {
+        out = await host.call(c.export, input);
+      } catch (e) {
+        err = e;
+      }
+      checkOutcome(label, out, err, c.result, c.error);
+      if (out && typeof out === "object" && out.state !== undefined) prevState = JSON.stringify(out.state);
+    }
+
+    assert.deepEqual(server.failures, [], "every request matched its exchange");
+    assert.equal(server.next, server.exchanges.length, `${server.next} of ${server.exchanges.length} exchanges used`);
+    assert.deepEqual(sleeps, v.sleeps ?? [], "sleeps");
+    const wantEvents = v.events ?? [];
+    assert.equal(events.length, wantEvents.length, `events:\n got: ${events.map((e) => JSON.stringify(e)).join("\n      ")}`);
+    events.forEach((e, i) => assert.ok(jsonEqual(e, wantEvents[i]), `event ${i + 1} = ${JSON.stringify(e)}, want ${JSON.stringify(wantEvents[i])}`));
+    checkStore(store.snapshot(), v.storeAfter ?? v.store ?? {});
+  } finally {
+    await server.close();
+  }
+}
+
+function checkOutcome(label, out, err, result, wantErr) {
+  if (wantErr) {
+    assert.ok(err instanceof DeviceFlowError, `${label}: got ${JSON.stringify(out)} / ${err}; want error ${wantErr.code}`);
+    assert.equal(err.code, wantErr.code, `${label}: error code (${err.message})`);
+    const raw = {
+      message: err.message,
+      error: err.oauthError,
+      description: err.description,
+      uri: err.uri,
+      status: err.response?.status ?? err.status,
+    };
+    for (const f of ["message", "error", "description", "uri", "status"]) {
+      if (wantErr[f] !== undefined) assert.equal(raw[f], wantErr[f], `${label}: error ${f}`);
+    }
+    if (wantErr.messageContains) {
+      assert.ok(err.message.includes(wantErr.messageContains), `${label}: error message ${JSON.stringify(err.message)} lacks ${JSON.stringify(wantErr.messageContains)}`);
+    }
+    return;
+  }
+  if (err) assert.fail(`${label}: unexpected error: ${err.stack ?? err}`);
+  if (result !== undefined) {
+    assert.ok(jsonMatch(out, result), `${label}: result ${JSON.stringify(out)}, want ${JSON.stringify(result)}`);
+  }
+}
+
+function checkStore(got, want) {
+  const keys = [...new Set([...Object.keys(got), ...Object.keys(want)])].sort();
+  for (const k of keys) {
+    assert.ok(Object.hasOwn(got, k), `store: missing ${k}`);
+    assert.ok(Object.hasOwn(want, k), `store: unexpected ${k} = ${got[k]}`);
+    const g = got[k];
+    const w = want[k];
+    if (g !== w) {
+      const pg = tryParse(g);
+      const pw = tryParse(w);
+      assert.ok(pg !== undefined && pw !== undefined && jsonEqual(pg, pw), `store: ${k} = ${g}, want ${w}`);
+    }
+  }
+}

@@ -1,0 +1,110 @@
+import { createServer } from "node:http";
+import { compact } from "./jsonraw.js";
+import { jsonEqual, tryParse } from "./match.js";
+
+/**
+ * The conformance vectors' scripted HTTP server (wit/conformance/README.md):
+ * it answers the exchanges in order, checks each request against the
+ * exchange, and sends the scripted response exactly (no Date header), a
+ * reset, or a 2-second hold.
+ */
+export class ScriptedServer {
+  /**
+   * @param {{exchanges: object[], sources: WeakMap<object, string>, advance: (ms: number) => void}} options
+   */
+  constructor({ exchanges, sources, advance }) {
+    this.exchanges = exchanges ?? [];
+    this.sources = sources;
+    this.advance = advance;
+    this.next = 0;
+    this.failures = [];
+    this.server = createServer((req, res) => this.#handle(req, res));
+    this.origin = "";
+  }
+
+  async start() {
+    await new Promise((resolve) => this.server.listen(0, "127.0.0.1", resolve));
+    this.origin = `http://127.0.0.1:${this.server.address().port}`;
+    return this.origin;
+  }
+
+  async close() {
+    this.server.closeAllConnections?.();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  async #handle(req, res) {
+    res.sendDate = false;
+    const chunks = [];
+    for await (const c of req) chunks.push(c);
+    const body = Buffer.concat(chunks).toString("utf8");
+    if (this.next >= this.exchanges.length) {
+      this.failures.push(`unexpected request ${this.next + 1}: ${req.method} ${req.url}`);
+      this.next++;
+      res.writeHead(500).end();
+      return;
+    }
+    const ex = this.exchanges[this.next++];
+    const n = this.next;
+    const problem = this.#mismatch(ex.request ?? {}, req, body);
+    if (problem) {
+      this.failures.push(`request ${n}: ${problem}`);
+      res.writeHead(500).end(`conformance: ${problem}`);
+      return;
+    }
+    if (ex.advanceMs > 0) this.advance(ex.advanceMs);
+    if (ex.fault === "reset") {
+      req.socket.destroy();
+      return;
+    }
+    if (ex.fault === "timeout") {
+      await new Promise((resolve) => {
+        const t = setTimeout(resolve, 2000);
+        res.on("close", () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+      if (!res.destroyed) res.destroy();
+      return;
+    }
+    const r = ex.response ?? {};
+    let payload = "";
+    if (typeof r.body === "string") payload = r.body;
+    else if (r.json !== undefined) payload = compactValue(r.json, this.sources);
+    const headers = { ...(r.headers ?? {}) };
+    res.writeHead(r.status || 200, headers);
+    res.end(payload);
+  }
+
+  #mismatch(want, req, body) {
+    if (req.method !== want.method) return `method ${req.method}, want ${want.method}`;
+    const url = this.origin + req.url;
+    if (url !== want.url) return `url ${url}, want ${want.url}`;
+    for (const [k, v] of Object.entries(want.headers ?? {})) {
+      const got = req.headers[k.toLowerCase()];
+      if (got !== v) return `header ${k} = ${JSON.stringify(got ?? "")}, want ${JSON.stringify(v)}`;
+    }
+    for (const k of want.absentHeaders ?? []) {
+      if (req.headers[k.toLowerCase()] !== undefined) return `header ${k} present, want absent`;
+    }
+    if (want.json !== undefined) {
+      const got = tryParse(body);
+      if (got === undefined) return "body is not JSON";
+      if (!jsonEqual(got, want.json)) return `json body ${body}, want ${JSON.stringify(want.json)}`;
+    } else if (want.form !== undefined) {
+      const got = {};
+      for (const [k, v] of new URLSearchParams(body)) if (!Object.hasOwn(got, k)) got[k] = v;
+      if (!jsonEqual(got, want.form)) return `form body ${JSON.stringify(got)}, want ${JSON.stringify(want.form)}`;
+    } else if (want.body !== undefined) {
+      if (body !== want.body) return `body ${JSON.stringify(body)}, want ${JSON.stringify(want.body)}`;
+    }
+    return null;
+  }
+}
+
+/** A vector's JSON body as written, compacted; primitives serialised. */
+function compactValue(value, sources) {
+  if (value !== null && typeof value === "object" && sources.has(value)) return compact(sources.get(value));
+  return JSON.stringify(value);
+}
