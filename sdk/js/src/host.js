@@ -126,13 +126,36 @@ class Call {
       return false;
     }
     try {
-      const answer = await onEvent(event);
+      const answer = await untilAborted(Promise.resolve(onEvent(event)), this.signal);
       return answer === false || Boolean(this.signal?.aborted);
     } catch (error) {
       this.handlerError = { error };
       return true;
     }
   }
+}
+
+/**
+ * Resolves like promise, or with undefined as soon as the signal aborts, so a
+ * handler still waiting (for "press Enter") cannot hold a cancelled flow.
+ */
+function untilAborted(promise, signal) {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 // setTimeout fires at once for delays above 2^31-1 ms; a longer sleep ends
