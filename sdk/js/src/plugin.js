@@ -108,6 +108,10 @@ export async function runExport(exportName, input, call) {
     throw err;
   } finally {
     instance.slot.call = null;
+    // Extism's JS runtime keeps every memory block of an instance in one
+    // list until reset, and copies that list across threads on every host
+    // call: without a reset each call gets slower than the last.
+    if (healthy) healthy = await instance.plugin.reset().catch(() => false);
     if (healthy && idle.length < MAX_IDLE) {
       instance.idle();
       idle.push(instance);

@@ -1,0 +1,65 @@
+// Benchmarks the Node host: one plugin call (info) and one poll exchange
+// (poll → POST /login/oauth/access_token on a loopback server → pending),
+// each after a warm-up, printed as ns/op in Go's benchmark format so the
+// figures sit beside `go test -bench` output.
+//
+//   npm run bench            (BENCH_TIME_MS=2000 by default)
+import { createServer } from "node:http";
+import { Host, preload, closeIdle } from "../src/index.js";
+
+const budgetMs = Number(process.env.BENCH_TIME_MS ?? 2000);
+
+async function measure(name, fn) {
+  for (let i = 0; i < 20; i++) await fn();
+  let n = 0;
+  const start = process.hrtime.bigint();
+  const stop = start + BigInt(budgetMs) * 1_000_000n;
+  let now = start;
+  while (now < stop) {
+    await fn();
+    n++;
+    now = process.hrtime.bigint();
+  }
+  const nsPerOp = Number(now - start) / n;
+  console.log(`${name.padEnd(28)} ${String(n).padStart(8)} ${nsPerOp.toFixed(0).padStart(12)} ns/op`);
+  return nsPerOp;
+}
+
+const server = createServer((req, res) => {
+  req.resume();
+  req.on("end", () => {
+    res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
+    if (req.url === "/login/device/code") {
+      res.end(JSON.stringify({ device_code: "DC", user_code: "WDJB-MJHT", verification_uri: "https://github.com/login/device", expires_in: 900, interval: 5 }));
+    } else {
+      res.end(JSON.stringify({ error: "authorization_pending" }));
+    }
+  });
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const origin = `http://127.0.0.1:${server.address().port}`;
+
+await preload();
+console.log(`node ${process.version}, @extism/extism on a worker thread`);
+const host = new Host();
+await measure("BenchmarkNodeCallInfo", () => host.call("info", "{}"));
+
+// A fake clock that jumps past nextPollAt before every poll, so each poll
+// performs exactly one exchange and answers pending.
+let clock = 1767225600000;
+const polling = new Host({ baseUrl: origin, now: () => clock });
+const begun = await polling.call("begin", { clientId: "Iv1.bench", baseUrl: origin });
+let state = begun.state;
+await measure("BenchmarkNodePollExchange", async () => {
+  clock += 6000;
+  const out = await polling.call("poll", { clientId: "Iv1.bench", baseUrl: origin, state });
+  if (out.status !== "pending") throw new Error(`unexpected ${JSON.stringify(out)}`);
+  state = out.state;
+  if (clock > 1767225600000 + 800_000) {
+    clock = 1767225600000;
+    state = (await polling.call("begin", { clientId: "Iv1.bench", baseUrl: origin })).state;
+  }
+});
+
+await closeIdle();
+server.close();
