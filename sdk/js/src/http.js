@@ -160,19 +160,23 @@ function concat(chunks, size) {
 
 /** Names a transport failure without echoing the URL. */
 function describe(err) {
-  const cause = err?.cause ?? err;
-  const code = cause?.code ?? err?.code;
-  switch (code) {
-    case "ECONNREFUSED":
-      return "the connection was refused";
-    case "ECONNRESET":
-    case "UND_ERR_SOCKET":
-    case "EPIPE":
-      return "the connection was closed before a response arrived";
-    case "ENOTFOUND":
-    case "EAI_AGAIN":
-      return "the host name did not resolve";
+  // fetch wraps the socket's error in TypeError("fetch failed"), and
+  // @octokit/request wraps that again: look through the chain.
+  let innermost = err;
+  for (let e = err, depth = 0; e && depth < 5; e = e.cause, depth++) {
+    switch (e.code) {
+      case "ECONNREFUSED":
+        return "the connection was refused";
+      case "ECONNRESET":
+      case "UND_ERR_SOCKET":
+      case "EPIPE":
+        return "the connection was closed before a response arrived";
+      case "ENOTFOUND":
+      case "EAI_AGAIN":
+        return "the host name did not resolve";
+    }
+    innermost = e;
   }
-  const msg = cause?.message ?? String(cause);
+  const msg = innermost?.message ?? String(innermost);
   return `the connection failed: ${msg}`.slice(0, 200);
 }

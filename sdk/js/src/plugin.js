@@ -1,6 +1,5 @@
 import { readFile, access } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import createPlugin from "@extism/extism";
 import { hostFunctions } from "./hostfuncs.js";
 
 /**
@@ -68,7 +67,32 @@ class Instance {
   }
 }
 
+let extism = null;
+
+/**
+ * Loads @extism/extism on first use. Loading it loads node:wasi, which
+ * prints an ExperimentalWarning; that one warning is left out (the plugin
+ * uses WASI only for the Go runtime's clock and random numbers). The worker
+ * thread Extism starts prints it once more: NODE_NO_WARNINGS=1 or
+ * --disable-warning=ExperimentalWarning hides that one.
+ */
+function loadExtism() {
+  if (!extism) {
+    const original = process.emitWarning;
+    process.emitWarning = function filtered(warning, ...rest) {
+      const text = typeof warning === "string" ? warning : warning?.message;
+      if (typeof text === "string" && text.startsWith("WASI is an experimental feature")) return;
+      return original.call(this, warning, ...rest);
+    };
+    extism = import("@extism/extism").finally(() => {
+      process.emitWarning = original;
+    });
+  }
+  return extism;
+}
+
 async function newInstance() {
+  const { default: createPlugin } = await loadExtism();
   const module = await compiledModule();
   const slot = { call: null };
   const plugin = await createPlugin(
