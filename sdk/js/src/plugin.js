@@ -1,16 +1,21 @@
+import { existsSync } from "node:fs";
 import { readFile, access } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { hostFunctions } from "./hostfuncs.js";
 
 /**
- * Where the plugin is looked for, in order: $DEVICEFLOW_WASM, the copy packed
- * into the npm package, and the repository's plugin/deviceflow.wasm.
+ * Where the plugin is looked for, in order: $DEVICEFLOW_WASM; the
+ * repository's plugin/deviceflow.wasm when this package runs from a checkout
+ * (plugin/plugin.go beside it); the copy packed into the npm package.
  */
 function candidates() {
   const list = [];
   if (process.env.DEVICEFLOW_WASM) list.push(process.env.DEVICEFLOW_WASM);
+  const repoPlugin = new URL("../../../plugin/", import.meta.url);
+  if (existsSync(fileURLToPath(new URL("plugin.go", repoPlugin)))) {
+    list.push(fileURLToPath(new URL("deviceflow.wasm", repoPlugin)));
+  }
   list.push(fileURLToPath(new URL("../deviceflow.wasm", import.meta.url)));
-  list.push(fileURLToPath(new URL("../../../plugin/deviceflow.wasm", import.meta.url)));
   return list;
 }
 
