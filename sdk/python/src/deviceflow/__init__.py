@@ -1,0 +1,91 @@
+"""deviceflow: GitHub's OAuth device flow (RFC 8628), from one verified plugin.
+
+The protocol runs in a sandboxed WebAssembly plugin (``deviceflow.wasm``,
+shipped in this package) through the ``extism`` runtime; this package
+supplies its capabilities (HTTP, clock, sleep, token store, events) and an
+idiomatic API::
+
+    from deviceflow import DeviceFlow, KeyringStore
+
+    flow = DeviceFlow("Ov23li...", scopes=["repo"], store=KeyringStore())
+    auth = flow.token()          # cached, refreshed, or a new device flow
+    session.auth = flow.requests_auth()
+"""
+
+from ._host import Host
+from ._runtime import preload, wasm_path
+from .client import DeviceFlow
+from .errors import (
+    AccessDenied,
+    BadRefreshToken,
+    Cancelled,
+    DeviceFlowDisabled,
+    DeviceFlowError,
+    ExpiredToken,
+    HTTPDenied,
+    IncorrectClientCredentials,
+    IncorrectDeviceCode,
+    InvalidInput,
+    InvalidResponse,
+    NetworkError,
+    NotFound,
+    OAuthError,
+    PluginError,
+    StoreError,
+    UnsupportedGrantType,
+    error_class,
+)
+from .models import Authentication, CheckResult, Pending, Verification
+from .stores import (
+    EncryptedFileStore,
+    FileStore,
+    KeyringStore,
+    KeyringUnavailable,
+    MemoryStore,
+    Store,
+)
+
+__version__ = "0.1.0"
+
+
+def info() -> dict:
+    """Returns the plugin's self-description: name, version, ABI, exports, imports, error codes."""
+    return Host().call_json("info", {})
+
+
+__all__ = [
+    "DeviceFlow",
+    "Host",
+    "Authentication",
+    "CheckResult",
+    "Pending",
+    "Verification",
+    "Store",
+    "MemoryStore",
+    "FileStore",
+    "EncryptedFileStore",
+    "KeyringStore",
+    "KeyringUnavailable",
+    "DeviceFlowError",
+    "AccessDenied",
+    "BadRefreshToken",
+    "Cancelled",
+    "DeviceFlowDisabled",
+    "ExpiredToken",
+    "HTTPDenied",
+    "IncorrectClientCredentials",
+    "IncorrectDeviceCode",
+    "InvalidInput",
+    "InvalidResponse",
+    "NetworkError",
+    "NotFound",
+    "OAuthError",
+    "PluginError",
+    "StoreError",
+    "UnsupportedGrantType",
+    "error_class",
+    "info",
+    "preload",
+    "wasm_path",
+    "__version__",
+]

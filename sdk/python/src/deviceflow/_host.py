@@ -1,0 +1,212 @@
+"""The Python host: runs the plugin's exports with this process's capabilities.
+
+:class:`Host` is the low-level layer under :class:`deviceflow.DeviceFlow`:
+JSON in, JSON out, one export per call, exactly as ``wit/deviceflow.wit``
+describes. It supplies the host functions (HTTP inside the sandbox, sleep
+that cancellation cuts short, the clock, the store, events) and maps the
+plugin's failures to typed errors. It holds no protocol logic.
+"""
+
+from __future__ import annotations
+
+import json
+import ssl
+import threading
+import time
+from typing import Any, Callable, Dict, Iterable, Optional, Union
+
+import extism
+
+from . import _http, _runtime, _sandbox
+from .errors import Cancelled, DeviceFlowError, InvalidInput, PluginError, from_plugin
+from .stores.base import Store
+from .stores.memory import MemoryStore
+
+#: A callback for every event the plugin emits, as a dict. It may block.
+#: Raising :class:`deviceflow.Cancelled` stops the call (which then fails
+#: with Cancelled); any other exception stops it too and is re-raised.
+EventHandler = Callable[[Dict[str, Any]], None]
+
+#: A sleep hook: waits ``ms`` milliseconds unless ``cancel`` is set first;
+#: answers True when it was cut short.
+SleepHook = Callable[[int, threading.Event], bool]
+
+
+def _default_now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _default_sleep(ms: int, cancel: threading.Event) -> bool:
+    return cancel.wait(max(ms, 0) / 1000.0)
+
+
+class Host:
+    """Runs the plugin's exports. Safe for concurrent use from threads.
+
+    ``base_url`` derives the sandbox's allow-list (github.com and
+    api.github.com by default); ``allowed_hosts`` replaces it.
+    ``request_timeout`` (seconds) and ``max_response_bytes`` cap each HTTP
+    request. ``store`` keeps cached authentications (a :class:`MemoryStore`
+    by default). ``on_event`` receives every event. ``now_ms`` and
+    ``sleep_ms`` replace the clock and the sleep (tests use them);
+    ``ssl_context`` verifies HTTPS servers (the system's trust store by
+    default).
+    """
+
+    def __init__(
+        self,
+        *,
+        base_url: Optional[str] = None,
+        allowed_hosts: Optional[Iterable[str]] = None,
+        request_timeout: float = 30.0,
+        max_response_bytes: int = 1 << 20,
+        store: Optional[Store] = None,
+        on_event: Optional[EventHandler] = None,
+        now_ms: Optional[Callable[[], int]] = None,
+        sleep_ms: Optional[SleepHook] = None,
+        ssl_context: Optional[ssl.SSLContext] = None,
+    ) -> None:
+        if request_timeout <= 0:
+            raise InvalidInput("invalid input: request_timeout: must be positive")
+        if max_response_bytes <= 0:
+            raise InvalidInput("invalid input: max_response_bytes: must be positive")
+        self.limits = _http.Limits(
+            allowed=_sandbox.allowed_hosts(base_url, allowed_hosts),
+            timeout=request_timeout,
+            max_response_bytes=max_response_bytes,
+            ssl_context=ssl_context,
+        )
+        self.store: Store = store if store is not None else MemoryStore()
+        self.on_event = on_event
+        self.now_ms = now_ms or _default_now_ms
+        self.sleep_ms = sleep_ms or _default_sleep
+
+    def call(
+        self,
+        export: str,
+        input: Union[bytes, str, Dict[str, Any]],
+        *,
+        cancel: Optional[threading.Event] = None,
+    ) -> bytes:
+        """Runs one export and returns its JSON output.
+
+        A failure reported by the plugin raises the typed error for its code;
+        a trap raises :class:`PluginError` (and the instance is discarded).
+        Setting ``cancel`` cuts a sleep short and makes the plugin stop with
+        :class:`Cancelled`.
+        """
+        data = _encode_input(input)
+        ctx = CallContext(self, cancel if cancel is not None else threading.Event())
+        if ctx.cancel.is_set():
+            raise Cancelled("cancelled before the call started")
+        instance = _runtime.take()
+        try:
+            out = instance.call(export, data, host_context=ctx)
+        except extism.Error as e:
+            err: DeviceFlowError
+            parsed = from_plugin(str(e))
+            if parsed is None:
+                _runtime.discard(instance)
+                err = PluginError(f"deviceflow plugin: call {export}: {e}")
+            else:
+                _runtime.give_back(instance)
+                err = parsed
+            ctx.reraise()
+            raise err from None
+        except BaseException:
+            _runtime.discard(instance)
+            raise
+        _runtime.give_back(instance)
+        ctx.reraise()
+        return bytes(out)
+
+    def call_json(
+        self,
+        export: str,
+        input: Union[bytes, str, Dict[str, Any]],
+        *,
+        cancel: Optional[threading.Event] = None,
+    ) -> Any:
+        """Runs one export and returns its output decoded from JSON."""
+        out = self.call(export, input, cancel=cancel)
+        try:
+            return json.loads(out)
+        except ValueError:
+            raise PluginError(f"deviceflow plugin: malformed output from {export}") from None
+
+
+def _encode_input(input: Union[bytes, str, Dict[str, Any]]) -> bytes:
+    if isinstance(input, bytes):
+        return input
+    if isinstance(input, str):
+        return input.encode("utf-8")
+    try:
+        return json.dumps(input).encode("utf-8")
+    except (TypeError, ValueError) as e:
+        raise InvalidInput(f"invalid input: {e}") from None
+
+
+class CallContext:
+    """What one running call gives the host functions."""
+
+    def __init__(self, host: Host, cancel: threading.Event) -> None:
+        self.host = host
+        self.cancel = cancel
+        self._raised: Optional[BaseException] = None
+
+    def remember(self, e: BaseException) -> None:
+        """Keeps the first exception to re-raise once the plugin has stopped."""
+        if self._raised is None:
+            self._raised = e
+
+    def stopping(self) -> bool:
+        """Reports whether the call should stop: cancelled, or a callback failed."""
+        return self._raised is not None or self.cancel.is_set()
+
+    def reraise(self) -> None:
+        """Re-raises a remembered exception (a callback's, or Ctrl-C)."""
+        if self._raised is not None:
+            raised, self._raised = self._raised, None
+            raise raised
+
+    def http(self, req: Any) -> Dict[str, Any]:
+        return _http.perform(req, self.host.limits)
+
+    def sleep(self, ms: int) -> bool:
+        if self.stopping():
+            return True
+        return bool(self.host.sleep_ms(ms, self.cancel)) or self.stopping()
+
+    def now(self) -> int:
+        return self.host.now_ms()
+
+    def store_get(self, key: str) -> Optional[str]:
+        return self.host.store.get(key)
+
+    def store_set(self, key: str, value: str) -> None:
+        self.host.store.set(key, value)
+
+    def store_delete(self, key: str) -> None:
+        self.host.store.delete(key)
+
+    def emit(self, raw: bytes) -> bool:
+        """Hands an event to on_event; answers True to cancel the call."""
+        if self.stopping():
+            return True
+        handler = self.host.on_event
+        if handler is None:
+            return False
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            return False
+        if not isinstance(event, dict):
+            return False
+        try:
+            handler(event)
+        except Cancelled:
+            return True
+        except BaseException as e:
+            self.remember(e)
+            return True
+        return self.stopping()

@@ -1,0 +1,161 @@
+"""The http_request capability: one request for the plugin, inside the sandbox.
+
+The plugin hands over ``{method, url, headers, body, timeoutMs}``; the host
+answers ``{status, headers, body}`` or ``{error: {kind, message}}`` with kind
+``network``, ``timeout`` or ``denied``. The host sends exactly the plugin's
+headers (plus Host and Content-Length), follows no redirect, caps the time a
+request may take and the size of the answer. Messages never contain the URL's
+query or a header value.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from typing import Any, Dict, FrozenSet, List, Optional
+from urllib.parse import urlsplit
+
+from . import _sandbox
+
+_BODY_METHODS = frozenset(("POST", "PUT", "PATCH"))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What the host allows a single request."""
+
+    allowed: FrozenSet[str]
+    timeout: float = 30.0
+    max_response_bytes: int = 1 << 20
+    ssl_context: Optional[ssl.SSLContext] = None
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _failure(kind: str, message: str) -> Dict[str, Any]:
+    return {"error": {"kind": kind, "message": message}}
+
+
+def _valid_request(req: Any) -> bool:
+    if not isinstance(req, dict):
+        return False
+    if not isinstance(req.get("method"), str) or not isinstance(req.get("url"), str):
+        return False
+    headers = req.get("headers") or {}
+    if not isinstance(headers, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
+    ):
+        return False
+    if not isinstance(req.get("body", ""), str):
+        return False
+    t = req.get("timeoutMs", 0)
+    return isinstance(t, (int, float)) and not isinstance(t, bool)
+
+
+def perform(req: Any, limits: Limits) -> Dict[str, Any]:
+    """Performs one request and answers the contract's http-response record."""
+    if not _valid_request(req):
+        return _failure("denied", "malformed request from the plugin")
+    url: str = req["url"]
+    try:
+        _sandbox.check(url, limits.allowed)
+    except _sandbox.SandboxRefusal as refusal:
+        return _failure("denied", str(refusal))
+    timeout = limits.timeout
+    asked = req.get("timeoutMs") or 0
+    if asked > 0:
+        timeout = min(timeout, asked / 1000.0)
+    try:
+        return _exchange(req, url, timeout, limits)
+    except (_Timeout, socket.timeout, TimeoutError):
+        return _failure("timeout", "the request timed out")
+    except ssl.SSLError as e:
+        return _failure("network", f"TLS failure: {e.reason or type(e).__name__}")
+    except ConnectionRefusedError:
+        return _failure("network", "the connection was refused")
+    except (
+        ConnectionResetError,
+        ConnectionAbortedError,
+        BrokenPipeError,
+        http.client.RemoteDisconnected,
+        http.client.IncompleteRead,
+    ):
+        return _failure("network", "the connection was closed before a response arrived")
+    except socket.gaierror:
+        return _failure("network", "the host name could not be resolved")
+    except http.client.HTTPException as e:
+        return _failure("network", f"the answer is not valid HTTP ({type(e).__name__})")
+    except ValueError as e:
+        return _failure("denied", f"bad request: {type(e).__name__}")
+    except OSError as e:
+        return _failure("network", f"the connection failed: {e.strerror or type(e).__name__}")
+
+
+def _exchange(req: Dict[str, Any], url: str, timeout: float, limits: Limits) -> Dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "https":
+        ctx = limits.ssl_context or ssl.create_default_context()
+        conn: http.client.HTTPConnection = http.client.HTTPSConnection(
+            parts.hostname or "", parts.port, timeout=timeout, context=ctx
+        )
+    else:
+        conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+    try:
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        method = req["method"].upper()
+        body = req.get("body", "").encode("utf-8")
+        conn.putrequest(method, target, skip_accept_encoding=True)
+        for name, value in (req.get("headers") or {}).items():
+            conn.putheader(name, value)
+        if body or method in _BODY_METHODS:
+            conn.putheader("Content-Length", str(len(body)))
+        conn.endheaders(body or None)
+        sock = conn.sock
+        resp = conn.getresponse()
+        data = _read_capped(sock, resp, deadline, limits.max_response_bytes)
+        if data is None:
+            return _failure("network", "the response is larger than the host's limit")
+        return {
+            "status": resp.status,
+            "headers": _headers(resp.getheaders()),
+            "body": data.decode("utf-8", errors="replace"),
+        }
+    finally:
+        conn.close()
+
+
+def _read_capped(
+    sock: Optional[socket.socket], resp: http.client.HTTPResponse, deadline: float, cap: int
+) -> Optional[bytes]:
+    chunks: List[bytes] = []
+    total = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _Timeout()
+        if sock is not None:
+            try:
+                sock.settimeout(remaining)
+            except OSError:
+                pass
+        chunk = resp.read1(64 * 1024)
+        if not chunk:
+            return b"".join(chunks)
+        total += len(chunk)
+        if total > cap:
+            return None
+        chunks.append(chunk)
+
+
+def _headers(pairs: List[Any]) -> Dict[str, str]:
+    out: Dict[str, str] = {}
+    for name, value in pairs:
+        key = name.lower()
+        out[key] = f"{out[key]}, {value}" if key in out else value
+    return out

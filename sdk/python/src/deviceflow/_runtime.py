@@ -1,0 +1,139 @@
+"""The plugin runtime: one compiled plugin per process, a pool of instances.
+
+The plugin (``deviceflow.wasm``, shipped inside this package) is compiled
+once, the first time it is needed, with the host functions of
+:mod:`deviceflow._hostfns`. Compiled code is cached on disk between
+processes through Extism's (wasmtime's) compilation cache. Extism instances
+are not safe for concurrent use, so each call takes an idle instance from a
+small pool, or makes a new one.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import List, Optional
+
+from extism import Plugin
+from extism.extism import CompiledPlugin
+
+from . import _hostfns
+
+#: The plugin's linear memory cap: 1024 pages of 64 KiB, 64 MiB.
+MAX_MEMORY_PAGES = 1024
+
+_POOL_SIZE = 4
+_CACHE_ENV = "EXTISM_CACHE_CONFIG"
+
+_compile_lock = threading.Lock()
+_compiled: Optional[CompiledPlugin] = None
+_pool_lock = threading.Lock()
+_idle: List[Plugin] = []
+
+
+def wasm_path() -> Path:
+    """Returns the path of the plugin shipped in this package."""
+    return Path(__file__).with_name("deviceflow.wasm")
+
+
+def wasm_bytes() -> bytes:
+    """Returns the plugin's bytes."""
+    path = wasm_path()
+    try:
+        return path.read_bytes()
+    except OSError:
+        raise RuntimeError(
+            f"deviceflow: the plugin is missing from the package ({path}); reinstall deviceflow"
+        ) from None
+
+
+def cache_dir() -> Optional[Path]:
+    """Returns where compiled plugin code is kept between processes.
+
+    ``$DEVICEFLOW_CACHE_DIR`` when set (``off`` disables the cache),
+    otherwise ``deviceflow/wasmtime`` under the user's cache directory.
+    """
+    explicit = os.environ.get("DEVICEFLOW_CACHE_DIR")
+    if explicit is not None:
+        return None if explicit == "off" else Path(explicit).absolute()
+    if os.name == "nt":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = str(Path.home() / "Library" / "Caches")
+    else:
+        base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base).absolute() / "deviceflow" / "wasmtime"
+
+
+def _cache_config() -> Optional[str]:
+    """Writes a wasmtime cache configuration and returns its path (or None)."""
+    directory = cache_dir()
+    if directory is None:
+        return None
+    try:
+        directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        config = directory.parent / "wasmtime-cache.toml"
+        text = f"[cache]\ndirectory = {_toml_string(str(directory))}\n"
+        if not config.is_file() or config.read_text() != text:
+            fd, tmp = tempfile.mkstemp(dir=directory.parent, suffix=".toml")
+            with os.fdopen(fd, "w") as f:
+                f.write(text)
+            os.replace(tmp, config)
+        return str(config)
+    except OSError:
+        return None
+
+
+def _toml_string(s: str) -> str:
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def compiled() -> CompiledPlugin:
+    """Compiles the plugin once per process and returns it."""
+    global _compiled
+    with _compile_lock:
+        if _compiled is None:
+            manifest = {
+                "wasm": [{"data": wasm_bytes(), "name": "main"}],
+                "memory": {"max_pages": MAX_MEMORY_PAGES},
+            }
+            previous = os.environ.get(_CACHE_ENV)
+            config = None if previous is not None else _cache_config()
+            if config is not None:
+                os.environ[_CACHE_ENV] = config
+            try:
+                _compiled = CompiledPlugin(manifest, wasi=True, functions=_hostfns.FUNCTIONS)
+            finally:
+                if config is not None:
+                    os.environ.pop(_CACHE_ENV, None)
+        return _compiled
+
+
+def take() -> Plugin:
+    """Takes an idle instance, or makes one."""
+    with _pool_lock:
+        if _idle:
+            return _idle.pop()
+    return Plugin(compiled())
+
+
+def give_back(instance: Plugin) -> None:
+    """Returns an instance to the pool after a call that did not trap."""
+    with _pool_lock:
+        if len(_idle) < _POOL_SIZE:
+            _idle.append(instance)
+            return
+    instance.__del__()
+
+
+def discard(instance: Plugin) -> None:
+    """Frees an instance that trapped or was interrupted."""
+    instance.__del__()
+
+
+def preload() -> None:
+    """Compiles the plugin and warms one instance."""
+    give_back(take())

@@ -1,0 +1,216 @@
+"""DeviceFlow: the API a Python application uses.
+
+Every method is one export of the plugin; the plugin decides everything
+(caching, refresh, polling, slow_down, deadlines). This class only turns
+Python arguments into the contract's JSON and the answers back into Python
+values.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Optional, Union
+
+from . import _ui
+from ._host import EventHandler, Host, SleepHook
+from ._sandbox import DEFAULT_BASE_URL
+from .errors import InvalidInput, InvalidResponse
+from .models import Authentication, CheckResult, Pending, Verification
+from .stores.base import Store
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .requests_auth import DeviceFlowAuth
+
+Scopes = Union[str, Iterable[str]]
+VerificationHandler = Callable[[Verification], None]
+
+
+class DeviceFlow:
+    """GitHub's OAuth device flow for one app, through the deviceflow plugin.
+
+    ``client_id`` is the OAuth App's or GitHub App's client id;
+    ``client_type`` is ``"oauth-app"`` (default) or ``"github-app"``.
+    ``scopes`` (OAuth Apps only) is a list, or one string split on commas and
+    white space. ``base_url`` is ``https://github.com``, a GitHub Enterprise
+    Server URL, or a loopback URL of a local server. ``store`` keeps the
+    tokens (a :class:`MemoryStore` by default: pass a :class:`KeyringStore`,
+    :class:`EncryptedFileStore` or :class:`FileStore` to keep them across
+    runs).
+
+    ``on_verification`` receives the :class:`Verification` to show the user
+    (by default a box with the code is printed on stderr); ``on_event``
+    receives every event as a dict (polling, slow_down, backoff, refreshed).
+    Either may block; raising :class:`deviceflow.Cancelled` stops the flow.
+
+    The remaining keywords tune the host: ``request_timeout`` (seconds per
+    HTTP request), ``ssl_context`` (to trust a private CA), ``allowed_hosts``
+    (replaces the allow-list derived from ``base_url``), and ``now_ms`` /
+    ``sleep_ms`` (a clock and a sleep for tests). A DeviceFlow is safe to use
+    from several threads.
+    """
+
+    def __init__(
+        self,
+        client_id: str,
+        client_type: str = "oauth-app",
+        scopes: Scopes = (),
+        base_url: str = DEFAULT_BASE_URL,
+        store: Optional[Store] = None,
+        on_verification: Optional[VerificationHandler] = None,
+        *,
+        on_event: Optional[EventHandler] = None,
+        request_timeout: float = 30.0,
+        ssl_context: Optional[ssl.SSLContext] = None,
+        allowed_hosts: Optional[Iterable[str]] = None,
+        now_ms: Optional[Callable[[], int]] = None,
+        sleep_ms: Optional[SleepHook] = None,
+    ) -> None:
+        if not isinstance(client_id, str):
+            raise InvalidInput("invalid input: clientId: must be a string")
+        self.client_id = client_id
+        self.client_type = client_type
+        self.scopes = _scopes(scopes)
+        self.base_url = base_url
+        self.on_verification = on_verification or _ui.print_verification
+        self.on_event = on_event
+        self.host = Host(
+            base_url=base_url,
+            allowed_hosts=allowed_hosts,
+            request_timeout=request_timeout,
+            store=store,
+            on_event=self._dispatch,
+            now_ms=now_ms,
+            sleep_ms=sleep_ms,
+            ssl_context=ssl_context,
+        )
+
+    @property
+    def store(self) -> Store:
+        """The store that keeps this flow's tokens."""
+        return self.host.store
+
+    def token(
+        self,
+        scopes: Optional[Scopes] = None,
+        refresh: bool = False,
+        *,
+        cancel: Optional[threading.Event] = None,
+    ) -> Authentication:
+        """Returns a token: the cached one, a refreshed one, or a new device flow.
+
+        ``scopes`` overrides the instance's scopes for this call;
+        ``refresh=True`` skips the cache and runs a new device flow. Setting
+        ``cancel`` (from another thread) stops a waiting flow with
+        :class:`deviceflow.Cancelled`.
+        """
+        extra: Dict[str, Any] = {"refresh": bool(refresh)}
+        if scopes is not None:
+            extra["scopes"] = _scopes(scopes)
+        return self._authentication("authenticate", extra, cancel)
+
+    def refresh(self, *, cancel: Optional[threading.Event] = None) -> Authentication:
+        """Exchanges the cached refresh token (GitHub Apps) for a new pair."""
+        return self._authentication("refresh", {}, cancel)
+
+    def check(self, token: Optional[str] = None, *, cancel: Optional[threading.Event] = None) -> CheckResult:
+        """Asks the API (GET /user) whether the cached token, or ``token``, works."""
+        extra: Dict[str, Any] = {}
+        if token is not None:
+            extra["token"] = token
+        return CheckResult.from_dict(self._call("check", extra, cancel))
+
+    def logout(self) -> bool:
+        """Forgets the cached token; answers whether there was one."""
+        return bool(self._call("logout", {}, None).get("removed"))
+
+    def authorization_headers(
+        self, method: str, url: str, *, cancel: Optional[threading.Event] = None
+    ) -> Dict[str, str]:
+        """Returns the headers that authorize a request (octokit's hook).
+
+        Signs the user in first when there is no cached token. The OAuth
+        endpoints themselves get no authorization header.
+        """
+        out = self._call("authorize", {"method": method, "url": url}, cancel)
+        headers = out.get("headers")
+        if not isinstance(headers, dict):
+            raise InvalidResponse("deviceflow plugin: authorize answered no headers")
+        return {str(k): str(v) for k, v in headers.items()}
+
+    def requests_auth(self) -> "DeviceFlowAuth":
+        """Returns a ``requests.auth.AuthBase`` that signs requests to GitHub.
+
+        Needs the ``requests`` extra.
+        """
+        from .requests_auth import DeviceFlowAuth
+
+        return DeviceFlowAuth(self)
+
+    def begin(self, *, cancel: Optional[threading.Event] = None) -> Union[Pending, Authentication]:
+        """Starts a device flow without waiting (for event loops, many flows at once).
+
+        Answers a :class:`Pending` to pass to :meth:`poll`, whose
+        ``verification`` says what to show the user.
+        """
+        return self._step(self._call("begin", {}, cancel), None)
+
+    def poll(self, pending: Pending, *, cancel: Optional[threading.Event] = None) -> Union[Pending, Authentication]:
+        """Polls once, when ``pending.next_poll_at`` has passed; never sleeps.
+
+        Answers a new :class:`Pending`, or the :class:`Authentication` (stored
+        in the store) once the user has approved.
+        """
+        return self._step(self._call("poll", {"state": pending.state}, cancel), pending)
+
+    def __repr__(self) -> str:
+        return (
+            f"DeviceFlow(client_id={self.client_id!r}, client_type={self.client_type!r}, "
+            f"base_url={self.base_url!r}, store={self.store!r})"
+        )
+
+    # Plumbing.
+
+    def _input(self, extra: Dict[str, Any]) -> Dict[str, Any]:
+        base: Dict[str, Any] = {
+            "clientId": self.client_id,
+            "clientType": self.client_type,
+            "baseUrl": self.base_url,
+            "scopes": self.scopes,
+        }
+        base.update(extra)
+        return base
+
+    def _call(self, export: str, extra: Dict[str, Any], cancel: Optional[threading.Event]) -> Dict[str, Any]:
+        out = self.host.call_json(export, self._input(extra), cancel=cancel)
+        if not isinstance(out, dict):
+            raise InvalidResponse(f"deviceflow plugin: {export} answered no object")
+        return out
+
+    def _authentication(self, export: str, extra: Dict[str, Any], cancel: Optional[threading.Event]) -> Authentication:
+        return Authentication.from_dict(self._call(export, extra, cancel))
+
+    def _step(self, out: Dict[str, Any], previous: Optional[Pending]) -> Union[Pending, Authentication]:
+        if out.get("status") == "complete" and isinstance(out.get("authentication"), dict):
+            return Authentication.from_dict(out["authentication"])
+        if out.get("status") == "pending":
+            return Pending.from_dict(out, previous)
+        raise InvalidResponse("deviceflow plugin: unexpected answer from begin/poll")
+
+    def _dispatch(self, event: Dict[str, Any]) -> None:
+        if event.get("type") == "verification":
+            self.on_verification(Verification.from_event(event))
+        if self.on_event is not None:
+            self.on_event(event)
+
+
+def _scopes(scopes: Scopes) -> Union[str, list]:
+    if isinstance(scopes, str):
+        return scopes
+    try:
+        out = list(scopes)
+    except TypeError:
+        raise InvalidInput("invalid input: scopes: pass a list of strings or one string") from None
+    if not all(isinstance(s, str) for s in out):
+        raise InvalidInput("invalid input: scopes: every scope must be a string")
+    return out

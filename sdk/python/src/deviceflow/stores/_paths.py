@@ -1,0 +1,26 @@
+"""Where the file stores keep their data by default."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+
+def config_dir() -> Path:
+    """Returns deviceflow's per-user configuration directory.
+
+    ``$DEVICEFLOW_CONFIG_DIR`` when set; otherwise ``%APPDATA%\\deviceflow``
+    on Windows, ``~/Library/Application Support/deviceflow`` on macOS and
+    ``$XDG_CONFIG_HOME/deviceflow`` (``~/.config/deviceflow``) elsewhere.
+    """
+    explicit = os.environ.get("DEVICEFLOW_CONFIG_DIR")
+    if explicit:
+        return Path(explicit)
+    if sys.platform == "win32":
+        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+        return Path(base) / "deviceflow"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "deviceflow"
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "deviceflow"
