@@ -88,7 +88,7 @@ func (c *Client) cached(ctx context.Context, o callOptions) ([]byte, error) {
 	out, err = c.call(ctx, "refresh", c.input(o), false)
 	var e *Error
 	if errors.As(err, &e) && e.Code == ErrNotFound.Code {
-		return nil, &Error{Code: e.Code, Message: "no usable cached token: sign in first (" + e.Message + ")"}
+		return nil, &Error{Code: e.Code, Message: "no cached token that can be used or refreshed: sign in first", Cause: e}
 	}
 	return out, err
 }
