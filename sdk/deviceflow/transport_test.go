@@ -148,3 +148,25 @@ func TestCheckAndLogout(t *testing.T) {
 		t.Errorf("second logout: %v %v", removed, err)
 	}
 }
+
+func TestAPIURL(t *testing.T) {
+	for base, want := range map[string]string{
+		"":                                "https://api.github.com",
+		"https://github.com":              "https://api.github.com",
+		"https://ghe.example.com":         "https://ghe.example.com/api/v3",
+		"https://ghe.example.com/api/v3/": "https://ghe.example.com/api/v3",
+		"http://127.0.0.1:8080":           "http://127.0.0.1:8080/api/v3",
+		"http://example.com":              "",
+	} {
+		c, err := deviceflow.New(deviceflow.Config{ClientID: "x", BaseURL: base})
+		if err != nil {
+			if want != "" {
+				t.Errorf("%q: %v", base, err)
+			}
+			continue
+		}
+		if got := c.APIURL(); got != want {
+			t.Errorf("APIURL(%q) = %q, want %q", base, got, want)
+		}
+	}
+}
