@@ -6,6 +6,7 @@ import { runExport } from "./plugin.js";
 import { allowedHosts } from "./sandbox.js";
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+const EXPORTS = new Set(["authenticate", "begin", "poll", "refresh", "check", "logout", "authorize", "info"]);
 const DEFAULT_MAX_RESPONSE_BYTES = 1 << 20;
 
 /**
@@ -44,8 +45,11 @@ export class Host {
    * @param {{signal?: AbortSignal}} [options]
    */
   async call(exportName, input, { signal } = {}) {
+    if (!EXPORTS.has(exportName)) {
+      throw new DeviceFlowError({ code: "invalid_input", message: `invalid input: export: unknown export ${JSON.stringify(String(exportName)).slice(0, 40)}` });
+    }
     if (signal?.aborted) throw cancelledError(signal);
-    const text = typeof input === "string" ? input : JSON.stringify(input);
+    const text = typeof input === "string" ? input : JSON.stringify(input ?? {});
     const call = new Call(this, signal);
     let out;
     try {

@@ -65,3 +65,11 @@ test("begin and poll run one step at a time", async () => {
   const polled = await host.call("poll", { clientId: "Iv1.step", state: begun.state });
   assert.equal(polled.status, "pending", "poll before nextPollAt does not poll");
 });
+
+test("an unknown export or malformed input is invalid_input, and the host goes on", async () => {
+  const host = new Host();
+  await assert.rejects(host.call("steal", {}), { code: "invalid_input" });
+  await assert.rejects(host.call("authenticate", "{not json"), { code: "invalid_input" });
+  await assert.rejects(host.call("authenticate", undefined), { code: "invalid_input", message: /clientId/ });
+  assert.equal((await host.call("info", {})).name, "deviceflow");
+});
