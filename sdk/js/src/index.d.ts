@@ -191,7 +191,7 @@ export interface HostOptions {
 /** The plugin's exports, one call at a time: authenticate, begin, poll, refresh, check, logout, authorize, info. */
 export declare class Host {
   constructor(options?: HostOptions);
-  call(exportName: string, input: object | string, options?: { signal?: AbortSignal }): Promise<any>;
+  call(exportName: string, input?: object | string, options?: { signal?: AbortSignal }): Promise<any>;
 }
 
 /** Compiles the plugin and starts one instance ahead of the first call. */
