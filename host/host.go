@@ -97,7 +97,8 @@ func (h *Host) Call(ctx context.Context, export string, input []byte) ([]byte, e
 	if err != nil {
 		return nil, pluginFailure("load", err)
 	}
-	rc, out, err := in.CallWithContext(context.WithValue(ctx, callKey{}, h), export, input)
+	state := &callState{h: h}
+	rc, out, err := in.CallWithContext(context.WithValue(ctx, callKey{}, state), export, input)
 	if err == nil && rc == 0 {
 		h.pool.put(in)
 		return out, nil
@@ -105,6 +106,9 @@ func (h *Host) Call(ctx context.Context, export string, input []byte) ([]byte, e
 	if err != nil && rc == 1 {
 		if pe, ok := parsePluginError(err.Error()); ok {
 			h.pool.put(in)
+			if pe.Code == ErrStore.Code {
+				pe.Cause = state.storeErr
+			}
 			return nil, pe
 		}
 	}

@@ -8,13 +8,33 @@ import (
 	extism "github.com/extism/go-sdk"
 )
 
-// callKey carries the running call's Host into the host functions, which are
-// registered once per process and shared by every instance.
+// callKey carries the running call's state into the host functions, which
+// are registered once per process and shared by every instance.
 type callKey struct{}
 
-func callHost(ctx context.Context) *Host {
-	h, _ := ctx.Value(callKey{}).(*Host)
-	return h
+// callState is one call's Host and what the host functions learnt during
+// it. An instance runs one call at a time, so its host functions never run
+// concurrently.
+type callState struct {
+	h *Host
+	// storeErr is the first store failure, kept as the Cause of the
+	// plugin's "store" error so that callers can test it with errors.Is.
+	storeErr error
+}
+
+func callOf(ctx context.Context) *callState {
+	c, _ := ctx.Value(callKey{}).(*callState)
+	return c
+}
+
+func callHost(ctx context.Context) *Host { return callOf(ctx).h }
+
+// storeFailed records a store failure and describes it to the plugin.
+func storeFailed(ctx context.Context, err error) *wireError {
+	if c := callOf(ctx); c.storeErr == nil {
+		c.storeErr = err
+	}
+	return storeFailure(err)
 }
 
 var (
@@ -48,11 +68,11 @@ func hostFunctions() []extism.HostFunction {
 			key, err := p.ReadString(stack[0])
 			ans := storeAnswer{}
 			if err != nil {
-				ans.Error = storeFailure(err)
+				ans.Error = storeFailed(ctx, err)
 			} else if v, err := callHost(ctx).store.Get(ctx, key); err == nil {
 				ans.Value = &v
 			} else if !errors.Is(err, ErrNoEntry) {
-				ans.Error = storeFailure(err)
+				ans.Error = storeFailed(ctx, err)
 			}
 			stack[0] = writeJSON(p, ans)
 		}, ptr, ptr),
@@ -60,9 +80,9 @@ func hostFunctions() []extism.HostFunction {
 			var e storeEntry
 			ans := storeAnswer{}
 			if err := readJSON(p, stack[0], &e); err != nil {
-				ans.Error = storeFailure(err)
+				ans.Error = storeFailed(ctx, err)
 			} else if err := callHost(ctx).store.Set(ctx, e.Key, e.Value); err != nil {
-				ans.Error = storeFailure(err)
+				ans.Error = storeFailed(ctx, err)
 			}
 			stack[0] = writeJSON(p, ans)
 		}, ptr, ptr),
@@ -73,7 +93,7 @@ func hostFunctions() []extism.HostFunction {
 				err = callHost(ctx).store.Delete(ctx, key)
 			}
 			if err != nil {
-				ans.Error = storeFailure(err)
+				ans.Error = storeFailed(ctx, err)
 			}
 			stack[0] = writeJSON(p, ans)
 		}, ptr, ptr),

@@ -1,0 +1,277 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/pbkdf2"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"sync"
+)
+
+// EncryptedFileStore keeps values in a FileStore-like file (mode 0600,
+// atomic writes, the same cross-process lock) whose content is encrypted
+// with AES-256-GCM, a fresh random nonce for every write. The key comes from
+// an EncryptionKey: $DEVICEFLOW_ENCRYPTION_KEY or the OS keyring (OpenStore
+// chooses), or one the program passes.
+//
+// A file that the key does not open is an ErrWrongEncryptionKey error naming
+// the file; the store never resets or overwrites it. The file is a JSON
+// envelope:
+//
+//	{"format":"deviceflow-encrypted-store","version":1,"cipher":"AES-256-GCM",
+//	 "kdf":"none"|"pbkdf2-sha256","iterations":N,"salt":B64,"nonce":B64,
+//	 "ciphertext":B64}
+//
+// The ciphertext (with GCM's 16-byte tag at its end, additional data
+// "deviceflow-encrypted-store/1") is the FileStore's document. With a
+// passphrase, the AES key is PBKDF2-HMAC-SHA256(passphrase, salt,
+// iterations): 600,000 iterations (about 0.1 s, once per process) for a
+// passphrase a person chose; a base64 key is used as it is, at no cost.
+type EncryptedFileStore struct {
+	f     *storeFile
+	codec *sealer
+}
+
+// NewEncryptedFileStore returns an EncryptedFileStore kept at path
+// (DefaultStorePath("encrypted") when path is "") and sealed with key.
+// Nothing is read or created until the first use.
+func NewEncryptedFileStore(path string, key EncryptionKey) (*EncryptedFileStore, error) {
+	if path == "" {
+		var err error
+		if path, err = DefaultStorePath(StoreEncrypted); err != nil {
+			return nil, err
+		}
+	}
+	if key.ring == nil && key.passphrase == "" && len(key.keys) == 0 {
+		return nil, &storeError{kind: ErrNoEncryptionKey,
+			msg: "deviceflow: the encrypted store needs a key: set " + EncryptionKeyEnv + " (openssl rand -base64 32) or use the OS keyring"}
+	}
+	f, err := newStoreFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return &EncryptedFileStore{f: f, codec: &sealer{path: f.path, key: key}}, nil
+}
+
+// Path returns the file's absolute path.
+func (s *EncryptedFileStore) Path() string { return s.f.path }
+
+// String describes the store for a person: "encrypted file PATH (key from
+// SOURCE)".
+func (s *EncryptedFileStore) String() string {
+	return "encrypted file " + s.f.path + " (key from " + s.codec.key.source + ")"
+}
+
+// Get returns the value under key, or ErrNoEntry.
+func (s *EncryptedFileStore) Get(ctx context.Context, key string) (string, error) {
+	return s.f.get(ctx, s.codec, key)
+}
+
+// Set writes value under key.
+func (s *EncryptedFileStore) Set(ctx context.Context, key, value string) error {
+	return s.f.set(ctx, s.codec, key, value)
+}
+
+// Delete removes key.
+func (s *EncryptedFileStore) Delete(ctx context.Context, key string) error {
+	return s.f.delete(ctx, s.codec, key)
+}
+
+// Keys returns the keys the file holds, sorted, for diagnostics.
+func (s *EncryptedFileStore) Keys(ctx context.Context) ([]string, error) {
+	return s.f.keys(ctx, s.codec)
+}
+
+const (
+	sealedFormat   = "deviceflow-encrypted-store"
+	sealedVersion  = 1
+	sealedCipher   = "AES-256-GCM"
+	kdfNone        = "none"
+	kdfPBKDF2      = "pbkdf2-sha256"
+	saltBytes      = 16
+	sealedAAD      = "deviceflow-encrypted-store/1"
+	maxIterations  = 10_000_000
+	pbkdf2DefaultN = 600_000
+)
+
+// pbkdf2Iterations is the iteration count new passphrase files get; tests
+// lower it.
+var pbkdf2Iterations = pbkdf2DefaultN
+
+// sealedFile is the encrypted store's envelope; encoding/json writes its
+// []byte fields in standard base64.
+type sealedFile struct {
+	Format     string `json:"format"`
+	Version    int    `json:"version"`
+	Cipher     string `json:"cipher"`
+	KDF        string `json:"kdf"`
+	Iterations int    `json:"iterations,omitempty"`
+	Salt       []byte `json:"salt,omitempty"`
+	Nonce      []byte `json:"nonce"`
+	Ciphertext []byte `json:"ciphertext"`
+}
+
+// sealer is the encrypted store's codec.
+type sealer struct {
+	path string
+	key  EncryptionKey
+	// The passphrase's derived key, for the salt it was derived with: kept
+	// so that a process derives it once, and reused (with its salt) for
+	// later writes.
+	mu      sync.Mutex
+	salt    []byte
+	iter    int
+	derived []byte
+}
+
+func (s *sealer) decode(ctx context.Context, stored []byte) ([]byte, error) {
+	var env sealedFile
+	if err := json.Unmarshal(stored, &env); err != nil || env.Format != sealedFormat {
+		return nil, s.notSealed(stored, err)
+	}
+	if env.Version != sealedVersion || env.Cipher != sealedCipher {
+		return nil, &storeError{kind: ErrStoreCorrupt,
+			msg: fmt.Sprintf("deviceflow: the encrypted store %s uses version %d with %s, which this deviceflow cannot read; the file was left untouched", s.path, env.Version, env.Cipher)}
+	}
+	var keys [][]byte
+	switch {
+	case env.KDF == kdfNone && s.key.passphrase != "":
+		return nil, s.wrongKey("the file was sealed with a key, and " + s.key.source + " holds a passphrase")
+	case env.KDF == kdfNone:
+		var err error
+		if keys, err = s.key.resolve(ctx, false); err != nil {
+			return nil, err
+		}
+	case env.KDF == kdfPBKDF2 && s.key.passphrase == "":
+		return nil, s.wrongKey("the file was sealed with a passphrase, and " + s.key.source + " holds a key")
+	case env.KDF == kdfPBKDF2:
+		if env.Iterations < 1 || env.Iterations > maxIterations || len(env.Salt) < 8 {
+			return nil, corruptStore(s.path, fmt.Errorf("bad key derivation parameters"))
+		}
+		k, err := s.derive(env.Salt, env.Iterations)
+		if err != nil {
+			return nil, err
+		}
+		keys = [][]byte{k}
+	default:
+		return nil, corruptStore(s.path, fmt.Errorf("unknown key derivation %q", env.KDF))
+	}
+	for _, k := range keys {
+		if plain, err := gcmOpen(k, env.Nonce, env.Ciphertext); err == nil {
+			return plain, nil
+		}
+	}
+	return nil, s.wrongKey("wrong key, or the file was altered")
+}
+
+func (s *sealer) encode(ctx context.Context, doc []byte) ([]byte, error) {
+	env := sealedFile{Format: sealedFormat, Version: sealedVersion, Cipher: sealedCipher, KDF: kdfNone}
+	var key []byte
+	if s.key.passphrase != "" {
+		salt, iter := s.currentSalt()
+		if salt == nil {
+			salt, iter = make([]byte, saltBytes), pbkdf2Iterations
+			rand.Read(salt)
+		}
+		k, err := s.derive(salt, iter)
+		if err != nil {
+			return nil, err
+		}
+		env.KDF, env.Iterations, env.Salt, key = kdfPBKDF2, iter, salt, k
+	} else {
+		// encode runs under the file's lock, after the file was read: the
+		// key is created in the keyring only if the file held nothing.
+		keys, err := s.key.resolve(ctx, true)
+		if err != nil {
+			return nil, err
+		}
+		key = keys[0]
+	}
+	nonce, ct, err := gcmSeal(key, doc)
+	if err != nil {
+		return nil, err
+	}
+	env.Nonce, env.Ciphertext = nonce, ct
+	b, err := json.MarshalIndent(env, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+func (s *sealer) currentSalt() ([]byte, int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.salt, s.iter
+}
+
+// derive returns the passphrase's key for salt, deriving it once.
+func (s *sealer) derive(salt []byte, iter int) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.derived != nil && s.iter == iter && bytes.Equal(s.salt, salt) {
+		return s.derived, nil
+	}
+	k, err := pbkdf2.Key(sha256.New, s.key.passphrase, salt, iter, 32)
+	if err != nil {
+		return nil, err
+	}
+	s.salt, s.iter, s.derived = append([]byte(nil), salt...), iter, k
+	return k, nil
+}
+
+func (s *sealer) wrongKey(why string) error {
+	return &storeError{kind: ErrWrongEncryptionKey,
+		msg: fmt.Sprintf("deviceflow: cannot decrypt the store file %s with the key from %s (%s); the file was left untouched", s.path, s.key.source, why)}
+}
+
+// notSealed explains a file that is not an encrypted store, recognising a
+// plain store document and the Python SDK's Fernet token.
+func (s *sealer) notSealed(stored []byte, err error) error {
+	why := "not an encrypted deviceflow store"
+	switch {
+	case bytes.HasPrefix(bytes.TrimSpace(stored), []byte("gAAAAA")):
+		why = "a Fernet token, as the Python SDK writes: this store reads only its own AES-256-GCM format"
+	case json.Valid(stored) && bytes.Contains(stored, []byte(`"entries"`)):
+		why = "a plain file store, not an encrypted one"
+	}
+	return &storeError{kind: ErrStoreCorrupt, cause: err,
+		msg: fmt.Sprintf("deviceflow: the store file %s is %s; it was left untouched", s.path, why)}
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// gcmSeal encrypts plain under a fresh random nonce.
+func gcmSeal(key, plain []byte) (nonce, ct []byte, err error) {
+	aead, err := newGCM(key)
+	if err != nil {
+		return nil, nil, err
+	}
+	nonce = make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, nil, err
+	}
+	return nonce, aead.Seal(nil, nonce, plain, []byte(sealedAAD)), nil
+}
+
+func gcmOpen(key, nonce, ct []byte) ([]byte, error) {
+	aead, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	if len(nonce) != aead.NonceSize() {
+		return nil, fmt.Errorf("bad nonce")
+	}
+	return aead.Open(nil, nonce, ct, []byte(sealedAAD))
+}
