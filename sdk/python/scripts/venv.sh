@@ -24,6 +24,10 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -f src/deviceflow/dev
   exit 0
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# The runtime's wheels, for the test that installs the built wheel into a
+# fresh virtual environment without asking an index.
+.venv/bin/python -m pip download --quiet --disable-pip-version-check --only-binary :all: --dest .wheelhouse \
+  extism==1.1.1 extism-sys==1.41.0 cffi==2.1.1 pycparser==3.12
 # The editable install runs hatch_build.py, which copies plugin/deviceflow.wasm in.
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-build-isolation --no-deps -e .
 echo "$want" > "$stamp"

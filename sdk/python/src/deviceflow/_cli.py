@@ -16,7 +16,7 @@ from ._sandbox import DEFAULT_BASE_URL
 from .client import DeviceFlow
 from .errors import DeviceFlowError, NotFound
 from .models import Verification
-from .stores import EncryptedFileStore, FileStore, KeyringStore, MemoryStore, Store
+from .stores import EncryptedFileStore, FileStore, KeyringStore, KeyringUnavailable, MemoryStore, Store
 
 STORES = ("keyring", "encrypted-file", "file", "memory")
 
@@ -184,6 +184,10 @@ def main(argv: Optional[List[str]] = None, out: Optional[IO[str]] = None, err: O
         return EXIT_FAILURE
     except NotFound:
         print(f"Not signed in to {args.base_url}: run `python -m deviceflow login` first.", file=err)
+        return EXIT_FAILURE
+    except KeyringUnavailable as e:
+        print(f"deviceflow: {e.message}", file=err)
+        print("deviceflow: choose another store: --store encrypted-file (with DEVICEFLOW_ENCRYPTION_KEY) or --store file", file=err)
         return EXIT_FAILURE
     except DeviceFlowError as e:
         print(f"deviceflow: {e.message}", file=err)

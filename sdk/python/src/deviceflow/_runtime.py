@@ -14,8 +14,9 @@ import os
 import sys
 import tempfile
 import threading
+from contextlib import contextmanager
 from pathlib import Path
-from typing import List, Optional
+from typing import Iterator, List, Optional
 
 from extism import Plugin
 from extism.extism import CompiledPlugin
@@ -39,15 +40,11 @@ def wasm_path() -> Path:
     return Path(__file__).with_name("deviceflow.wasm")
 
 
-def wasm_bytes() -> bytes:
-    """Returns the plugin's bytes."""
+def _existing_wasm() -> Path:
     path = wasm_path()
-    try:
-        return path.read_bytes()
-    except OSError:
-        raise RuntimeError(
-            f"deviceflow: the plugin is missing from the package ({path}); reinstall deviceflow"
-        ) from None
+    if not path.is_file():
+        raise RuntimeError(f"deviceflow: the plugin is missing from the package ({path}); reinstall deviceflow")
+    return path.absolute()
 
 
 def cache_dir() -> Optional[Path]:
@@ -91,24 +88,35 @@ def _toml_string(s: str) -> str:
     return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+@contextmanager
+def _cache_env() -> Iterator[None]:
+    """Points Extism's compilation cache at deviceflow's (or switches it off)
+    for the duration of a compilation, unless the user set EXTISM_CACHE_CONFIG."""
+    if _CACHE_ENV in os.environ:
+        yield
+        return
+    # Extism reads the variable when it compiles: a path to a wasmtime
+    # cache configuration, or "" for no cache at all.
+    os.environ[_CACHE_ENV] = _cache_config() or ""
+    try:
+        yield
+    finally:
+        os.environ.pop(_CACHE_ENV, None)
+
+
 def compiled() -> CompiledPlugin:
     """Compiles the plugin once per process and returns it."""
     global _compiled
     with _compile_lock:
         if _compiled is None:
+            # By path: Extism reads the file itself, which saves encoding
+            # 4 MB as base64 in a JSON manifest on every start.
             manifest = {
-                "wasm": [{"data": wasm_bytes(), "name": "main"}],
+                "wasm": [{"path": str(_existing_wasm()), "name": "main"}],
                 "memory": {"max_pages": MAX_MEMORY_PAGES},
             }
-            previous = os.environ.get(_CACHE_ENV)
-            config = None if previous is not None else _cache_config()
-            if config is not None:
-                os.environ[_CACHE_ENV] = config
-            try:
+            with _cache_env():
                 _compiled = CompiledPlugin(manifest, wasi=True, functions=_hostfns.FUNCTIONS)
-            finally:
-                if config is not None:
-                    os.environ.pop(_CACHE_ENV, None)
         return _compiled
 
 
