@@ -151,7 +151,10 @@ func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := ex.Response
+	// Send exactly the vector's headers: no automatic Date, and no sniffed
+	// Content-Type when the vector lists none.
 	w.Header()["Date"] = nil
+	w.Header()["Content-Type"] = nil
 	for k, v := range resp.Headers {
 		w.Header().Set(k, v)
 	}
