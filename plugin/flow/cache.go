@@ -22,6 +22,7 @@ func (m *Machine) onCacheRead(ev Event) Effect {
 // refreshWith sends the refresh-token grant. Tokens from the device flow
 // need no client secret.
 func (m *Machine) refreshWith(a *Authentication) Effect {
+	m.remember(a.Token, a.RefreshToken)
 	req := oauthPost(&m.Config, m.Config.TokenURL(),
 		param{"client_id", m.Config.ClientID},
 		param{"grant_type", "refresh_token"},
@@ -96,6 +97,7 @@ func (m *Machine) onCheckGet(ev Event) Effect {
 
 // checkToken asks the API who the token belongs to.
 func (m *Machine) checkToken() Effect {
+	m.remember(m.token)
 	req := &Request{
 		Method: "GET",
 		URL:    m.Config.UserURL(),

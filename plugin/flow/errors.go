@@ -75,7 +75,10 @@ func invalidInput(field, format string, args ...any) *Error {
 }
 
 // knownOAuthCodes are the server error codes that keep their own name as the
-// error code. Every other server error becomes CodeOAuthError.
+// error code. Every other server error becomes CodeOAuthError, including
+// authorization_pending and slow_down outside polling (where the engine
+// handles them before it builds an error): those two codes are internal and
+// never leave the engine.
 var knownOAuthCodes = map[string]Code{
 	"expired_token":                CodeExpiredToken,
 	"access_denied":                CodeAccessDenied,
@@ -84,8 +87,6 @@ var knownOAuthCodes = map[string]Code{
 	"incorrect_device_code":        CodeIncorrectDeviceCode,
 	"unsupported_grant_type":       CodeUnsupportedGrantType,
 	"bad_refresh_token":            CodeBadRefreshToken,
-	"authorization_pending":        CodeAuthorizationPending,
-	"slow_down":                    CodeSlowDown,
 }
 
 // advice is added to the octokit-style message of some codes.

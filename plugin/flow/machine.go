@@ -70,6 +70,9 @@ type Machine struct {
 	pending *Error
 	// token is the token check asks about.
 	token string
+	// secrets are the tokens this run has handled (sent, read or about to
+	// store): whatever their shape, they are masked in events and errors.
+	secrets []string
 }
 
 // Start begins op with the export's raw JSON input at host time now. It
@@ -91,7 +94,7 @@ func Start(op Op, raw []byte, now int64) (*Machine, Effect) {
 	key := cfg.CacheKey()
 	switch op {
 	case OpAuthorize:
-		skip, err := oauthEndpoint(cfg, in.Method, in.URL)
+		skip, err := oauthEndpoint(cfg, in.URL)
 		if err != nil {
 			return nil, fail(err)
 		}
@@ -193,14 +196,29 @@ func (m *Machine) out(e Effect) Effect {
 		m.Queue = nil
 		m.Result = nil
 		if e.Err != nil {
-			e.Err.Message = redact(e.Err.Message)
-			e.Err.Description = redact(e.Err.Description)
+			// Rule 10: every text field of an error, as a server may echo a
+			// token into any of them.
+			e.Err.Message = m.redact(e.Err.Message)
+			e.Err.OAuthError = m.redact(e.Err.OAuthError)
+			e.Err.Description = m.redact(e.Err.Description)
+			e.Err.URI = m.redact(e.Err.URI)
 		}
 	}
 	if e.Kind == EffectEmit {
-		e.Event = []byte(redact(string(e.Event)))
+		e.Event = []byte(m.redact(string(e.Event)))
 	}
 	return e
+}
+
+// remember adds tokens to the secrets this run masks.
+func (m *Machine) remember(tokens ...string) {
+	m.secrets = append(m.secrets, tokens...)
+}
+
+// redact masks the run's own secrets, then anything shaped like a GitHub
+// token.
+func (m *Machine) redact(s string) string {
+	return redact(redactSecrets(s, m.secrets))
 }
 
 // batch queues effects and hands out the first, setting the phase that
@@ -233,6 +251,7 @@ func (m *Machine) finish(a *Authentication) Effect {
 // store writes the new authentication before it is returned (rule 7).
 func (m *Machine) store(a *Authentication, before ...Effect) Effect {
 	m.Result = a
+	m.remember(a.Token, a.RefreshToken)
 	set := Effect{Kind: EffectStoreSet, Key: m.Config.CacheKey(), Value: string(a.json())}
 	return m.batch(phStoring, append(before, set)...)
 }

@@ -84,6 +84,9 @@ func jsonProblem(err error) string {
 	case *json.SyntaxError:
 		return "syntax error at byte " + itoa(e.Offset)
 	case *json.UnmarshalTypeError:
+		if e.Field == "" {
+			return "it is a JSON " + e.Value
+		}
 		return "field " + e.Field + " must be " + e.Type.String()
 	}
 	return "malformed JSON"

@@ -27,6 +27,22 @@ func redact(s string) string {
 	return b.String()
 }
 
+// minSecretLen is the shortest known secret redactSecrets masks: shorter
+// strings would mangle ordinary words and cannot be real tokens.
+const minSecretLen = 8
+
+// redactSecrets masks every occurrence of the given secrets, whatever their
+// shape: older GitHub Enterprise Server and other RFC 8628 servers issue
+// tokens without GitHub's prefixes (rule 10).
+func redactSecrets(s string, secrets []string) string {
+	for _, x := range secrets {
+		if len(x) >= minSecretLen && strings.Contains(s, x) {
+			s = strings.ReplaceAll(s, x, "[redacted]")
+		}
+	}
+	return s
+}
+
 // tokenAt answers the length of a token starting at s[i], or 0.
 func tokenAt(s string, i int) int {
 	if i > 0 && isTokenByte(s[i-1]) {

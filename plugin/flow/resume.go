@@ -62,17 +62,15 @@ func (m *Machine) validResumable() *Error {
 }
 
 // oauthEndpoint reports whether authorize's request goes to one of the two
-// OAuth endpoints, which octokit's hook sends without credentials.
-func oauthEndpoint(c *Config, method, rawURL string) (bool, *Error) {
+// OAuth endpoints, which octokit's hook sends without credentials whatever
+// the method (it matches the URL only).
+func oauthEndpoint(c *Config, rawURL string) (bool, *Error) {
 	if strings.TrimSpace(rawURL) == "" {
 		return false, invalidInput("url", "missing: pass the URL of the request to authorize")
 	}
 	u, err := url.Parse(rawURL)
 	if err != nil {
 		return false, invalidInput("url", "not a URL")
-	}
-	if method != "" && !strings.EqualFold(method, "POST") {
-		return false, nil
 	}
 	path := strings.TrimRight(u.Path, "/")
 	return path == "/login/device/code" || path == "/login/oauth/access_token", nil
