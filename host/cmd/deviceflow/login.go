@@ -1,0 +1,143 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/atotto/clipboard"
+	"github.com/cli/browser"
+
+	"github.com/deviceflow/deviceflow/sdk/deviceflow"
+)
+
+func runLogin(ctx context.Context, args []string, term *terminal, getenv func(string) string) int {
+	var c common
+	ui := &loginUI{term: term}
+	fs := newFlagSet("login", "Sign in to GitHub with a one-time code, as `gh auth login` does, and store the token", &c, getenv, term.stderr)
+	fs.BoolVar(&ui.noBrowser, "no-browser", false, "do not open the verification page in a browser")
+	fs.BoolVar(&ui.noQR, "no-qr", false, "do not draw a QR code of the verification page")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	cl, st, code := c.client(term.stderr, deviceflow.Config{OnVerification: ui.verification, OnEvent: ui.event})
+	if cl == nil {
+		return code
+	}
+	defer cl.Close()
+
+	a, err := cl.Token(ctx, deviceflow.WithRefresh())
+	ui.finish()
+	if err != nil {
+		return failure(ctx, term, &c, err, "Nothing was stored.")
+	}
+	s := summarize(&c, st, a)
+	if r, err := cl.Check(ctx); err == nil && r.Valid {
+		s.Login = r.Login
+	}
+	if c.json {
+		return printJSON(term, s)
+	}
+	who := ""
+	if s.Login != "" {
+		who = " as " + s.Login
+	}
+	fmt.Fprintf(term.stderr, "✓ Logged in to %s%s\n", c.host(), who)
+	fmt.Fprintf(term.stderr, "✓ Token stored in: %s\n", st)
+	return exitOK
+}
+
+// loginUI shows the code and the progress of the flow.
+type loginUI struct {
+	term      *terminal
+	noBrowser bool
+	noQR      bool
+
+	mu   sync.Mutex
+	spin *spinner
+}
+
+// verification shows the code: a box with the code and the page, the code
+// on the clipboard, the page in the browser, a QR code for phones.
+func (ui *loginUI) verification(_ context.Context, v deviceflow.Verification) error {
+	w := ui.term.stderr
+	lines := []string{fmt.Sprintf("First copy your one-time code:  %s", v.UserCode)}
+	if ui.term.interactive {
+		if err := clipboard.WriteAll(v.UserCode); err == nil {
+			lines = append(lines, "(copied to the clipboard)")
+		}
+	}
+	lines = append(lines, fmt.Sprintf("Then open:  %s", v.VerificationURI))
+	box(w, lines)
+	if !ui.noBrowser {
+		// The browser's own chatter must not reach our output.
+		browser.Stdout, browser.Stderr = nil, nil
+		if err := openBrowser(v.URL()); err != nil {
+			fmt.Fprintf(w, "! Could not open a browser (%v): open the page yourself.\n", err)
+		} else {
+			fmt.Fprintf(w, "Opening %s in your browser.\n", v.VerificationURI)
+		}
+	}
+	if ui.term.interactive && !ui.noQR {
+		fmt.Fprintln(w, "Or scan this code with your phone:")
+		qr(w, v.URL())
+	}
+	if ui.term.interactive {
+		ui.mu.Lock()
+		ui.spin = startSpinner(w, v.ExpiresIn)
+		ui.mu.Unlock()
+	} else {
+		fmt.Fprintf(w, "Waiting for authorization (the code expires in %s)…\n", clock(v.ExpiresIn))
+	}
+	return nil
+}
+
+// openBrowser opens url without waiting long for the opener to finish.
+var openBrowser = func(url string) error {
+	done := make(chan error, 1)
+	go func() { done <- browser.OpenURL(url) }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(3 * time.Second):
+		return nil
+	}
+}
+
+// event follows the flow: time left, slow-downs, network trouble.
+func (ui *loginUI) event(_ context.Context, e deviceflow.Event) error {
+	ui.mu.Lock()
+	spin := ui.spin
+	ui.mu.Unlock()
+	note := ""
+	switch e.Type {
+	case "polling":
+		if spin != nil {
+			spin.setRemaining(e.Remaining)
+			spin.setNote("")
+		}
+		return nil
+	case "slow_down":
+		note = fmt.Sprintf("GitHub asked to slow down: polling every %s", e.Interval)
+	case "backoff":
+		note = fmt.Sprintf("connection trouble (%s): retrying in %s", e.Reason, e.Wait.Round(time.Second))
+	default:
+		return nil
+	}
+	if spin != nil {
+		spin.setNote(note)
+	} else {
+		fmt.Fprintf(ui.term.stderr, "! %s\n", note)
+	}
+	return nil
+}
+
+// finish stops the spinner.
+func (ui *loginUI) finish() {
+	ui.mu.Lock()
+	spin := ui.spin
+	ui.spin = nil
+	ui.mu.Unlock()
+	spin.Stop()
+}

@@ -1,0 +1,82 @@
+// Command deviceflow signs in to GitHub with the OAuth device flow, in the
+// manner of `gh auth login`, keeps the token, and hands it to scripts.
+//
+//	deviceflow login    sign in: shows a code, opens the browser, waits
+//	deviceflow token    print the stored token, refreshed if needed
+//	deviceflow status   who is signed in, with which scopes, until when
+//	deviceflow logout   forget the stored token
+//	deviceflow emulator run a local GitHub device-flow emulator
+//
+// Run `deviceflow help` or `deviceflow COMMAND -h` for the flags.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitFailure     = 1
+	exitUsage       = 2
+	exitInterrupted = 130 // 128 + SIGINT, as shells report it
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], newTerminal(os.Stdout, os.Stderr), os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, args []string, term *terminal, getenv func(string) string) int
+}
+
+var commands = []command{
+	{"login", "sign in to GitHub with a one-time code and store the token", runLogin},
+	{"token", "print the stored token, refreshed if needed", runToken},
+	{"status", "show the signed-in user, scopes, expiry and store", runStatus},
+	{"logout", "forget the stored token", runLogout},
+	{"emulator", "run a local GitHub device-flow emulator", runEmulator},
+}
+
+// run dispatches to a subcommand and returns the process's exit code.
+func run(ctx context.Context, args []string, term *terminal, getenv func(string) string) int {
+	if len(args) == 0 {
+		usage(term.stderr)
+		return exitUsage
+	}
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		usage(term.stdout)
+		return exitOK
+	case "version", "--version":
+		fmt.Fprintln(term.stdout, "deviceflow", version())
+		return exitOK
+	}
+	for _, c := range commands {
+		if c.name == args[0] {
+			return c.run(ctx, args[1:], term, getenv)
+		}
+	}
+	fmt.Fprintf(term.stderr, "deviceflow: unknown command %q\n\n", args[0])
+	usage(term.stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, "deviceflow signs in to GitHub with the OAuth device flow and keeps the token.\n\nUsage:\n  deviceflow COMMAND [flags]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprint(w, "\nRun 'deviceflow COMMAND -h' for a command's flags.\n")
+}
