@@ -19,8 +19,8 @@ type summary struct {
 	ClientType string `json:"clientType"`
 	LoggedIn   bool   `json:"loggedIn"`
 	// Valid is GitHub's opinion of the token (status only).
-	Valid                 *bool    `json:"valid,omitempty"`
-	Login                 string   `json:"login,omitempty"`
+	Valid *bool  `json:"valid,omitempty"`
+	Login string `json:"login,omitempty"`
 	// Scopes is a list for an OAuth App (possibly empty), null for a
 	// GitHub App.
 	Scopes                []string `json:"scopes"`
