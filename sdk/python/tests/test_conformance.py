@@ -167,12 +167,13 @@ def play(path: Path) -> List[str]:
             sleep_ms=world.sleep_ms,
         )
         calls = v.get("calls") or [
-            {"export": v.get("export"), "input": v.get("input"), "result": v.get("result"), "error": v.get("error")}
+            {k: v[k] for k in ("export", "input", "result", "error") if k in v}
         ]
         prev_state: Any = None
         for i, c in enumerate(calls):
             world.advance(int(c.get("advanceMs") or 0))
-            input_text = json.dumps(c.get("input"))
+            # An absent input is no input at all (empty bytes), as in the Go runner.
+            input_text = json.dumps(c["input"]) if "input" in c else ""
             if prev_state is not None:
                 input_text = input_text.replace('"{state}"', json.dumps(prev_state))
             out: Optional[bytes] = None

@@ -160,6 +160,16 @@ def test_ctrl_c_during_a_sleep_stops_the_flow_and_is_re_raised() -> None:
         assert flow.logout() is False  # the host is still usable
 
 
+def test_a_failing_sleep_hook_stops_the_flow_and_propagates() -> None:
+    def broken(ms: int, cancel: threading.Event) -> bool:
+        raise ValueError("the hook broke")
+
+    with github(pending_polls=100) as srv:
+        flow = DeviceFlow("Ov23li", base_url=srv.origin, on_verification=lambda v: None, sleep_ms=broken)
+        with pytest.raises(ValueError, match="the hook broke"):
+            flow.token()
+
+
 def test_server_errors_are_typed() -> None:
     with github(final={"error": "access_denied", "error_description": "The user said no."}) as srv:
         t = FakeTime()

@@ -41,51 +41,52 @@ def _store_failure(message: str) -> Any:
     return {"error": {"kind": "store", "message": message}}
 
 
-def _guarded(cp: CurrentPlugin, out: Val, body: Callable[[Any], Any], fallback: Callable[[BaseException], Any]) -> None:
-    """Runs body with the call's context and writes its JSON answer."""
-    ctx = cp.host_context()
+def _run(cp: CurrentPlugin, body: Callable[[Any], Any], fallback: Callable[[BaseException], Any], remember_all: bool = False) -> Any:
+    """Runs body with the call's context; a failure answers fallback(e).
+
+    KeyboardInterrupt, SystemExit (and, with ``remember_all``, any
+    exception: a user hook failed) are remembered, to be re-raised once the
+    plugin has stopped.
+    """
+    ctx = None
     try:
-        answer = body(ctx)
-    except Exception as e:  # never let an exception escape into Extism
-        answer = fallback(e)
-    except BaseException as e:  # KeyboardInterrupt, SystemExit: re-raised after the call
-        ctx.remember(e)
-        answer = fallback(e)
-    _write(cp, out, answer)
+        ctx = cp.host_context()
+        return body(ctx)
+    except BaseException as e:  # never let an exception escape into Extism
+        if ctx is not None and (remember_all or not isinstance(e, Exception)):
+            ctx.remember(e)
+        return fallback(e)
+
+
+def _network_failure(e: BaseException) -> Any:
+    return {"error": {"kind": "network", "message": "the host failed to perform the request"}}
+
+
+def _store_failed(e: BaseException) -> Any:
+    return _store_failure(_describe(e))
 
 
 @host_fn(name="http_request", namespace=NAMESPACE, signature=(_PTR, _PTR))
 def _http_request(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: Any) -> None:
     def body(ctx: Any) -> Any:
-        raw = _read(cp, inputs[0])
         try:
-            req = json.loads(raw)
+            req = json.loads(_read(cp, inputs[0]))
         except ValueError:
             return {"error": {"kind": "denied", "message": "malformed request from the plugin"}}
         return ctx.http(req)
 
-    _guarded(cp, outputs[0], body, lambda e: {"error": {"kind": "network", "message": "the host failed to perform the request"}})
+    _write(cp, outputs[0], _run(cp, body, _network_failure))
 
 
 @host_fn(name="sleep", namespace=NAMESPACE, signature=(_I64, _I32))
 def _sleep(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: Any) -> None:
-    ctx = cp.host_context()
-    try:
-        cancelled = ctx.sleep(int(inputs[0].value))
-    except BaseException as e:
-        ctx.remember(e)
-        cancelled = True
+    cancelled = _run(cp, lambda ctx: ctx.sleep(int(inputs[0].value)), lambda e: True, remember_all=True)
     outputs[0].value = 1 if cancelled else 0
 
 
 @host_fn(name="now", namespace=NAMESPACE, signature=([], _I64))
 def _now(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: Any) -> None:
-    ctx = cp.host_context()
-    try:
-        outputs[0].value = int(ctx.now())
-    except BaseException as e:
-        ctx.remember(e)
-        outputs[0].value = 0
+    outputs[0].value = int(_run(cp, lambda ctx: ctx.now(), lambda e: 0, remember_all=True))
 
 
 @host_fn(name="store_get", namespace=NAMESPACE, signature=(_PTR, _PTR))
@@ -94,7 +95,7 @@ def _store_get(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: Any
         value = ctx.store_get(_read(cp, inputs[0]).decode("utf-8"))
         return {} if value is None else {"value": value}
 
-    _guarded(cp, outputs[0], body, lambda e: _store_failure(_describe(e)))
+    _write(cp, outputs[0], _run(cp, body, _store_failed))
 
 
 @host_fn(name="store_set", namespace=NAMESPACE, signature=(_PTR, _PTR))
@@ -106,7 +107,7 @@ def _store_set(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: Any
         ctx.store_set(entry["key"], entry["value"])
         return {}
 
-    _guarded(cp, outputs[0], body, lambda e: _store_failure(_describe(e)))
+    _write(cp, outputs[0], _run(cp, body, _store_failed))
 
 
 @host_fn(name="store_delete", namespace=NAMESPACE, signature=(_PTR, _PTR))
@@ -115,17 +116,12 @@ def _store_delete(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: 
         ctx.store_delete(_read(cp, inputs[0]).decode("utf-8"))
         return {}
 
-    _guarded(cp, outputs[0], body, lambda e: _store_failure(_describe(e)))
+    _write(cp, outputs[0], _run(cp, body, _store_failed))
 
 
 @host_fn(name="emit", namespace=NAMESPACE, signature=(_PTR, _I32))
 def _emit(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: Any) -> None:
-    ctx = cp.host_context()
-    try:
-        cancelled = ctx.emit(_read(cp, inputs[0]))
-    except BaseException as e:
-        ctx.remember(e)
-        cancelled = True
+    cancelled = _run(cp, lambda ctx: ctx.emit(_read(cp, inputs[0])), lambda e: True, remember_all=True)
     outputs[0].value = 1 if cancelled else 0
 
 
