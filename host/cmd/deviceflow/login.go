@@ -64,7 +64,7 @@ func (ui *loginUI) verification(_ context.Context, v deviceflow.Verification) er
 	w := ui.term.stderr
 	lines := []string{fmt.Sprintf("First copy your one-time code:  %s", v.UserCode)}
 	if ui.term.interactive {
-		if err := clipboard.WriteAll(v.UserCode); err == nil {
+		if err := copyToClipboard(v.UserCode); err == nil {
 			lines = append(lines, "(copied to the clipboard)")
 		}
 	}
@@ -92,6 +92,9 @@ func (ui *loginUI) verification(_ context.Context, v deviceflow.Verification) er
 	}
 	return nil
 }
+
+// copyToClipboard puts text on the system clipboard, where there is one.
+var copyToClipboard = clipboard.WriteAll
 
 // openBrowser opens url without waiting long for the opener to finish.
 var openBrowser = func(url string) error {
