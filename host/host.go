@@ -5,7 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
+	"strconv"
 	"time"
+
+	"github.com/deviceflow/deviceflow/plugin/flow"
 )
 
 // Options configure a Host. Every field is optional.
@@ -36,6 +40,11 @@ type Options struct {
 	// ErrCancelled.
 	OnEvent func(ctx context.Context, e Event) error
 }
+
+// MaxInputBytes caps an export's input. Real inputs are a few hundred
+// bytes; the cap keeps a runaway input from reaching the plugin's memory,
+// where Extism would silently drop what does not fit.
+const MaxInputBytes = 1 << 20
 
 // Host runs the plugin. It is safe for concurrent use: each call gets its
 // own plugin instance.
@@ -85,13 +94,25 @@ func (h *Host) Close(ctx context.Context) error {
 	return nil
 }
 
-// Call runs one export with a JSON input and returns its JSON output. A
-// failure reported by the plugin is an *Error with the plugin's code; a
-// trap, a cancelled context or a memory limit is an *Error with code
-// "plugin" or "cancelled", and the instance is discarded.
+// Call runs one export with a JSON input and returns its JSON output. An
+// export the contract does not name, or an input over MaxInputBytes, is
+// ErrInvalidInput, and nothing runs. A failure reported by the plugin is
+// an *Error with the plugin's code; a trap, a cancelled context or a memory
+// limit is an *Error with code "plugin" or "cancelled", and the instance is
+// discarded.
 func (h *Host) Call(ctx context.Context, export string, input []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, &Error{Code: ErrCancelled.Code, Message: "cancelled before the call started", Cause: err}
+	}
+	if !slices.Contains(flow.Exports, export) {
+		name := export
+		if len(name) > 40 {
+			name = name[:40]
+		}
+		return nil, &Error{Code: ErrInvalidInput.Code, Message: "invalid input: export: unknown export " + strconv.Quote(name)}
+	}
+	if len(input) > MaxInputBytes {
+		return nil, &Error{Code: ErrInvalidInput.Code, Message: "invalid input: larger than 1 MiB"}
 	}
 	in, err := h.pool.get(ctx)
 	if err != nil {

@@ -1,0 +1,241 @@
+package host
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/deviceflow/deviceflow/host/emulator"
+)
+
+// The sandbox, exercised through the real plugin against real servers on
+// loopback.
+
+// TestSandboxAllowList: a base URL other than the host's configured one is
+// refused by the host, and the other server never hears of it.
+func TestSandboxAllowList(t *testing.T) {
+	t.Parallel()
+	allowed := startGitHub(t, emulator.Config{AutoApprove: 1}, nil)
+	other := startGitHub(t, emulator.Config{AutoApprove: 1}, nil)
+	h := testHost(t, allowed, nil)
+	_, err := h.Call(context.Background(), "authenticate", input(other.URL))
+	e := wantCode(t, err, "http_denied")
+	if !strings.Contains(e.Message, "not in the allow-list") {
+		t.Errorf("message %q", e.Message)
+	}
+	if n := other.Emu.Stats().DeviceCode; n != 0 {
+		t.Fatalf("the other server got %d requests", n)
+	}
+	// The configured one works.
+	if _, err := h.Call(context.Background(), "authenticate", input(allowed.URL)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestSandboxPolicy checks each rule of the host's URL check, on requests
+// that never reach the network: a transport that records dials proves it.
+func TestSandboxPolicy(t *testing.T) {
+	t.Parallel()
+	var dials atomic.Int32
+	client := &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			dials.Add(1)
+			return nil, &net.OpError{Op: "dial", Err: net.UnknownNetworkError("test")}
+		},
+	}}
+	hosts := map[string]Options{
+		"default":   {HTTPClient: client},
+		"ghes":      {BaseURL: "https://ghe.example.com", HTTPClient: client},
+		"plainhttp": {BaseURL: "http://ghe.example.com", HTTPClient: client},
+	}
+	cases := []struct {
+		host, url, why string
+	}{
+		{"default", "https://evil.example.com/login/device/code", "not in the allow-list"},
+		{"default", "https://github.com.evil.example/login/device/code", "not in the allow-list"},
+		{"default", "http://github.com/login/device/code", "plain http is allowed only for loopback"},
+		{"default", "ftp://github.com/x", "scheme ftp"},
+		{"default", "https://127.0.0.1/login/device/code", "not in the allow-list"},
+		{"default", "/login/device/code", "not an absolute URL"},
+		{"ghes", "https://api.github.com/user", "not in the allow-list"},
+		{"ghes", "https://ghe.example.com:8443/api/v3/user", "not in the allow-list"},
+		{"plainhttp", "http://ghe.example.com/login/device/code", "plain http is allowed only for loopback"},
+	}
+	for _, c := range cases {
+		h, err := New(hosts[c.host])
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp := h.doHTTP(context.Background(), &httpRequest{Method: "POST", URL: c.url})
+		if resp.Error == nil || resp.Error.Kind != "denied" || !strings.Contains(resp.Error.Message, c.why) {
+			t.Errorf("%s %s: %+v, want denied: %s", c.host, c.url, resp.Error, c.why)
+		}
+	}
+	for host, allowed := range map[string][]string{
+		"default": {"https://github.com/login/device/code", "https://api.github.com/user", "https://GitHub.com/login/oauth/access_token"},
+		"ghes":    {"https://ghe.example.com/login/device/code", "https://ghe.example.com/api/v3/user"},
+	} {
+		h, _ := New(hosts[host])
+		for _, u := range allowed {
+			if err := h.check(u); err != nil {
+				t.Errorf("%s: %s refused: %v", host, u, err)
+			}
+		}
+	}
+	if n := dials.Load(); n != 0 {
+		t.Errorf("%d connections attempted for refused requests", n)
+	}
+}
+
+// TestSandboxPlainHTTPThroughPlugin: the plugin itself refuses a plain
+// http base URL that is not loopback, before the host is asked.
+func TestSandboxPlainHTTPThroughPlugin(t *testing.T) {
+	t.Parallel()
+	h, err := New(Options{BaseURL: "http://ghe.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	_, err = h.Call(context.Background(), "authenticate", input("http://ghe.example.com"))
+	if e := wantCode(t, err, "invalid_input"); !strings.Contains(e.Message, "baseUrl") {
+		t.Errorf("message %q", e.Message)
+	}
+}
+
+// TestSandboxNoRedirects: a redirect, even to an allowed host, is handed to
+// the plugin as it is and never followed.
+func TestSandboxNoRedirects(t *testing.T) {
+	t.Parallel()
+	target := startGitHub(t, emulator.Config{AutoApprove: 1}, nil)
+	g := startGitHub(t, emulator.Config{AutoApprove: 1}, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, target.URL+r.URL.Path, http.StatusTemporaryRedirect)
+		})
+	})
+	h := testHost(t, g, func(o *Options) {
+		o.AllowedHosts = []string{strings.TrimPrefix(g.URL, "http://"), strings.TrimPrefix(target.URL, "http://")}
+	})
+	_, err := h.Call(context.Background(), "authenticate", input(g.URL))
+	e, ok := err.(*Error)
+	if !ok || e.Status != http.StatusTemporaryRedirect {
+		t.Fatalf("got %v, want an error reporting HTTP 307", err)
+	}
+	if n := target.Emu.Stats().DeviceCode; n != 0 {
+		t.Fatalf("the redirect was followed (%d requests)", n)
+	}
+}
+
+// TestSandboxResponseCap: with the default cap (1 MiB) a body one byte
+// larger is a network failure; with a smaller cap, a body of exactly the
+// cap reaches the plugin. (A 1 MiB body costs the plugin about half a
+// second to parse, so the boundary is checked at 64 KiB.)
+func TestSandboxResponseCap(t *testing.T) {
+	t.Parallel()
+	var size atomic.Int64
+	g := startGitHub(t, emulator.Config{}, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write([]byte(strings.Repeat(" ", int(size.Load()))))
+		})
+	})
+	h := testHost(t, g, nil)
+	size.Store(1<<20 + 1)
+	_, err := h.Call(context.Background(), "authenticate", input(g.URL))
+	if e := wantCode(t, err, "network"); !strings.Contains(e.Message, "larger than the host's limit") {
+		t.Errorf("message %q", e.Message)
+	}
+	small := testHost(t, g, func(o *Options) { o.MaxResponseBytes = 64 << 10 })
+	size.Store(64 << 10)
+	_, err = small.Call(context.Background(), "authenticate", input(g.URL))
+	wantCode(t, err, "invalid_response") // whitespace is no device code
+	size.Add(1)
+	_, err = small.Call(context.Background(), "authenticate", input(g.URL))
+	wantCode(t, err, "network")
+}
+
+// TestSandboxRequestTimeout: a poll that outlives the per-request timeout
+// is a timeout the plugin backs off from, and the flow then completes.
+func TestSandboxRequestTimeout(t *testing.T) {
+	t.Parallel()
+	var stalled atomic.Bool
+	g := startGitHub(t, emulator.Config{AutoApprove: 1}, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/login/oauth/access_token" && stalled.CompareAndSwap(false, true) {
+				// Read the body, so that the server notices when the
+				// client hangs up.
+				io.Copy(io.Discard, r.Body)
+				select {
+				case <-r.Context().Done():
+				case <-time.After(5 * time.Second):
+				}
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	var rec recorder
+	h := testHost(t, g, func(o *Options) {
+		o.RequestTimeout = 100 * time.Millisecond
+		o.OnEvent = rec.on
+	})
+	start := time.Now()
+	var res authResult
+	if err := h.CallJSON(context.Background(), "authenticate", rawJSON(input(g.URL)), &res); err != nil || res.Token == "" {
+		t.Fatalf("%+v, %v", res, err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %v", d)
+	}
+	ev, ok := rec.find("backoff")
+	if !ok || ev["reason"] != "timeout" {
+		t.Fatalf("events %v; backoff %v", rec.types(), ev)
+	}
+}
+
+// TestSandboxMemoryCap: each instance's memory is capped at
+// MaxMemoryPages (64 MiB): it grows up to the cap and no further.
+func TestSandboxMemoryCap(t *testing.T) {
+	t.Parallel()
+	h, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	in, err := h.pool.get(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close(context.Background())
+	mem := in.Memory()
+	if max, _ := mem.Definition().Max(); max != MaxMemoryPages {
+		t.Errorf("memory limit %d pages, want %d", max, MaxMemoryPages)
+	}
+	pages := mem.Size() / 65536
+	if _, ok := mem.Grow(MaxMemoryPages - pages + 1); ok {
+		t.Fatal("the memory grew past the cap")
+	}
+	if _, ok := mem.Grow(MaxMemoryPages - pages); !ok {
+		t.Fatal("the memory cannot grow to the cap")
+	}
+}
+
+// TestSandboxInputCap: an input over MaxInputBytes is refused before it
+// reaches the plugin.
+func TestSandboxInputCap(t *testing.T) {
+	t.Parallel()
+	h, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	huge := []byte(`{"clientId":"` + strings.Repeat("x", MaxInputBytes) + `"}`)
+	_, err = h.Call(context.Background(), "authenticate", huge)
+	if e := wantCode(t, err, "invalid_input"); !strings.Contains(e.Message, "1 MiB") {
+		t.Errorf("message %q", e.Message)
+	}
+}
