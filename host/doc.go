@@ -8,6 +8,38 @@
 // response and time caps, memory cap, cancellation) and maps the plugin's
 // error JSON to typed Go errors usable with errors.Is and errors.As.
 //
+// # Sandbox
+//
+// Each request the plugin makes must go to a host derived from the base URL
+// (github.com and api.github.com by default; HOST for GitHub Enterprise
+// Server), over HTTPS unless the host is a loopback address; redirects are
+// handed back, never followed; each response body is capped (1 MiB) and each
+// request timed out (30 s). A refused request reaches the plugin as a
+// "denied" failure and the call fails with ErrHTTPDenied. Each plugin
+// instance's memory is capped at MaxMemoryPages, inputs at MaxInputBytes.
+// When a call's context ends, a sleeping plugin stops at once; a running one
+// is stopped by wazero, and its instance is dropped so the next call gets a
+// fresh one.
+//
+// # Compilation cache
+//
+// The plugin is compiled once per process, and the compiled code is kept on
+// disk under CacheDir ($DEVICEFLOW_CACHE_DIR, "off" to disable), so that
+// later processes load it in milliseconds instead of compiling it for
+// seconds. Processes may share the directory; see CacheDir.
+//
+// # Stores
+//
+// Cached authentications go to a Store: MemoryStore (the default), FileStore
+// (a 0600 JSON file, atomic writes, a cross-process lock),
+// EncryptedFileStore (the same, sealed with AES-256-GCM; key from
+// $DEVICEFLOW_ENCRYPTION_KEY or the OS keyring) or KeyringStore (the OS
+// keyring, each call time-boxed). OpenStore opens one by the name a
+// command-line flag gives. No store ever falls back to another: a missing
+// keyring, a wrong key or a damaged file is an error that says what to do,
+// and the plugin's "store" error wraps it (errors.Is(err,
+// ErrKeyringUnavailable) and the like work on a call's error).
+//
 // The host holds no protocol logic: slow_down, deadlines, caching and
 // refresh all live in the plugin.
 package host

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	extism "github.com/extism/go-sdk"
@@ -26,29 +27,115 @@ var (
 // on-disk compilation cache when one is available.
 func compiledPlugin(ctx context.Context) (*extism.CompiledPlugin, error) {
 	compileOnce.Do(func() {
-		rc := wazero.NewRuntimeConfig().
-			WithCloseOnContextDone(true).
-			WithMemoryLimitPages(MaxMemoryPages)
-		if dir := CacheDir(); dir != "" {
-			if cache, err := wazero.NewCompilationCacheWithDir(dir); err == nil {
-				rc = rc.WithCompilationCache(cache)
-			}
-		}
-		manifest := extism.Manifest{
-			Wasm:   []extism.Wasm{extism.WasmData{Data: plugin.Wasm, Name: "main"}},
-			Memory: &extism.ManifestMemory{MaxPages: MaxMemoryPages},
-		}
-		cfg := extism.PluginConfig{RuntimeConfig: rc, EnableWasi: true}
-		compiled, compileErr = extism.NewCompiledPlugin(context.WithoutCancel(ctx), manifest, cfg, hostFunctions())
+		compiled, _, compileErr = compilePlugin(context.WithoutCancel(ctx), CacheDir())
 	})
 	return compiled, compileErr
 }
 
+// compilePlugin compiles the embedded plugin with its compiled code cached
+// in dir, or with no cache when dir is "". It also returns the cache it used
+// (nil for none), which outlives the compiled plugin and is closed
+// separately.
+func compilePlugin(ctx context.Context, dir string) (*extism.CompiledPlugin, wazero.CompilationCache, error) {
+	return compileCached(ctx, dir, plugin.Wasm)
+}
+
+// compileCached compiles wasm as the plugin, through a cache in dir.
+//
+// A cache that cannot be used never stops the plugin from loading: a
+// directory that cannot be created or written to is skipped, and a damaged
+// entry (wazero
+// checks each one against a checksum and then fails the compilation) is
+// removed and compiled again; if that fails too, the plugin is compiled
+// without a cache.
+func compileCached(ctx context.Context, dir string, wasm []byte) (*extism.CompiledPlugin, wazero.CompilationCache, error) {
+	if dir != "" && writableDir(dir) {
+		for attempt := 0; attempt < 2; attempt++ {
+			cache, err := wazero.NewCompilationCacheWithDir(dir)
+			if err != nil {
+				break
+			}
+			c, err := compileWith(ctx, cache, wasm)
+			if err == nil {
+				return c, cache, nil
+			}
+			cache.Close(ctx)
+			if attempt > 0 || clearCompilationCache(dir) == 0 {
+				break
+			}
+		}
+	}
+	c, err := compileWith(ctx, nil, wasm)
+	return c, nil, err
+}
+
+// writableDir creates dir (0700) if needed and reports whether files can
+// be created in it: wazero fails a compilation whose result it cannot
+// write to the cache.
+func writableDir(dir string) bool {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return false
+	}
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return false
+	}
+	f.Close()
+	os.Remove(f.Name())
+	return true
+}
+
+// compileWith compiles wasm as the plugin, through cache when it is not
+// nil.
+func compileWith(ctx context.Context, cache wazero.CompilationCache, wasm []byte) (*extism.CompiledPlugin, error) {
+	rc := wazero.NewRuntimeConfig().
+		WithCloseOnContextDone(true).
+		WithMemoryLimitPages(MaxMemoryPages)
+	if cache != nil {
+		rc = rc.WithCompilationCache(cache)
+	}
+	manifest := extism.Manifest{
+		Wasm:   []extism.Wasm{extism.WasmData{Data: wasm, Name: "main"}},
+		Memory: &extism.ManifestMemory{MaxPages: MaxMemoryPages},
+	}
+	cfg := extism.PluginConfig{RuntimeConfig: rc, EnableWasi: true}
+	return extism.NewCompiledPlugin(ctx, manifest, cfg, hostFunctions())
+}
+
+// clearCompilationCache removes the entries of a compilation cache that
+// failed to load, and returns how many it removed. wazero keeps them in one
+// subdirectory per wazero version and platform (wazero-VERSION-ARCH-OS).
+// Another process's temporary files are left alone; a process still
+// reading an entry keeps its open file, and one that looks an entry up
+// afterwards compiles the plugin and writes the entry again.
+func clearCompilationCache(dir string) int {
+	removed := 0
+	subdirs, _ := filepath.Glob(filepath.Join(dir, "wazero-*"))
+	for _, sub := range subdirs {
+		entries, _ := os.ReadDir(sub)
+		for _, e := range entries {
+			if e.Type().IsRegular() && !strings.HasSuffix(e.Name(), ".tmp") {
+				if os.Remove(filepath.Join(sub, e.Name())) == nil {
+					removed++
+				}
+			}
+		}
+	}
+	return removed
+}
+
 // CacheDir is where compiled plugin code is kept between processes:
 // $DEVICEFLOW_CACHE_DIR when set ("off" disables the cache), otherwise
-// deviceflow/wazero under the user's cache directory. wazero names each
-// entry by a hash of the module and the runtime and writes it through a
-// temporary file, so processes sharing the directory do not corrupt it.
+// deviceflow/wazero under the user's cache directory (os.UserCacheDir).
+//
+// Several processes may share the directory. wazero keeps one file per
+// compiled module, named by a hash of the module, the wazero version and the
+// platform, inside a subdirectory per wazero version; it writes each file to
+// a temporary file in the same directory, syncs it and renames it into place,
+// so a reader sees a whole entry or none, and two processes compiling at once
+// both write the same content. Each entry carries a checksum that is checked
+// when it is loaded; a damaged entry is removed and compiled again (see
+// compilePlugin).
 func CacheDir() string {
 	if d, ok := os.LookupEnv("DEVICEFLOW_CACHE_DIR"); ok {
 		if d == "off" {
