@@ -145,7 +145,7 @@ func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	case "timeout":
 		select {
-		case <-time.After(2 * time.Second):
+		case <-time.After(3 * time.Second):
 		case <-r.Context().Done():
 		}
 		return
@@ -253,7 +253,7 @@ func playVector(t *testing.T, name string, raw []byte) {
 	}
 	h, err := New(Options{
 		BaseURL:        srv.URL,
-		RequestTimeout: 250 * time.Millisecond,
+		RequestTimeout: time.Second,
 		Clock:          func() time.Time { mu.Lock(); defer mu.Unlock(); return time.UnixMilli(clock) },
 		Sleep: func(ctx context.Context, d time.Duration) bool {
 			mu.Lock()

@@ -1,7 +1,7 @@
 // Plays every wit/conformance/vectors/*.json through the real plugin in the
 // Node host, with the exact semantics of wit/conformance/README.md: a
 // scripted server on 127.0.0.1, a fake clock and sleep, cancelAtSleep and
-// cancelAtEvent, a 250 ms per-request cap, exact sleeps, events and store.
+// cancelAtEvent, a 1 s per-request cap, exact sleeps, events and store.
 // Each vector runs twice: through fetch, and through an @octokit/request
 // instance (the `request` option's transport).
 import { test, describe, before, after } from "node:test";
@@ -28,7 +28,7 @@ const FIELDS = new Set([
 ]);
 
 // Node loads its fetch implementation on first use, which can take longer
-// than the vectors' 250 ms request cap on a busy machine: warm it (and the
+// than the vectors' 1 s request cap on a busy machine: warm it (and the
 // plugin) before the first vector.
 before(async () => {
   const server = createServer((req, res) => res.end("ok"));
@@ -73,7 +73,7 @@ async function play(name, rawText, transport) {
     const store = new MemoryStore(v.store);
     const host = new Host({
       baseUrl: origin,
-      requestTimeoutMs: 250,
+      requestTimeoutMs: 1000,
       request: transport === "octokit-request" ? octokitRequest.defaults({ baseUrl: origin }) : undefined,
       now: () => clock,
       sleep: (ms) => {

@@ -2,7 +2,7 @@
 
 The semantics are those of wit/conformance/README.md, the same as the Go
 runner (host/conformance_test.go): a scripted server on 127.0.0.1, a fake
-clock, a fake sleep, an in-memory store, an event sink, a 250 ms cap per
+clock, a fake sleep, an in-memory store, an event sink, a 1 s cap per
 request; then exact checks of the result or error, the exchanges, the
 sleeps, the events and the store.
 """
@@ -160,7 +160,7 @@ def play(path: Path) -> List[str]:
         store = MemoryStore(v.get("store") or {})
         host = Host(
             base_url=server.origin,
-            request_timeout=0.25,
+            request_timeout=1.0,
             store=store,
             on_event=world.on_event,
             now_ms=world.now_ms,

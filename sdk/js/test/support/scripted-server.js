@@ -6,7 +6,7 @@ import { jsonEqual, tryParse } from "./match.js";
  * The conformance vectors' scripted HTTP server (wit/conformance/README.md):
  * it answers the exchanges in order, checks each request against the
  * exchange, and sends the scripted response exactly (no Date header), a
- * reset, or a 2-second hold.
+ * reset, or a 3-second hold.
  */
 export class ScriptedServer {
   /**
@@ -59,7 +59,7 @@ export class ScriptedServer {
     }
     if (ex.fault === "timeout") {
       await new Promise((resolve) => {
-        const t = setTimeout(resolve, 2000);
+        const t = setTimeout(resolve, 3000);
         res.on("close", () => {
           clearTimeout(t);
           resolve();

@@ -114,7 +114,7 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         if fault == "timeout":
-            self._hold(2.0)
+            self._hold(3.0)
             return
         resp = ex.get("response") or {}
         raw_resp = raw.get("response") or {}
