@@ -26,6 +26,10 @@ func runLogin(ctx context.Context, args []string, term *terminal, getenv func(st
 		return code
 	}
 	defer cl.Close()
+	if err := preflight(ctx, st.store); err != nil {
+		fmt.Fprintf(term.stderr, "deviceflow: the %s store cannot be used: %v\n", st.kind, err)
+		return exitFailure
+	}
 
 	a, err := cl.Token(ctx, deviceflow.WithRefresh())
 	ui.finish()

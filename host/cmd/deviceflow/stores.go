@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -47,3 +49,18 @@ func openStore(kind, path string) (*openedStore, error) {
 
 // storeKindList is the kinds for flag help: "keyring, file, encrypted, memory".
 func storeKindList() string { return strings.Join(storeKinds, ", ") }
+
+// preflight makes sure the store works before login asks the person for
+// anything: a keyring that does not answer should fail now, not after the
+// code was entered. Stores with a Check method (the keyring) are checked;
+// others are read once.
+func preflight(ctx context.Context, st host.Store) error {
+	if c, ok := st.(interface{ Check(context.Context) error }); ok {
+		return c.Check(ctx)
+	}
+	_, err := st.Get(ctx, "deviceflow-check")
+	if errors.Is(err, host.ErrNoEntry) {
+		return nil
+	}
+	return err
+}
