@@ -12,6 +12,8 @@ idiomatic API::
     session.auth = flow.requests_auth()
 """
 
+from typing import Any, Dict
+
 from ._host import Host
 from ._runtime import preload, wasm_path
 from .client import DeviceFlow
@@ -48,9 +50,10 @@ from .stores import (
 __version__ = "0.1.0"
 
 
-def info() -> dict:
+def info() -> Dict[str, Any]:
     """Returns the plugin's self-description: name, version, ABI, exports, imports, error codes."""
-    return Host().call_json("info", {})
+    answer: Dict[str, Any] = Host().call_json("info", {})
+    return answer
 
 
 __all__ = [

@@ -100,24 +100,26 @@ class Host:
         if ctx.cancel.is_set():
             raise Cancelled("cancelled before the call started")
         instance = _runtime.take()
+        failure: Optional[DeviceFlowError] = None
         try:
             out = instance.call(export, data, host_context=ctx)
         except extism.Error as e:
-            err: DeviceFlowError
-            parsed = from_plugin(str(e))
-            if parsed is None:
+            failure = from_plugin(str(e))
+            if failure is None:
+                # Not the contract's error JSON: a trap. The instance is done for.
                 _runtime.discard(instance)
-                err = PluginError(f"deviceflow plugin: call {export}: {e}")
+                failure = PluginError(f"deviceflow plugin: call {export}: {e}")
             else:
                 _runtime.give_back(instance)
-                err = parsed
-            ctx.reraise()
-            raise err from None
         except BaseException:
             _runtime.discard(instance)
             raise
-        _runtime.give_back(instance)
+        else:
+            _runtime.give_back(instance)
+        # Outside the except blocks, so that neither traceback drags the other along.
         ctx.reraise()
+        if failure is not None:
+            raise failure
         return bytes(out)
 
     def call_json(

@@ -23,7 +23,7 @@ _I64 = [ValType.I64]
 
 
 def _read(cp: CurrentPlugin, v: Val) -> bytes:
-    return cp.input_bytes(v)
+    return bytes(cp.input_bytes(v))
 
 
 def _write(cp: CurrentPlugin, out: Val, answer: Any) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ssl
 import threading
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Union
 
 from . import _ui
 from ._host import EventHandler, Host, SleepHook
@@ -204,7 +204,7 @@ class DeviceFlow:
             self.on_event(event)
 
 
-def _scopes(scopes: Scopes) -> Union[str, list]:
+def _scopes(scopes: Scopes) -> Union[str, List[str]]:
     if isinstance(scopes, str):
         return scopes
     try:

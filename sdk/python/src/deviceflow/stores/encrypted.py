@@ -42,13 +42,13 @@ class EncryptedFileStore(FileStore):
         self._fernet = _fernet(key)
 
     def _encode(self, plain: bytes) -> bytes:
-        return self._fernet.encrypt(plain)
+        return bytes(self._fernet.encrypt(plain))
 
     def _decode(self, stored: bytes) -> bytes:
         from cryptography.fernet import InvalidToken
 
         try:
-            return self._fernet.decrypt(stored.strip())
+            return bytes(self._fernet.decrypt(stored.strip()))
         except InvalidToken:
             raise StoreError(
                 f"store: cannot decrypt {self.path}: wrong encryption key, or the file was altered"

@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Dict, Optional, Union
+from typing import Dict, List, Optional, Union
 
 from ..errors import StoreError
 from ._lock import FileLock
@@ -58,7 +58,7 @@ class FileStore:
                 del entries[key]
                 self._write(entries)
 
-    def keys(self) -> list:
+    def keys(self) -> List[str]:
         """Returns the keys held, for diagnostics (never the values)."""
         return sorted(self._read())
 

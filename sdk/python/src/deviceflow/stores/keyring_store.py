@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Optional, TypeVar
+from typing import Any, Callable, Dict, Optional, TypeVar
 
 from ..errors import StoreError
 
@@ -96,7 +96,7 @@ class KeyringStore:
         A backend's error message is passed on with ``secret`` (the value
         being written) cut out of it.
         """
-        box: dict = {}
+        box: Dict[str, Any] = {}
 
         def run() -> None:
             try:
@@ -119,7 +119,7 @@ class KeyringStore:
             if secret:
                 detail = detail.replace(secret, "[redacted]")
             raise StoreError(f"store: the keyring failed to {what} the entry: {type(err).__name__}: {detail}") from None
-        return box["value"]
+        return box["value"]  # type: ignore[no-any-return]
 
 
 def _is_no_keyring(err: BaseException) -> bool:
