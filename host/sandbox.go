@@ -14,7 +14,8 @@ import (
 )
 
 // allowedHosts derives the sandbox's allow-list: github.com and
-// api.github.com by default, HOST for a GitHub Enterprise Server base URL.
+// api.github.com by default, SUBDOMAIN.ghe.com and api.SUBDOMAIN.ghe.com for
+// GitHub Enterprise Cloud, HOST for a GitHub Enterprise Server base URL.
 func allowedHosts(opts Options) (map[string]bool, error) {
 	out := map[string]bool{}
 	if len(opts.AllowedHosts) > 0 {
@@ -35,6 +36,13 @@ func allowedHosts(opts Options) (map[string]bool, error) {
 	if host == "github.com" || host == "api.github.com" {
 		out["github.com"] = true
 		out["api.github.com"] = true
+		return out, nil
+	}
+	if strings.HasSuffix(host, ".ghe.com") {
+		// GitHub Enterprise Cloud with data residency: web and API hosts.
+		web := strings.TrimPrefix(host, "api.")
+		out[web] = true
+		out["api."+web] = true
 		return out, nil
 	}
 	out[host] = true

@@ -173,9 +173,10 @@ func isScopeSeparator(r rune) bool {
 }
 
 // DeriveEndpoints maps a base URL to the OAuth and API roots (rule 9):
-// github.com (or api.github.com) → github.com and api.github.com; any other
-// host → https://HOST and https://HOST/api/v3, with a trailing /api/v3
-// understood. Only https is allowed, except for loopback hosts.
+// github.com (or api.github.com) → github.com and api.github.com;
+// [api.]SUBDOMAIN.ghe.com → SUBDOMAIN.ghe.com and api.SUBDOMAIN.ghe.com;
+// any other host → https://HOST and https://HOST/api/v3, with a trailing
+// /api/v3 understood. Only https is allowed, except for loopback hosts.
 func DeriveEndpoints(base string) (Endpoints, *Error) {
 	base = strings.TrimSpace(base)
 	if base == "" {
@@ -206,6 +207,12 @@ func DeriveEndpoints(base string) (Endpoints, *Error) {
 	}
 	if host == "github.com" || host == "api.github.com" {
 		return Endpoints{Base: "https://github.com", API: "https://api.github.com"}, nil
+	}
+	if strings.HasSuffix(host, ".ghe.com") && scheme == "https" {
+		// GitHub Enterprise Cloud with data residency: the web at
+		// SUBDOMAIN.ghe.com, the API at api.SUBDOMAIN.ghe.com.
+		web := strings.TrimPrefix(host, "api.")
+		return Endpoints{Base: "https://" + web, API: "https://api." + web}, nil
 	}
 	origin := scheme + "://" + host
 	return Endpoints{Base: origin, API: origin + "/api/v3"}, nil

@@ -14,6 +14,8 @@ func TestDeriveEndpoints(t *testing.T) {
 		{"https://api.github.com", "https://github.com", "https://api.github.com", ""},
 		{"https://GHE.example.com", "https://ghe.example.com", "https://ghe.example.com/api/v3", ""},
 		{"https://ghe.example.com/api/v3/", "https://ghe.example.com", "https://ghe.example.com/api/v3", ""},
+		{"https://api.acme.ghe.com", "https://acme.ghe.com", "https://api.acme.ghe.com", ""},
+		{"https://acme.ghe.com/", "https://acme.ghe.com", "https://api.acme.ghe.com", ""},
 		{"http://127.0.0.1:8080", "http://127.0.0.1:8080", "http://127.0.0.1:8080/api/v3", ""},
 		{"http://localhost:1", "http://localhost:1", "http://localhost:1/api/v3", ""},
 		{"http://[::1]:9", "http://[::1]:9", "http://[::1]:9/api/v3", ""},

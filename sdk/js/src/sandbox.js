@@ -21,6 +21,11 @@ export function allowedHosts(baseUrl) {
   if (host === "github.com" || host === "api.github.com") {
     return new Set(["github.com", "api.github.com"]);
   }
+  if (host.endsWith(".ghe.com")) {
+    // GitHub Enterprise Cloud with data residency: web and API hosts.
+    const web = host.replace(/^api\./, "");
+    return new Set([web, `api.${web}`]);
+  }
   return new Set([host]);
 }
 

@@ -44,6 +44,10 @@ def allowed_hosts(base_url: Optional[str], extra: Optional[Iterable[str]] = None
         raise InvalidInput("invalid input: baseUrl: not an absolute URL")
     if key in ("github.com", "api.github.com"):
         return frozenset(("github.com", "api.github.com"))
+    if key.endswith(".ghe.com"):
+        # GitHub Enterprise Cloud with data residency: web and API hosts.
+        web = key[4:] if key.startswith("api.") else key
+        return frozenset((web, "api." + web))
     return frozenset((key,))
 
 
