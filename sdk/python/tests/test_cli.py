@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Dict, List
+
+import pytest
 
 from helpers.emulator import Emulator
 from helpers.page import enter_code
@@ -74,6 +78,28 @@ def test_login_token_status_logout(emulator: Emulator, tmp_path: Path) -> None:
     r = cli("logout", env=env)
     assert r.returncode == 0 and "Not signed in" in r.stderr
     assert cli("token", env=env).returncode == 1
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGINT")
+def test_ctrl_c_while_waiting_stops_at_once(emulator_binary: Path, tmp_path: Path) -> None:
+    emu = Emulator.start(emulator_binary, interval="5s")
+    try:
+        env = dict(os.environ, DEVICEFLOW_STORE="memory")
+        login = subprocess.Popen([sys.executable, "-m", "deviceflow", "login", "--client-id", "Ov23liCLI", "--base-url", emu.url],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        assert login.stderr is not None
+        for line in login.stderr:
+            if CODE.search(line):
+                break
+        time.sleep(0.3)  # now in the 5 s wait before the first poll
+        t0 = time.monotonic()
+        login.send_signal(signal.SIGINT)
+        _, err = login.communicate(timeout=10)
+        assert time.monotonic() - t0 < 3
+        assert login.returncode == 130
+        assert "interrupted" in err and "Traceback" not in err
+    finally:
+        emu.stop()
 
 
 def test_keyring_is_the_default_and_its_absence_is_explained(tmp_path: Path) -> None:
