@@ -24,7 +24,16 @@ FUZZERS := FuzzParseFields FuzzInput FuzzServerAnswers FuzzCachedValue
 FUZZTIME ?= 4s
 
 ## test: everything, from a fresh clone.
-test: verify-wasm test-go test-wit fuzz
+test: verify-wasm test-go test-wit fuzz test-node test-python
+
+## test-node: the npm package (conformance vectors, end to end, npm pack) and the Node example.
+test-node:
+	cd sdk/js && npm ci --no-audit --no-fund && npm test
+	cd examples/node && npm ci --no-audit --no-fund && npm test
+
+## test-python: the Python package in a local venv (conformance vectors, stores, wheel in a fresh venv) and the Python example.
+test-python:
+	sdk/python/scripts/test.sh
 
 ## test-go: vet and test every Go package (engine, model check, host, conformance vectors, emulator, SDK, CLI).
 test-go:
