@@ -15,7 +15,8 @@ Measures, as host/startup_bench_test.go and host/bench/poll_test.go do for Go:
   authorization_pending through the plugin (the poll export, state in and
   out), against the emulator on loopback, beside the docs recipe's own
   request (requests.post with the device-code grant) on the same emulator,
-  interleaved, and their ratio.
+  interleaved, and their ratio; and the host's own HTTP for the same request
+  alone, so that the plugin's share of a poll shows.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ sys.path.insert(0, str(HERE / "tests"))
 
 import requests  # noqa: E402
 
-from deviceflow import Host, MemoryStore, _runtime  # noqa: E402
+from deviceflow import Host, MemoryStore, _http, _runtime  # noqa: E402
 from helpers.emulator import Emulator, build_emulator  # noqa: E402
 
 CLIENT = "Ov23liBench"
@@ -133,9 +134,10 @@ def main() -> int:
         add("warm call (authenticate, cached)", 2000, lambda: warm.call("authenticate", inp))
         add("info", 5000, lambda: warm.call("info", b"{}"))
 
-        plugin_us, native_us, n = poll_exchange(emu, int(300 * scale) or 30)
+        plugin_us, native_us, raw_us, n = poll_exchange(emu, int(300 * scale) or 30)
         rows.append(("poll exchange: plugin (poll export)", plugin_us, plugin_us, n))
         rows.append(("poll exchange: requests.post recipe", native_us, native_us, n))
+        rows.append(("poll exchange: the host's HTTP alone", raw_us, raw_us, n))
     finally:
         emu.stop()
 
@@ -144,6 +146,7 @@ def main() -> int:
     for name, med, mean, n in rows:
         print(f"{name:40} {_fmt(med):>12} {_fmt(mean):>12} {n:>6}")
     print(f"{'poll exchange ratio plugin/recipe':40} {plugin_us / native_us:>12.2f}")
+    print(f"{'plugin cost per poll (plugin - HTTP)':40} {_fmt(plugin_us - raw_us):>12}")
     return 0
 
 
@@ -153,8 +156,8 @@ def _new_instance() -> object:
     return Plugin(_runtime.compiled())
 
 
-def poll_exchange(emu: Emulator, n: int) -> Tuple[float, float, int]:
-    """Interleaves plugin polls and recipe polls; answers mean µs of each."""
+def poll_exchange(emu: Emulator, n: int) -> Tuple[float, float, float, int]:
+    """Interleaves plugin polls, recipe polls and the host's bare HTTP; answers mean µs of each."""
     offset = {"ms": 0}
 
     def now_ms() -> int:  # moves past the interval before each poll, like the Go bench
@@ -182,19 +185,36 @@ def poll_exchange(emu: Emulator, n: int) -> Tuple[float, float, int]:
         )
         assert r.json().get("error") == "authorization_pending", r.text
 
-    for _ in range(5):  # warm both paths
+    limits = host.limits
+    bare = {
+        "method": "POST",
+        "url": emu.url + "/login/oauth/access_token",
+        "headers": {"accept": "application/json", "content-type": "application/json; charset=utf-8"},
+        "body": json.dumps({"client_id": CLIENT, "device_code": code, "grant_type": "urn:ietf:params:oauth:grant-type:device_code"}),
+        "timeoutMs": 30000,
+    }
+
+    def bare_poll() -> None:
+        ans = _http.perform(bare, limits)
+        assert "authorization_pending" in ans["body"], ans
+
+    for _ in range(5):  # warm every path
         plugin_poll()
         recipe_poll()
-    plugin_total = native_total = 0.0
+        bare_poll()
+    plugin_total = native_total = bare_total = 0.0
     for _ in range(n):
         t0 = time.perf_counter()
         plugin_poll()
         t1 = time.perf_counter()
         recipe_poll()
         t2 = time.perf_counter()
+        bare_poll()
+        t3 = time.perf_counter()
         plugin_total += t1 - t0
         native_total += t2 - t1
-    return plugin_total / n * 1e6, native_total / n * 1e6, n
+        bare_total += t3 - t2
+    return plugin_total / n * 1e6, native_total / n * 1e6, bare_total / n * 1e6, n
 
 
 def _fmt(us: float) -> str:
