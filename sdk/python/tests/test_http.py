@@ -27,6 +27,9 @@ def test_allow_list_from_the_base_url() -> None:
     assert _sandbox.allowed_hosts(None) == {"github.com", "api.github.com"}
     assert _sandbox.allowed_hosts("https://github.com/") == {"github.com", "api.github.com"}
     assert _sandbox.allowed_hosts("https://GHE.example.com/api/v3") == {"ghe.example.com"}
+    # GitHub Enterprise Cloud with data residency: the web host and its API host.
+    assert _sandbox.allowed_hosts("https://acme.ghe.com") == {"acme.ghe.com", "api.acme.ghe.com"}
+    assert _sandbox.allowed_hosts("https://api.acme.ghe.com") == {"acme.ghe.com", "api.acme.ghe.com"}
     assert _sandbox.allowed_hosts("http://127.0.0.1:8080") == {"127.0.0.1:8080"}
     assert _sandbox.allowed_hosts("http://[::1]:8080") == {"[::1]:8080"}
     assert _sandbox.allowed_hosts("x", ["A.example:1"]) == {"a.example:1"}
