@@ -103,6 +103,18 @@ def test_a_whole_flow_with_fake_time_emits_events_and_stores_the_token() -> None
     assert [TOKEN in v for v in flow.store.snapshot().values()] == [True]  # type: ignore[attr-defined]
 
 
+def test_form_encoding_for_other_rfc8628_servers() -> None:
+    t = FakeTime()
+    with github() as srv:
+        flow = DeviceFlow("Ov23li", scopes="repo", base_url=srv.origin, encoding="form",
+                          on_verification=lambda v: None, now_ms=t.now_ms, sleep_ms=t.sleep_ms)
+        flow.token()
+        _, path, headers, body = srv.requests[0]
+    assert path == "/login/device/code"
+    assert headers["content-type"].startswith("application/x-www-form-urlencoded")
+    assert body == b"client_id=Ov23li&scope=repo"
+
+
 def test_raising_cancelled_from_on_verification_stops_the_flow() -> None:
     def refuse(v: deviceflow.Verification) -> None:
         raise Cancelled("the user closed the window")

@@ -43,6 +43,9 @@ class DeviceFlow:
     receives every event as a dict (polling, slow_down, backoff, refreshed).
     Either may block; raising :class:`deviceflow.Cancelled` stops the flow.
 
+    ``encoding`` is ``"form"`` for RFC 8628 servers other than GitHub that
+    want form-encoded request bodies (GitHub takes JSON, the default).
+
     The remaining keywords tune the host: ``request_timeout`` (seconds per
     HTTP request), ``ssl_context`` (to trust a private CA), ``allowed_hosts``
     (replaces the allow-list derived from ``base_url``), and ``now_ms`` /
@@ -60,6 +63,7 @@ class DeviceFlow:
         on_verification: Optional[VerificationHandler] = None,
         *,
         on_event: Optional[EventHandler] = None,
+        encoding: Optional[str] = None,
         request_timeout: float = 30.0,
         ssl_context: Optional[ssl.SSLContext] = None,
         allowed_hosts: Optional[Iterable[str]] = None,
@@ -74,6 +78,7 @@ class DeviceFlow:
         self.base_url = base_url
         self.on_verification = on_verification or _ui.print_verification
         self.on_event = on_event
+        self.encoding = encoding
         self.host = Host(
             base_url=base_url,
             allowed_hosts=allowed_hosts,
@@ -178,6 +183,8 @@ class DeviceFlow:
             "baseUrl": self.base_url,
             "scopes": self.scopes,
         }
+        if self.encoding is not None:
+            base["encoding"] = self.encoding
         base.update(extra)
         return base
 
