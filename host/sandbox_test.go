@@ -171,7 +171,7 @@ func TestSandboxRequestTimeout(t *testing.T) {
 				io.Copy(io.Discard, r.Body)
 				select {
 				case <-r.Context().Done():
-				case <-time.After(5 * time.Second):
+				case <-time.After(30 * time.Second):
 				}
 				return
 			}
@@ -188,7 +188,7 @@ func TestSandboxRequestTimeout(t *testing.T) {
 	if err := h.CallJSON(context.Background(), "authenticate", rawJSON(input(g.URL)), &res); err != nil || res.Token == "" {
 		t.Fatalf("%+v, %v", res, err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %v", d)
 	}
 	ev, ok := rec.find("backoff")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -239,16 +240,15 @@ func init() {
 		}
 		return nil
 	}
-	// holdLock takes the store's lock, prints "locked", and keeps it for
-	// the given duration.
+	// holdLock takes the store's lock, prints "locked", and keeps it until
+	// its standard input closes.
 	helpers["holdLock"] = func(args []string) error {
 		unlock, err := lockFile(context.Background(), args[0]+".lock", time.Second)
 		if err != nil {
 			return err
 		}
 		fmt.Println("locked")
-		d, _ := time.ParseDuration(args[1])
-		time.Sleep(d)
+		io.Copy(io.Discard, os.Stdin)
 		unlock()
 		return nil
 	}
@@ -299,7 +299,7 @@ func TestFileStoreLockWaitIsBounded(t *testing.T) {
 	if !errors.Is(err, ErrStoreLocked) || !strings.Contains(err.Error(), path+".lock") {
 		t.Fatalf("got %v, want ErrStoreLocked naming the lock", err)
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("gave up after %v", d)
 	}
 	if v, err := s.Get(ctx, "k"); err != nil || v != "v" {
@@ -318,22 +318,31 @@ func TestFileStoreLockWaitIsBounded(t *testing.T) {
 func TestFileStoreWaitsForAnotherProcess(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "tokens.json")
-	cmd := helperCommand(t, "holdLock", path, "300ms")
+	cmd := helperCommand(t, "holdLock", path)
+	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	defer cmd.Wait()
+	defer stdin.Close()
 	buf := make([]byte, 64)
 	if n, _ := stdout.Read(buf); !strings.Contains(string(buf[:n]), "locked") {
 		t.Fatalf("helper said %q", buf[:n])
 	}
 	s, _ := NewFileStore(path)
-	start := time.Now()
-	if err := s.Set(context.Background(), "k", "v"); err != nil {
+	done := make(chan error, 1)
+	go func() { done <- s.Set(context.Background(), "k", "v") }()
+	select {
+	case err := <-done:
+		t.Fatalf("the write did not wait for the other process: %v", err)
+	case <-time.After(200 * time.Millisecond):
+	}
+	stdin.Close()
+	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d < 100*time.Millisecond {
-		t.Errorf("the write did not wait for the other process (%v)", d)
+	if v, err := s.Get(context.Background(), "k"); err != nil || v != "v" {
+		t.Fatalf("Get = %q, %v", v, err)
 	}
 }

@@ -135,7 +135,7 @@ func TestKeyringStoreTimeBoxed(t *testing.T) {
 	if !errors.Is(err, ErrKeyringUnavailable) || !strings.Contains(err.Error(), "did not read within 100ms") {
 		t.Fatalf("got %v", err)
 	}
-	if d := time.Since(start); d > time.Second {
+	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("took %v", d)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -181,7 +181,7 @@ func TestKeyringStoreNoSecretService(t *testing.T) {
 	if !strings.Contains(out, "ERROR: deviceflow: the OS keyring is not available") || !strings.Contains(out, "--store file") || strings.Contains(out, "TOPSECRET") {
 		t.Fatalf("helper said:\n%s", out)
 	}
-	if d := time.Since(start); d > 5*time.Second {
+	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %v", d)
 	}
 }
