@@ -5,7 +5,7 @@ WASM := plugin/deviceflow.wasm
 WASM_FLAGS := -buildmode=c-shared -trimpath -ldflags='-s -w'
 WASM_SRC := $(shell find plugin/guest plugin/flow -name '*.go' -not -name '*_test.go') go.mod go.sum
 
-.PHONY: all wasm verify-wasm test test-go test-wit fuzz demo bench clean
+.PHONY: all wasm verify-wasm test test-go test-wit test-node test-python fuzz demo bench
 
 all: wasm
 
@@ -52,3 +52,15 @@ fuzz:
 		echo "$$f: $$(echo "$$out" | grep -o 'execs: [0-9]*' | tail -1)"; \
 		if [ $$rc -ne 0 ]; then echo "$$out" | tail -30; exit $$rc; fi; \
 	done
+
+## demo: the deviceflow command against the local emulator: login approved through its web page, status, token.
+demo:
+	bash examples/demo/demo.sh
+
+## bench: plugin vs x/oauth2 poll, start-up (cold compile, warm cache, instantiate, warm call), the token process, plugin size; Node and Python per-call figures.
+bench:
+	$(GO) test ./host -run '^$$' -bench 'StartupColdCompile' -benchtime 3x
+	$(GO) test ./host -run '^$$' -bench 'Startup(FirstCallWarmCache|Instantiate|WarmCall)' -benchtime 20x
+	$(GO) test ./host/bench -run '^$$' -bench . -benchtime 2s
+	cd sdk/js && npm ci --no-audit --no-fund >/dev/null && npm run --silent bench
+	sdk/python/scripts/venv.sh >/dev/null && sdk/python/.venv/bin/python sdk/python/bench.py
