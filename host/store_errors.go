@@ -31,6 +31,9 @@ type storeError struct {
 	kind  error
 	msg   string
 	cause error
+	// detail is the backend's own short account, for a caller that words
+	// its own message around it.
+	detail string
 }
 
 func (e *storeError) Error() string { return e.msg }

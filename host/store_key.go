@@ -159,7 +159,14 @@ func (r *keyringKey) get(ctx context.Context, create bool) ([][]byte, error) {
 	return [][]byte{raw}, nil
 }
 
+// noKeyringKey explains a keyring that cannot hold the encrypted store's
+// key, in the keyring's own words.
 func noKeyringKey(err error) error {
+	detail := clipCause(err)
+	var se *storeError
+	if errors.As(err, &se) && se.detail != "" {
+		detail = se.detail
+	}
 	return &storeError{kind: ErrNoEncryptionKey, cause: err,
-		msg: "deviceflow: no encryption key: " + EncryptionKeyEnv + " is not set and the OS keyring failed (" + clipCause(err) + "); set " + EncryptionKeyEnv + " (openssl rand -base64 32)"}
+		msg: "deviceflow: no encryption key: " + EncryptionKeyEnv + " is not set and the OS keyring is not available (" + detail + "); set " + EncryptionKeyEnv + " (make one with: openssl rand -base64 32)"}
 }

@@ -125,7 +125,7 @@ func (s *KeyringStore) boxed(ctx context.Context, op, secret string, call func()
 	select {
 	case r = <-done:
 	case <-t.C:
-		return "", &storeError{kind: ErrKeyringUnavailable,
+		return "", &storeError{kind: ErrKeyringUnavailable, detail: fmt.Sprintf("no answer within %s", s.timeout),
 			msg: fmt.Sprintf("deviceflow: the OS keyring did not %s within %s (is it locked, or is no Secret Service running?): unlock it, or use --store file or --store encrypted", op, s.timeout)}
 	case <-ctx.Done():
 		return "", fmt.Errorf("deviceflow: keyring %s cancelled: %w", op, ctx.Err())
@@ -142,7 +142,7 @@ func (s *KeyringStore) boxed(ctx context.Context, op, secret string, call func()
 	if errors.Is(r.err, keyring.ErrSetDataTooBig) {
 		what = "the value is too big for this OS keyring"
 	}
-	return "", &storeError{kind: ErrKeyringUnavailable, cause: keyringCause(r.err),
+	return "", &storeError{kind: ErrKeyringUnavailable, cause: keyringCause(r.err), detail: cause,
 		msg: fmt.Sprintf("deviceflow: %s (%s): use --store file or --store encrypted (deviceflow never falls back to a plain file)", what, cause)}
 }
 
