@@ -127,8 +127,14 @@ func (h *Host) Call(ctx context.Context, export string, input []byte) ([]byte, e
 	if err != nil && rc == 1 {
 		if pe, ok := parsePluginError(err.Error()); ok {
 			h.pool.put(in)
-			if pe.Code == ErrStore.Code {
+			switch pe.Code {
+			case ErrStore.Code:
 				pe.Cause = state.storeErr
+			case ErrCancelled.Code:
+				pe.Cause = state.eventErr
+				if pe.Cause == nil {
+					pe.Cause = ctx.Err()
+				}
 			}
 			return nil, pe
 		}
@@ -197,5 +203,11 @@ func (h *Host) emit(ctx context.Context, raw []byte) bool {
 	}
 	_ = json.Unmarshal(raw, &head)
 	err := h.opts.OnEvent(ctx, Event{Type: head.Type, JSON: append(json.RawMessage(nil), raw...)})
-	return err != nil || errors.Is(ctx.Err(), context.Canceled)
+	if err != nil {
+		if c := callOf(ctx); c != nil && c.eventErr == nil {
+			c.eventErr = err
+		}
+		return true
+	}
+	return errors.Is(ctx.Err(), context.Canceled)
 }

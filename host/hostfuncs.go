@@ -20,6 +20,9 @@ type callState struct {
 	// storeErr is the first store failure, kept as the Cause of the
 	// plugin's "store" error so that callers can test it with errors.Is.
 	storeErr error
+	// eventErr is the error OnEvent returned to stop the call, kept as the
+	// Cause of the plugin's "cancelled" error.
+	eventErr error
 }
 
 func callOf(ctx context.Context) *callState {

@@ -23,11 +23,34 @@ func (m *Machine) onCacheRead(ev Event) Effect {
 // need no client secret.
 func (m *Machine) refreshWith(a *Authentication) Effect {
 	m.remember(a.Token, a.RefreshToken)
+	m.sentRefresh = a.RefreshToken
 	req := oauthPost(&m.Config, m.Config.TokenURL(),
 		param{"client_id", m.Config.ClientID},
 		param{"grant_type", "refresh_token"},
 		param{"refresh_token", a.RefreshToken})
 	return m.batch(phRefreshing, Effect{Kind: EffectRequest, Request: req})
+}
+
+// onRecheck handles the entry re-read after bad_refresh_token: a pair
+// rotated by someone else is used; the dead entry is dropped.
+func (m *Machine) onRecheck(ev Event) Effect {
+	var a *Authentication
+	if ev.Found {
+		a = decodeCached(&m.Config, ev.Value)
+	}
+	if a != nil && a.RefreshToken != m.sentRefresh {
+		m.remember(a.Token, a.RefreshToken)
+		if m.Op == OpRefresh || a.freshness(ev.Now) == fresh {
+			return m.finish(a)
+		}
+	}
+	if a == nil && !ev.Found {
+		if m.Op == OpRefresh {
+			return m.fail(m.pending)
+		}
+		return m.startDeviceFlow()
+	}
+	return m.batch(phDropping, Effect{Kind: EffectStoreDelete, Key: m.Config.CacheKey()})
 }
 
 // onRefreshGet starts the refresh export.
@@ -65,8 +88,11 @@ func (m *Machine) onRefreshResponse(ev Event) Effect {
 		if e.Code != CodeBadRefreshToken {
 			return m.fail(e)
 		}
+		// Another process sharing the store may have spent this refresh
+		// token a moment ago and stored the new pair: read the entry again
+		// before dropping it, so its fresh pair survives.
 		m.pending = e
-		return m.batch(phDropping, Effect{Kind: EffectStoreDelete, Key: m.Config.CacheKey()})
+		return m.read(phRechecking, m.Config.CacheKey())
 	}
 	if resp.Status != 200 {
 		return m.fail(badResponse(resp, "the refresh request failed"))

@@ -32,6 +32,9 @@ func marginMs(intervalMs int64) int64 { return (intervalMs + 19) / 20 }
 // 3.1). An OAuth App sends scope, space-joined and "" when empty; a GitHub
 // App sends none (rule 1).
 func (m *Machine) startDeviceFlow() Effect {
+	if m.noFlow {
+		return m.fail(errorf(CodeNotFound, "no usable cached token for this app and these scopes, and the call may not start a device flow: sign in first"))
+	}
 	c := &m.Config
 	params := []param{{"client_id", c.ClientID}}
 	if c.ClientType == OAuthApp {

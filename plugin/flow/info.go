@@ -1,5 +1,7 @@
 package flow
 
+import "encoding/json"
+
 // ABIVersion is the plugin contract's version (wit/deviceflow.wit). Hosts
 // refuse a plugin whose major ABI differs from theirs.
 const ABIVersion = "1.0.0"
@@ -10,14 +12,25 @@ var (
 	Imports = []string{"http_request", "sleep", "now", "store_get", "store_set", "store_delete", "emit"}
 )
 
-// Info answers the info export.
-func Info() []byte {
-	return marshal(map[string]any{
+// Info answers the info export. When the input names a baseUrl (or is
+// empty), the answer also carries the endpoints derived from it (rule 9), so
+// hosts need not derive them again: {"endpoints": {"base", "api"}}.
+func Info(raw []byte) []byte {
+	out := map[string]any{
 		"name":       "deviceflow",
 		"version":    Version,
 		"abi":        ABIVersion,
 		"exports":    Exports,
 		"imports":    Imports,
 		"errorCodes": Codes,
-	})
+	}
+	var in struct {
+		BaseURL string `json:"baseUrl"`
+	}
+	if len(raw) == 0 || json.Unmarshal(raw, &in) == nil {
+		if ep, err := DeriveEndpoints(in.BaseURL); err == nil {
+			out["endpoints"] = ep
+		}
+	}
+	return marshal(out)
 }

@@ -27,6 +27,7 @@ const (
 	phDeviceCode phase = "deviceCode" // device authorization response
 	phWaiting    phase = "waiting"    // the wait before a poll
 	phPolling    phase = "polling"    // access token response
+	phRechecking phase = "rechecking" // re-reading the entry after bad_refresh_token
 	phDropping   phase = "dropping"   // deleting a dead cached entry
 	phStoring    phase = "storing"    // writing the new authentication
 	phRefreshGet phase = "refreshGet" // refresh: cached entry
@@ -68,6 +69,10 @@ type Machine struct {
 	Result *Authentication `json:"-"`
 	// pending is the error refresh returns once a dead entry is dropped.
 	pending *Error
+	// sentRefresh is the refresh token the last refresh grant spent.
+	sentRefresh string
+	// noFlow forbids starting a device flow (input interactive: false).
+	noFlow bool
 	// token is the token check asks about.
 	token string
 	// secrets are the tokens this run has handled (sent, read or about to
@@ -91,15 +96,15 @@ func Start(op Op, raw []byte, now int64) (*Machine, Effect) {
 		return nil, fail(err)
 	}
 	m := &Machine{V: stateVersion, Op: op, Config: *cfg}
+	m.noFlow = in.Interactive != nil && !*in.Interactive && op != OpBegin
 	key := cfg.CacheKey()
 	switch op {
 	case OpAuthorize:
-		skip, err := oauthEndpoint(cfg, in.URL)
+		skip, err := withoutCredentials(cfg, in.URL)
 		if err != nil {
 			return nil, fail(err)
 		}
 		if skip {
-			// octokit's hook sends the OAuth endpoints without credentials.
 			return m, m.out(done([]byte(`{"headers":{}}`)))
 		}
 		fallthrough
@@ -163,6 +168,8 @@ func (m *Machine) dispatch(ev Event) Effect {
 		return m.onWake(ev)
 	case phPolling:
 		return m.onTokenResponse(ev)
+	case phRechecking:
+		return m.onRecheck(ev)
 	case phDropping:
 		if m.Op == OpRefresh {
 			return m.fail(m.pending)

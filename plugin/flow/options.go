@@ -25,6 +25,9 @@ type Input struct {
 	Scopes     json.RawMessage `json:"scopes,omitempty"`
 	BaseURL    string          `json:"baseUrl,omitempty"`
 	Refresh    bool            `json:"refresh,omitempty"`
+	// Interactive false forbids a new device flow: authenticate and
+	// authorize answer not_found when nothing usable is cached.
+	Interactive *bool `json:"interactive,omitempty"`
 	// Encoding selects the request body encoding: "json" (GitHub, the
 	// default) or "form" (other RFC 8628 servers).
 	Encoding string `json:"encoding,omitempty"`

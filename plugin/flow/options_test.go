@@ -131,3 +131,26 @@ func TestOAuthErrorMessage(t *testing.T) {
 		t.Errorf("got %s %q", e.Code, e.Message)
 	}
 }
+
+func TestWithoutCredentials(t *testing.T) {
+	in, _ := ParseInput([]byte(`{"clientId":"x","baseUrl":"https://ghe.example.com"}`))
+	c, _ := in.Configure()
+	tests := []struct {
+		url  string
+		skip bool
+	}{
+		{"/user", false},
+		{"https://ghe.example.com/api/v3/user", false},
+		{"https://ghe.example.com/login/device/code", true},
+		{"/login/oauth/access_token", true},
+		{"https://evil.example/collect", true},
+		{"https://ghe.example.com.evil.example/api/v3/user", true},
+		{"http://ghe.example.com/api/v3/user", true},
+	}
+	for _, tt := range tests {
+		skip, err := withoutCredentials(c, tt.url)
+		if err != nil || skip != tt.skip {
+			t.Errorf("%s: skip %v (%v), want %v", tt.url, skip, err, tt.skip)
+		}
+	}
+}

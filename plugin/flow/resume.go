@@ -61,10 +61,12 @@ func (m *Machine) validResumable() *Error {
 	return nil
 }
 
-// oauthEndpoint reports whether authorize's request goes to one of the two
-// OAuth endpoints, which octokit's hook sends without credentials whatever
-// the method (it matches the URL only).
-func oauthEndpoint(c *Config, rawURL string) (bool, *Error) {
+// withoutCredentials reports whether authorize must answer no credentials
+// for a request: the two OAuth endpoints (octokit's hook sends them without
+// any), and any absolute URL outside the configured GitHub's own origins, so
+// a token never travels to another host. A relative URL is a route against
+// the API.
+func withoutCredentials(c *Config, rawURL string) (bool, *Error) {
 	if strings.TrimSpace(rawURL) == "" {
 		return false, invalidInput("url", "missing: pass the URL of the request to authorize")
 	}
@@ -73,7 +75,14 @@ func oauthEndpoint(c *Config, rawURL string) (bool, *Error) {
 		return false, invalidInput("url", "not a URL")
 	}
 	path := strings.TrimRight(u.Path, "/")
-	return path == "/login/device/code" || path == "/login/oauth/access_token", nil
+	if path == "/login/device/code" || path == "/login/oauth/access_token" {
+		return true, nil
+	}
+	if u.Host == "" {
+		return false, nil
+	}
+	origin := strings.ToLower(u.Scheme + "://" + u.Host)
+	return !strings.HasPrefix(c.API+"/", origin+"/") && origin != c.Base, nil
 }
 
 func marshal(v any) []byte {

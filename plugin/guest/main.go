@@ -49,6 +49,6 @@ func authorize() int32 { return run(flow.OpAuthorize) }
 
 //go:wasmexport info
 func info() int32 {
-	pdk.Output(flow.Info())
+	pdk.Output(flow.Info(pdk.Input()))
 	return 0
 }

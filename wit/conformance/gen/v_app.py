@@ -173,3 +173,25 @@ vector("refresh-export-non-expiring-answer",
        [7], export="refresh", input=APP_IN, store={APP_KEY: stored(fresh)},
        exchanges=[ex(refresh_request(RTOK), json_response({"access_token": UTOK2, "token_type": "bearer", "scope": ""}))],
        events=[{"type": "refreshed"}], storeAfter={APP_KEY: stored(plain)}, result=plain)
+
+
+# interactive: false (a token command or a request transport): cached,
+# refreshed, or not_found — never a device flow.
+vector("non-interactive-nothing-cached",
+       "interactive false with nothing cached: not_found at once, no request, no device flow.",
+       [7], export="authenticate", input=dict(APP_IN, interactive=False),
+       error={"code": "not_found", "messageContains": "sign in first"})
+vector("non-interactive-stale-entry",
+       "interactive false with an expired token and a dead refresh token: not_found, no request; the entry stays.",
+       [7], export="authenticate", input=dict(APP_IN, interactive=False),
+       store={APP_KEY: stored(cached_app(CLOCK - 3600000, CLOCK - 1))},
+       error={"code": "not_found"})
+refreshed_vector("non-interactive-refreshes",
+                 "interactive false still refreshes an expiring cached token.",
+                 cached_app(CLOCK + 60000), inp=dict(APP_IN, interactive=False))
+
+
+vector("authorize-foreign-host-no-token",
+       "authorize for an absolute URL outside the configured GitHub's origins answers no credentials, without reading the cache: a token never travels to another host.",
+       [10], export="authorize", input=dict(APP_IN, method="GET", url="https://collector.example/upload"),
+       result={"headers": {}})

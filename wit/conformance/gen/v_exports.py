@@ -177,4 +177,10 @@ vector("info-export",
                "errorCodes": ["authorization_pending", "slow_down", "expired_token", "access_denied", "device_flow_disabled",
                               "unsupported", "incorrect_client_credentials", "incorrect_device_code", "unsupported_grant_type",
                               "bad_refresh_token", "oauth_error", "not_found", "cancelled", "network", "http_denied", "store",
-                              "invalid_input", "invalid_response"]})
+                              "invalid_input", "invalid_response"],
+               "endpoints": {"base": "https://github.com", "api": "https://api.github.com"}})
+vector("info-endpoints-ghes",
+       "info with a GitHub Enterprise Server baseUrl answers the derived OAuth and API roots, so hosts need not derive them (rule 9).",
+       [9], export="info", input={"baseUrl": "https://ghe.example.com/api/v3"},
+       result={"name": "deviceflow", "version": "{any}", "abi": "1.0.0", "exports": "{any}", "imports": "{any}",
+               "errorCodes": "{any}", "endpoints": {"base": "https://ghe.example.com", "api": "https://ghe.example.com/api/v3"}})
