@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 GO ?= go
 WASM := plugin/deviceflow.wasm
-WASM_FLAGS := -buildmode=c-shared -trimpath -ldflags='-s -w'
+WASM_FLAGS := -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w'
 WASM_SRC := $(shell find plugin/guest plugin/flow -name '*.go' -not -name '*_test.go') go.mod go.sum
 
 .PHONY: all wasm verify-wasm test test-go test-wit test-node test-python fuzz demo bench
