@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -56,23 +55,26 @@ func TestTransportSendsNoCredentialsToOAuthEndpoints(t *testing.T) {
 	if _, err := c.Token(ctx); err != nil {
 		t.Fatal(err)
 	}
+	// The requests go to the configured GitHub (the emulator's origin); a
+	// recording transport stands in for the network.
 	var mu sync.Mutex
 	got := map[string]string{}
-	echo := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	record := roundTripFunc(func(r *http.Request) (*http.Response, error) {
 		mu.Lock()
-		got[r.Method+" "+r.URL.Path] = r.Header.Get("Authorization")
+		got[r.Method+" "+r.URL.Host+r.URL.Path] = r.Header.Get("Authorization")
 		mu.Unlock()
-	}))
-	defer echo.Close()
-	tr := &deviceflow.Transport{Client: c}
-	hc := &http.Client{Transport: tr}
-	for _, r := range []struct{ method, path string }{
-		{"POST", "/login/oauth/access_token"},
-		{"POST", "/login/device/code"},
-		{"GET", "/user"},
-		{"GET", "/api/v3/repos/o/r"},
+		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader("")), Header: http.Header{}, Request: r}, nil
+	})
+	hc := &http.Client{Transport: &deviceflow.Transport{Client: c, Base: record}}
+	origin := strings.TrimPrefix(emu.URL(), "http://")
+	for _, u := range []struct{ method, url string }{
+		{"POST", emu.URL() + "/login/oauth/access_token"},
+		{"POST", emu.URL() + "/login/device/code"},
+		{"GET", emu.URL() + "/api/v3/user"},
+		{"GET", emu.URL() + "/api/v3/repos/o/r"},
+		{"GET", "https://collector.example/upload"},
 	} {
-		req, _ := http.NewRequestWithContext(ctx, r.method, echo.URL+r.path, strings.NewReader(""))
+		req, _ := http.NewRequestWithContext(ctx, u.method, u.url, strings.NewReader(""))
 		res, err := hc.Do(req)
 		if err != nil {
 			t.Fatal(err)
@@ -85,10 +87,11 @@ func TestTransportSendsNoCredentialsToOAuthEndpoints(t *testing.T) {
 	}
 	tok, _ := emu.LastToken()
 	want := map[string]string{
-		"POST /login/oauth/access_token": "",
-		"POST /login/device/code":        "",
-		"GET /user":                      "token " + tok.AccessToken,
-		"GET /api/v3/repos/o/r":          "token " + tok.AccessToken,
+		"POST " + origin + "/login/oauth/access_token": "",
+		"POST " + origin + "/login/device/code":        "",
+		"GET " + origin + "/api/v3/user":               "token " + tok.AccessToken,
+		"GET " + origin + "/api/v3/repos/o/r":          "token " + tok.AccessToken,
+		"GET collector.example/upload":                 "", // another host never gets the token
 	}
 	for k, v := range want {
 		if got[k] != v {
@@ -170,3 +173,8 @@ func TestAPIURL(t *testing.T) {
 		}
 	}
 }
+
+// roundTripFunc adapts a function to http.RoundTripper.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
