@@ -3,7 +3,6 @@ package deviceflow
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 
 	"github.com/deviceflow/deviceflow/host"
@@ -31,7 +30,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	h, err := host.New(host.Options{
 		BaseURL:        cfg.BaseURL,
-		HTTPClient:     guardedClient(cfg.HTTPClient),
+		HTTPClient:     cfg.HTTPClient,
 		RequestTimeout: cfg.RequestTimeout,
 		Clock:          cfg.Clock,
 		Sleep:          cfg.Sleep,
@@ -64,33 +63,19 @@ func (c *Client) Token(ctx context.Context, opts ...Option) (*Authentication, er
 	case o.cachedOnly:
 		kind = "cached"
 	}
+	in := c.input(o)
+	if o.cachedOnly {
+		// The plugin answers the cached token, refreshes it, or fails with
+		// not_found: it never starts a device flow.
+		in.Interactive = new(false)
+	}
 	out, err := c.flights.do(ctx, c.key(o), kind, func(ctx context.Context) ([]byte, error) {
-		if o.cachedOnly {
-			return c.cached(ctx, o)
-		}
-		return c.call(ctx, "authenticate", c.input(o), false)
+		return c.call(ctx, "authenticate", in)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return decodeAuthentication(out)
-}
-
-// cached answers the cached token without any request, or refreshes it,
-// but never starts a device flow.
-func (c *Client) cached(ctx context.Context, o callOptions) ([]byte, error) {
-	out, err := c.call(ctx, "authenticate", c.input(o), true)
-	if !errors.Is(err, errOffline) {
-		return out, err
-	}
-	// The cached entry is missing, expiring or dead. The refresh export
-	// refreshes it when it can and answers not_found otherwise.
-	out, err = c.call(ctx, "refresh", c.input(o), false)
-	var e *Error
-	if errors.As(err, &e) && e.Code == ErrNotFound.Code {
-		return nil, &Error{Code: e.Code, Message: "no cached token that can be used or refreshed: sign in first", Cause: e}
-	}
-	return out, err
 }
 
 // Refresh exchanges the cached refresh token for a new pair now, whatever
@@ -100,7 +85,7 @@ func (c *Client) cached(ctx context.Context, o callOptions) ([]byte, error) {
 func (c *Client) Refresh(ctx context.Context, opts ...Option) (*Authentication, error) {
 	o := c.options(opts)
 	out, err := c.flights.do(ctx, c.key(o), "refresh", func(ctx context.Context) ([]byte, error) {
-		return c.call(ctx, "refresh", c.input(o), false)
+		return c.call(ctx, "refresh", c.input(o))
 	})
 	if err != nil {
 		return nil, err
@@ -121,7 +106,7 @@ type CheckResult struct {
 // Check asks GitHub's API (GET /user) whether the cached token works and
 // whose it is. It fails with ErrNotFound when nothing is cached.
 func (c *Client) Check(ctx context.Context, opts ...Option) (*CheckResult, error) {
-	out, err := c.call(ctx, "check", c.input(c.options(opts)), false)
+	out, err := c.call(ctx, "check", c.input(c.options(opts)))
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +123,7 @@ func (c *Client) Check(ctx context.Context, opts ...Option) (*CheckResult, error
 func (c *Client) Logout(ctx context.Context, opts ...Option) (removed bool, err error) {
 	o := c.options(opts)
 	out, err := c.flights.do(ctx, c.key(o), "logout", func(ctx context.Context) ([]byte, error) {
-		return c.call(ctx, "logout", c.input(o), false)
+		return c.call(ctx, "logout", c.input(o))
 	})
 	if err != nil {
 		return false, err
@@ -159,8 +144,10 @@ type input struct {
 	Scopes     []string `json:"scopes,omitempty"`
 	BaseURL    string   `json:"baseUrl,omitempty"`
 	Refresh    bool     `json:"refresh,omitempty"`
-	Method     string   `json:"method,omitempty"`
-	URL        string   `json:"url,omitempty"`
+	// Interactive false forbids a device flow (authenticate, authorize).
+	Interactive *bool  `json:"interactive,omitempty"`
+	Method      string `json:"method,omitempty"`
+	URL         string `json:"url,omitempty"`
 }
 
 func (c *Client) options(opts []Option) callOptions {
@@ -188,19 +175,15 @@ func (c *Client) key(o callOptions) string {
 	return strings.Join(flow.NormalizeScopes(o.scopes), " ")
 }
 
-// call runs one export. offline forbids every request to the network: the
-// call then answers from the store or fails with errOffline.
-func (c *Client) call(ctx context.Context, export string, in input, offline bool) ([]byte, error) {
+// call runs one export.
+func (c *Client) call(ctx context.Context, export string, in input) ([]byte, error) {
 	raw, err := json.Marshal(in)
 	if err != nil {
 		return nil, &Error{Code: ErrInvalidInput.Code, Message: "invalid input: " + err.Error(), Cause: err}
 	}
-	st := &callState{offline: offline}
+	st := &callState{}
 	out, err := c.host.Call(withState(ctx, st), export, raw)
 	if err != nil {
-		if st.blocked.Load() {
-			return nil, errOffline
-		}
 		if cause := st.callbackErr(); cause != nil && host.IsCode(err, ErrCancelled.Code) {
 			return nil, &Error{Code: ErrCancelled.Code, Message: "cancelled: " + cause.Error(), Cause: cause}
 		}

@@ -12,7 +12,9 @@ import (
 //     one refresh, and all get its result;
 //   - a call of another kind (Refresh, Logout, Token with WithRefresh) waits
 //     for the running one to end, then runs, so two refreshes never spend
-//     the same single-use refresh token.
+//     the same single-use refresh token;
+//   - an exclusive call (a Transport's authorize, whose answer depends on
+//     its request) is never shared: each waits for its turn.
 //
 // A shared call runs on a context of its own: it ends when every caller
 // waiting for it has given up (their contexts ended), not when the first
@@ -31,6 +33,9 @@ type flight struct {
 	cancel  context.CancelFunc
 }
 
+// exclusive is the kind of call that is never shared.
+const exclusive = ""
+
 // do runs fn for key and kind, or joins the running call of the same kind.
 func (g *flights) do(ctx context.Context, key, kind string, fn func(context.Context) ([]byte, error)) ([]byte, error) {
 	for {
@@ -47,7 +52,7 @@ func (g *flights) do(ctx context.Context, key, kind string, fn func(context.Cont
 			f = g.start(ctx, key, kind, fn)
 			g.mu.Unlock()
 			return g.wait(ctx, f)
-		case f.kind == kind && f.waiters > 0:
+		case kind != exclusive && f.kind == kind && f.waiters > 0:
 			f.waiters++
 			g.mu.Unlock()
 			return g.wait(ctx, f)

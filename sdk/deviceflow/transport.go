@@ -54,18 +54,23 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return base.RoundTrip(r)
 }
 
-// authorize asks the plugin for a request's headers. The first try is
-// offline: it answers from a fresh cached token, or for the OAuth endpoints
-// without one. When the plugin needs the network, Token (shared and one at
-// a time per cache entry) refreshes or signs in, and the second offline
-// try answers from its result.
+// authorize asks the plugin for a request's headers, never letting it
+// start a device flow (interactive: false): it answers nothing for the OAuth
+// endpoints and other hosts, and the cached token, refreshed when it is
+// about to expire, for the API. The calls take turns per cache entry, with
+// Token's, so concurrent requests never refresh twice. When nothing usable
+// is cached, Token (shared by concurrent requests) signs in, unless the
+// options say WithCachedOnly, and a second call answers from its result.
 func (c *Client) authorize(ctx context.Context, req *http.Request, opts []Option) (map[string]string, error) {
 	o := c.options(opts)
 	in := c.input(o)
 	in.Refresh = false
+	in.Interactive = new(false)
 	in.Method, in.URL = req.Method, req.URL.String()
 	for try := 0; ; try++ {
-		out, err := c.call(ctx, "authorize", in, true)
+		out, err := c.flights.do(ctx, c.key(o), exclusive, func(ctx context.Context) ([]byte, error) {
+			return c.call(ctx, "authorize", in)
+		})
 		if err == nil {
 			var r struct {
 				Headers map[string]string `json:"headers"`
@@ -75,10 +80,7 @@ func (c *Client) authorize(ctx context.Context, req *http.Request, opts []Option
 			}
 			return r.Headers, nil
 		}
-		if !errors.Is(err, errOffline) || try > 0 {
-			if errors.Is(err, errOffline) {
-				return nil, &Error{Code: ErrNotFound.Code, Message: "deviceflow: no usable token after signing in"}
-			}
+		if !errors.Is(err, ErrNotFound) || try > 0 || o.cachedOnly {
 			return nil, err
 		}
 		if _, err := c.Token(ctx, append(append([]Option{}, opts...), withoutRefresh)...); err != nil {
