@@ -23,13 +23,6 @@ STORES = ("keyring", "encrypted-file", "file", "memory")
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
-class NotSignedIn(Exception):
-    """Raised from on_verification when a command must not start a device flow.
-
-    The host stops the flow and re-raises it once the plugin has stopped.
-    """
-
-
 def _parser() -> argparse.ArgumentParser:
     env = os.environ.get
     common = argparse.ArgumentParser(add_help=False)
@@ -79,13 +72,9 @@ def open_store(kind: str, path: Optional[str]) -> Store:
     return MemoryStore()
 
 
-def _refuse_flow(v: Verification) -> None:
-    raise NotSignedIn("not signed in")
-
-
 def _flow(
     args: argparse.Namespace,
-    on_verification: Callable[[Verification], None],
+    on_verification: Optional[Callable[[Verification], None]] = None,
     progress: Optional[_ui.Progress] = None,
 ) -> DeviceFlow:
     return DeviceFlow(
@@ -118,11 +107,12 @@ def _login(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _token(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
+    # Without --login the plugin answers the cached token (refreshed when
+    # needed) or not_found: it never starts a device flow.
     progress = _ui.Progress(err) if args.login else None
-    handler = (lambda v: _ui.print_verification(v, err)) if args.login else _refuse_flow
-    flow = _flow(args, handler, progress)
+    flow = _flow(args, lambda v: _ui.print_verification(v, err), progress)
     try:
-        auth = flow.token()
+        auth = flow.token(interactive=args.login)
     finally:
         if progress:
             progress.done()
@@ -132,8 +122,8 @@ def _token(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _status(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    flow = _flow(args, _refuse_flow)
-    auth = flow.token()
+    flow = _flow(args)
+    auth = flow.token(interactive=False)
     result = flow.check()
     if not result.valid:
         print(f"The token cached for {args.base_url} no longer works: run login again.", file=err)
@@ -152,7 +142,7 @@ def _status(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
 
 
 def _logout(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    removed = _flow(args, _refuse_flow).logout()
+    removed = _flow(args).logout()
     print("Signed out: the cached token is gone." if removed else "Not signed in: nothing to forget.", file=err)
     return EXIT_OK
 
@@ -179,9 +169,6 @@ def main(argv: Optional[List[str]] = None, out: Optional[IO[str]] = None, err: O
         return EXIT_USAGE
     try:
         return COMMANDS[args.command](args, out, err)
-    except NotSignedIn:
-        print(f"Not signed in to {args.base_url}: run `python -m deviceflow login` first.", file=err)
-        return EXIT_FAILURE
     except NotFound:
         print(f"Not signed in to {args.base_url}: run `python -m deviceflow login` first.", file=err)
         return EXIT_FAILURE

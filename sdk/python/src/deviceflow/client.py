@@ -79,6 +79,7 @@ class DeviceFlow:
         self.on_verification = on_verification or _ui.print_verification
         self.on_event = on_event
         self.encoding = encoding
+        self._endpoints: Optional[Dict[str, str]] = None
         self.host = Host(
             base_url=base_url,
             allowed_hosts=allowed_hosts,
@@ -100,16 +101,23 @@ class DeviceFlow:
         scopes: Optional[Scopes] = None,
         refresh: bool = False,
         *,
+        interactive: bool = True,
         cancel: Optional[threading.Event] = None,
     ) -> Authentication:
         """Returns a token: the cached one, a refreshed one, or a new device flow.
 
         ``scopes`` overrides the instance's scopes for this call;
-        ``refresh=True`` skips the cache and runs a new device flow. Setting
-        ``cancel`` (from another thread) stops a waiting flow with
-        :class:`deviceflow.Cancelled`.
+        ``refresh=True`` skips the cache and runs a new device flow.
+        ``interactive=False`` never starts a device flow: the cached token,
+        refreshed when needed, or :class:`deviceflow.NotFound` (for commands
+        that must not prompt). Setting ``cancel`` (from another thread) stops
+        a waiting flow with :class:`deviceflow.Cancelled`.
         """
+        if refresh and not interactive:
+            raise InvalidInput("invalid input: refresh=True and interactive=False contradict each other")
         extra: Dict[str, Any] = {"refresh": bool(refresh)}
+        if not interactive:
+            extra["interactive"] = False
         if scopes is not None:
             extra["scopes"] = _scopes(scopes)
         return self._authentication("authenticate", extra, cancel)
@@ -130,18 +138,52 @@ class DeviceFlow:
         return bool(self._call("logout", {}, None).get("removed"))
 
     def authorization_headers(
-        self, method: str, url: str, *, cancel: Optional[threading.Event] = None
+        self,
+        method: str,
+        url: str,
+        *,
+        interactive: bool = True,
+        cancel: Optional[threading.Event] = None,
     ) -> Dict[str, str]:
         """Returns the headers that authorize a request (octokit's hook).
 
-        Signs the user in first when there is no cached token. The OAuth
-        endpoints themselves get no authorization header.
+        Signs the user in first when there is no cached token, unless
+        ``interactive=False`` (then :class:`deviceflow.NotFound`). The OAuth
+        endpoints, and URLs outside this GitHub, get no authorization header.
         """
-        out = self._call("authorize", {"method": method, "url": url}, cancel)
+        extra: Dict[str, Any] = {"method": method, "url": url}
+        if not interactive:
+            extra["interactive"] = False
+        out = self._call("authorize", extra, cancel)
         headers = out.get("headers")
         if not isinstance(headers, dict):
             raise InvalidResponse("deviceflow plugin: authorize answered no headers")
         return {str(k): str(v) for k, v in headers.items()}
+
+    def endpoints(self) -> Dict[str, str]:
+        """Returns the roots the plugin derives from ``base_url``.
+
+        ``{"base": ..., "api": ...}``: the OAuth web root and the REST API
+        root, such as ``https://github.com`` and ``https://api.github.com``,
+        or ``https://HOST`` and ``https://HOST/api/v3`` for GitHub Enterprise
+        Server. Raises :class:`deviceflow.InvalidInput` for a base URL the
+        plugin does not accept.
+        """
+        if self._endpoints is None:
+            out = self.host.call_json("info", {"baseUrl": self.base_url})
+            ep = out.get("endpoints") if isinstance(out, dict) else None
+            if not (isinstance(ep, dict) and isinstance(ep.get("base"), str) and isinstance(ep.get("api"), str)):
+                raise InvalidInput(
+                    "invalid input: baseUrl: not a GitHub URL the plugin accepts: use https://github.com, "
+                    "https://HOST for GitHub Enterprise Server, or a loopback http URL"
+                )
+            self._endpoints = {"base": ep["base"], "api": ep["api"]}
+        return dict(self._endpoints)
+
+    @property
+    def api_url(self) -> str:
+        """The REST API root without a trailing slash (see :meth:`endpoints`)."""
+        return self.endpoints()["api"]
 
     def requests_auth(self) -> "DeviceFlowAuth":
         """Returns a ``requests.auth.AuthBase`` that signs requests to GitHub.
