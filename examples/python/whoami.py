@@ -6,7 +6,10 @@ and the deadline, and caches the token in a store that keeps it safe.
 
     python whoami.py --client-id Ov23li...                       # github.com
     python whoami.py --client-id x --base-url http://127.0.0.1:PORT \\
-        --api-url http://127.0.0.1:PORT/api/v3 --store memory     # an emulator
+        --store memory                                            # an emulator
+
+The API's root comes from the plugin (api.github.com, HOST/api/v3 for GitHub
+Enterprise Server); --api-url overrides it.
 """
 
 from __future__ import annotations
@@ -50,7 +53,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--client-id", default=os.environ.get("DEVICEFLOW_CLIENT_ID"), required="DEVICEFLOW_CLIENT_ID" not in os.environ)
     p.add_argument("--base-url", default="https://github.com", help="GitHub Enterprise Server or emulator URL")
-    p.add_argument("--api-url", default="https://api.github.com", help="the REST API's root (https://HOST/api/v3 for GHES)")
+    p.add_argument("--api-url", default=None, help="the REST API's root; derived from --base-url when absent")
     p.add_argument("--scopes", default="read:user", help="scopes to ask for, comma separated")
     p.add_argument("--store", default="keyring", choices=("keyring", "encrypted-file", "file", "memory"))
     p.add_argument("--store-path", default=None)
@@ -68,7 +71,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         # signs in (or takes the cached token, refreshed when needed).
         session = requests.Session()
         session.auth = flow.requests_auth()
-        r = session.get(args.api_url.rstrip("/") + "/user", timeout=30)
+        api = (args.api_url or flow.api_url).rstrip("/")
+        r = session.get(api + "/user", timeout=30)
     except DeviceFlowError as e:
         print(f"whoami: {e.message}", file=sys.stderr)
         return 1

@@ -24,10 +24,11 @@ class DeviceFlowAuth(AuthBase):
 
     The token comes from the plugin's ``authorize`` export: the cached
     token, refreshed when it is close to expiry, or a new device flow when
-    there is none. Only requests to the flow's GitHub (the hosts of its
-    sandbox allow-list, over https or loopback http) are signed: a request
-    to any other host is sent without the token, so a session shared with
-    other sites never leaks it.
+    there is none. Only requests to the flow's GitHub are signed: the plugin
+    answers no credentials for any other origin, and, as a second guard,
+    a request outside the sandbox allow-list (its hosts, over https or
+    loopback http) is sent as it is without asking the plugin, so a session
+    shared with other sites never leaks the token.
     """
 
     def __init__(self, flow: "DeviceFlow") -> None:
