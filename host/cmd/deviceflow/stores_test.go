@@ -17,7 +17,9 @@ func (s checkedStore) Check(context.Context) error { return s.err }
 
 type brokenStore struct{ host.Store }
 
-func (brokenStore) Get(context.Context, string) (string, error) { return "", errors.New("disk on fire") }
+func (brokenStore) Get(context.Context, string) (string, error) {
+	return "", errors.New("disk on fire")
+}
 
 func TestPreflight(t *testing.T) {
 	ctx := context.Background()
