@@ -1,12 +1,15 @@
 package deviceflow_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 
@@ -178,3 +181,51 @@ func TestAPIURL(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestConcurrentRequestsRefreshOnce(t *testing.T) {
+	t.Parallel()
+	emu := startEmulator(t, emulator.Config{
+		Clients:             []emulator.Client{{ID: "Iv1.expiring", Type: emulator.GitHubApp, ExpiringTokens: true}},
+		AccessTokenLifetime: 25 * time.Hour,
+	})
+	store := deviceflow.NewMemoryStore()
+	p := &person{action: emulator.ActionAuthorize}
+	c := newClient(t, emu, p, deviceflow.Config{ClientID: "Iv1.expiring", ClientType: deviceflow.GitHubApp, Store: store})
+	ctx := timeout(t)
+	if _, err := c.Token(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A day later by this client's clock the token is two minutes from
+	// expiry. The server's Date is then too far off to trust, so the
+	// refreshed token counts from this clock and is fresh at once.
+	later := newClient(t, emu, nil, deviceflow.Config{
+		ClientID: "Iv1.expiring", ClientType: deviceflow.GitHubApp, Store: store,
+		Clock: func() time.Time { return time.Now().Add(24*time.Hour + 58*time.Minute) },
+		OnVerification: func(context.Context, deviceflow.Verification) error {
+			return errors.New("a refresh was lost: the transport started a device flow")
+		},
+	})
+	hc := later.Client(ctx)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequestWithContext(ctx, "GET", emu.APIURL()+"/user", nil)
+			res, err := hc.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				t.Errorf("GET /user: %d", res.StatusCode)
+			}
+		}()
+	}
+	wg.Wait()
+	if st := emu.Stats(); st.Refreshes != 1 || st.DeviceCode != 1 {
+		t.Errorf("%d refreshes, %d device codes: want 1 and 1", st.Refreshes, st.DeviceCode)
+	}
+	p.codes(t)
+}
