@@ -45,22 +45,3 @@ type Event struct {
 	Type string
 	JSON json.RawMessage
 }
-
-// Verification is the verification event's content: the server's own
-// fields, as octokit hands them to onVerification.
-type Verification struct {
-	DeviceCode              string  `json:"device_code"`
-	UserCode                string  `json:"user_code"`
-	VerificationURI         string  `json:"verification_uri"`
-	VerificationURIComplete string  `json:"verification_uri_complete,omitempty"`
-	ExpiresIn               float64 `json:"expires_in"`
-	Interval                float64 `json:"interval"`
-}
-
-// Verification decodes a verification event; ok is false for other events.
-func (e Event) Verification() (v Verification, ok bool) {
-	if e.Type != "verification" {
-		return v, false
-	}
-	return v, json.Unmarshal(e.JSON, &v) == nil
-}
