@@ -159,17 +159,8 @@ func (m *Machine) onUser(ev Event) Effect {
 		return m.fail(badResponse(resp, "GET /user answered no login"))
 	}
 	result := map[string]any{"valid": true, "login": f.str("login")}
-	if h, ok := headerValue(resp, "x-oauth-scopes"); ok {
+	if h, ok := resp.lookup("x-oauth-scopes"); ok {
 		result["scopes"] = NormalizeScopes([]string{h})
 	}
 	return m.out(done(marshal(result)))
-}
-
-func headerValue(resp *Response, name string) (string, bool) {
-	for k, v := range resp.Headers {
-		if equalFold(k, name) {
-			return v, true
-		}
-	}
-	return "", false
 }

@@ -3,6 +3,7 @@ package flow
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 )
 
 // Defaults from RFC 8628 and GitHub's documentation.
@@ -38,20 +39,9 @@ func (m *Machine) startDeviceFlow() Effect {
 	c := &m.Config
 	params := []param{{"client_id", c.ClientID}}
 	if c.ClientType == OAuthApp {
-		params = append(params, param{"scope", joinScopes(c.Scopes)})
+		params = append(params, param{"scope", strings.Join(c.Scopes, " ")})
 	}
 	return m.batch(phDeviceCode, Effect{Kind: EffectRequest, Request: oauthPost(c, c.DeviceCodeURL(), params...)})
-}
-
-func joinScopes(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += " "
-		}
-		out += x
-	}
-	return out
 }
 
 // onDeviceCode handles the device authorization response (RFC 8628 section

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -85,7 +86,7 @@ func ParseInput(raw []byte) (*Input, *Error) {
 func jsonProblem(err error) string {
 	switch e := err.(type) {
 	case *json.SyntaxError:
-		return "syntax error at byte " + itoa(e.Offset)
+		return "syntax error at byte " + strconv.FormatInt(e.Offset, 10)
 	case *json.UnmarshalTypeError:
 		if e.Field == "" {
 			return "it is a JSON " + e.Value
@@ -242,9 +243,4 @@ func clip(s string, n int) string {
 		return s[:n] + "…"
 	}
 	return s
-}
-
-func itoa(n int64) string {
-	b, _ := json.Marshal(n)
-	return string(b)
 }

@@ -89,5 +89,3 @@ func marshal(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
 }
-
-func equalFold(a, b string) bool { return strings.EqualFold(a, b) }

@@ -48,17 +48,24 @@ type HTTPError struct {
 	Message string `json:"message"`
 }
 
-// Header returns a response header by case-insensitive name.
+// Header returns a response header by case-insensitive name, "" when absent.
 func (r *Response) Header(name string) string {
+	v, _ := r.lookup(name)
+	return v
+}
+
+// lookup returns a response header by case-insensitive name and whether it
+// was present.
+func (r *Response) lookup(name string) (string, bool) {
 	if v, ok := r.Headers[name]; ok {
-		return v
+		return v, true
 	}
 	for k, v := range r.Headers {
 		if strings.EqualFold(k, name) {
-			return v
+			return v, true
 		}
 	}
-	return ""
+	return "", false
 }
 
 // param is one name-value pair of an OAuth request body.
