@@ -9,6 +9,8 @@ package plugin
 
 import (
 	_ "embed"
+
+	"github.com/deviceflow/deviceflow/plugin/flow"
 )
 
 // Wasm is the compiled plugin.
@@ -17,5 +19,5 @@ import (
 var Wasm []byte
 
 // ABIVersion is the version of the contract in wit/deviceflow.wit that the
-// embedded plugin implements.
-const ABIVersion = "1.0.0"
+// embedded plugin implements. It is the engine's constant: one place.
+const ABIVersion = flow.ABIVersion

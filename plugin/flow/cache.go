@@ -1,17 +1,79 @@
 package flow
 
-// onCacheRead decides what a cached entry is good for (rule 7): hand it
-// out, refresh it, or run a new device flow.
+// onCacheRead decides what a cached entry is good for (rule 7): a fresh
+// token is handed out at once; anything else (refresh it, or run a new
+// device flow) happens under the cache key's lease.
 func (m *Machine) onCacheRead(ev Event) Effect {
-	if !ev.Found {
-		return m.startDeviceFlow()
+	if ev.Found {
+		if a := decodeCached(&m.Config, ev.Value); a != nil && a.freshness(ev.Now) == fresh {
+			return m.finish(a)
+		}
 	}
-	a := decodeCached(&m.Config, ev.Value)
-	if a == nil {
+	return m.lock()
+}
+
+// lock takes the lease on the cache key before a refresh token is spent or
+// a device flow runs for it (rule 7), so that one credential is refreshed
+// once across threads, processes and machines. The first attempt does not
+// wait, so that a run that must wait says so first.
+func (m *Machine) lock() Effect {
+	return m.batch(phLockTry, Effect{Kind: EffectStoreLock, Key: m.Config.CacheKey(), TTLMs: leaseTTLMs})
+}
+
+// onLockTry reads the entry again once the lease is taken; when another
+// holder has it, the run says it waits and waits.
+func (m *Machine) onLockTry(ev Event) Effect {
+	if !ev.Busy {
+		return m.onLocked(ev)
+	}
+	wait := int64(leaseWaitMs)
+	if m.noFlow || m.Op == OpRefresh || m.Op == OpLogout {
+		wait = leaseWaitQuietMs
+	}
+	waiting := emit(map[string]any{"type": "waiting", "reason": "lease", "waitMs": wait})
+	return m.batch(phLocking, waiting, Effect{Kind: EffectStoreLock, Key: m.Config.CacheKey(), WaitMs: wait, TTLMs: leaseTTLMs})
+}
+
+// onLocked re-reads the entry under the lease: whoever held it may have
+// stored a new pair.
+func (m *Machine) onLocked(ev Event) Effect {
+	if ev.Busy || ev.Lease == "" {
+		return m.fail(errorf(CodeStore, "another deviceflow run kept this sign-in busy too long (a device flow waiting for approval, or a stuck refresh): try again when it has finished"))
+	}
+	m.lease = ev.Lease
+	return m.read(phLeasedRead, m.Config.CacheKey())
+}
+
+// onLeasedRead acts on the entry read under the lease.
+func (m *Machine) onLeasedRead(ev Event) Effect {
+	m.held = found(ev)
+	var a *Authentication
+	if ev.Found {
+		a = decodeCached(&m.Config, ev.Value)
+	}
+	switch m.Op {
+	case OpLogout:
+		if !ev.Found {
+			return m.out(done([]byte(`{"removed":false}`)))
+		}
+		return m.batch(phLogoutDel, m.swap(m.held, nil))
+	case OpRefresh:
+		switch {
+		case !ev.Found:
+			return m.fail(errorf(CodeNotFound, "no cached token to refresh: sign in first"))
+		case a == nil:
+			return m.fail(errorf(CodeNotFound, "the cached entry is unreadable: sign in again"))
+		case a.RefreshToken == "":
+			return m.fail(errorf(CodeNotFound, "the cached token has no refresh token: only GitHub Apps with expiring tokens have one"))
+		}
+		return m.refreshWith(a)
+	}
+	if m.fullFlow || a == nil {
 		return m.startDeviceFlow()
 	}
 	switch a.freshness(ev.Now) {
 	case fresh:
+		// Whoever held the lease refreshed it, or signed in.
 		return m.finish(a)
 	case refreshable:
 		return m.refreshWith(a)
@@ -19,9 +81,27 @@ func (m *Machine) onCacheRead(ev Event) Effect {
 	return m.startDeviceFlow()
 }
 
+// onLogoutDeleted ends logout, removing again whatever replaced the entry
+// between the read and the removal.
+func (m *Machine) onLogoutDeleted(ev Event) Effect {
+	if !ev.Conflict {
+		return m.out(done([]byte(`{"removed":true}`)))
+	}
+	if !ev.Found {
+		return m.out(done([]byte(`{"removed":true}`)))
+	}
+	m.swaps++
+	if m.swaps >= maxSwapAttempts {
+		return m.fail(errorf(CodeStore, "the token store kept changing under logout (%d attempts): another program is rewriting the entry; try again", m.swaps))
+	}
+	m.held = found(ev)
+	return m.batch(phLogoutDel, m.swap(m.held, nil))
+}
+
 // refreshWith sends the refresh-token grant. Tokens from the device flow
 // need no client secret.
 func (m *Machine) refreshWith(a *Authentication) Effect {
+	m.refreshes++
 	m.remember(a.Token, a.RefreshToken)
 	m.sentRefresh = a.RefreshToken
 	req := oauthPost(&m.Config, m.Config.TokenURL(),
@@ -32,40 +112,62 @@ func (m *Machine) refreshWith(a *Authentication) Effect {
 }
 
 // onRecheck handles the entry re-read after bad_refresh_token: a pair
-// rotated by someone else is used; the dead entry is dropped.
+// stored by someone else since this run read it is used; the dead entry is
+// removed, conditional on it still being the one whose refresh token died.
 func (m *Machine) onRecheck(ev Event) Effect {
-	var a *Authentication
-	if ev.Found {
-		a = decodeCached(&m.Config, ev.Value)
+	cur := found(ev)
+	if cur == nil {
+		m.held = nil
+		return m.afterDrop()
 	}
+	if m.held != nil && *cur == *m.held {
+		return m.batch(phDropping, m.swap(m.held, nil))
+	}
+	return m.useReplacement(ev.Now, cur)
+}
+
+// useReplacement acts on a value another writer stored in place of the one
+// this run spent: hand it out when fresh, refresh it once more when it can
+// be, otherwise drop it and go on as for a dead entry.
+func (m *Machine) useReplacement(now int64, cur *string) Effect {
+	m.held = cur
+	a := decodeCached(&m.Config, *cur)
 	if a != nil && a.RefreshToken != m.sentRefresh {
 		m.remember(a.Token, a.RefreshToken)
-		if m.Op == OpRefresh || a.freshness(ev.Now) == fresh {
+		switch a.freshness(now) {
+		case fresh:
+			return m.finish(a)
+		case refreshable:
+			if m.refreshes < maxRefreshesPerCall {
+				return m.refreshWith(a)
+			}
+		}
+		if m.Op == OpRefresh {
 			return m.finish(a)
 		}
 	}
-	if a == nil && !ev.Found {
-		if m.Op == OpRefresh {
-			return m.fail(m.pending)
-		}
-		return m.startDeviceFlow()
-	}
-	return m.batch(phDropping, Effect{Kind: EffectStoreDelete, Key: m.Config.CacheKey()})
+	return m.batch(phDropping, m.swap(m.held, nil))
 }
 
-// onRefreshGet starts the refresh export.
-func (m *Machine) onRefreshGet(ev Event) Effect {
-	if !ev.Found {
-		return m.fail(errorf(CodeNotFound, "no cached token to refresh: sign in first"))
+// onDropped goes on after the dead entry's conditional removal: refresh
+// fails with bad_refresh_token, authenticate runs a new device flow. When
+// the entry changed in between, the new value is considered instead.
+func (m *Machine) onDropped(ev Event) Effect {
+	if ev.Conflict && ev.Found {
+		m.swaps++
+		if m.swaps < maxSwapAttempts {
+			return m.useReplacement(ev.Now, found(ev))
+		}
 	}
-	a := decodeCached(&m.Config, ev.Value)
-	if a == nil {
-		return m.fail(errorf(CodeNotFound, "the cached entry is unreadable: sign in again"))
+	m.held = nil
+	return m.afterDrop()
+}
+
+func (m *Machine) afterDrop() Effect {
+	if m.Op == OpRefresh {
+		return m.fail(m.pending)
 	}
-	if a.RefreshToken == "" {
-		return m.fail(errorf(CodeNotFound, "the cached token has no refresh token: only GitHub Apps with expiring tokens have one"))
-	}
-	return m.refreshWith(a)
+	return m.startDeviceFlow()
 }
 
 // onRefreshResponse handles the refresh-token grant's answer. Refresh
@@ -88,9 +190,9 @@ func (m *Machine) onRefreshResponse(ev Event) Effect {
 		if e.Code != CodeBadRefreshToken {
 			return m.fail(e)
 		}
-		// Another process sharing the store may have spent this refresh
-		// token a moment ago and stored the new pair: read the entry again
-		// before dropping it, so its fresh pair survives.
+		// A writer that holds no lease may have spent this refresh token a
+		// moment ago and stored the new pair: read the entry again before
+		// dropping it, so its fresh pair survives.
 		m.pending = e
 		return m.read(phRechecking, m.Config.CacheKey())
 	}

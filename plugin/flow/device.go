@@ -91,8 +91,9 @@ func (m *Machine) onDeviceCode(ev Event) Effect {
 	}
 	m.DeviceCode = f.str("device_code")
 	m.IntervalMs = interval
-	// Rule 3: the deadline counts from the device code response.
-	m.DeadlineMs = ev.Now + expires
+	// Rule 3: the deadline counts from the device code response, on the
+	// monotonic clock (rule 4: waits never follow the wall clock's steps).
+	m.DeadlineMs = ev.Mono + expires
 	v := map[string]any{
 		"type":             "verification",
 		"device_code":      m.DeviceCode,
@@ -106,7 +107,7 @@ func (m *Machine) onDeviceCode(ev Event) Effect {
 	}
 	verification := emit(v)
 	m.Verification = verification.Event
-	return m.schedule(ev.Now, interval+marginMs(interval), verification)
+	return m.schedule(ev.Mono, interval+marginMs(interval), verification)
 }
 
 // secondsNumber renders milliseconds as a JSON number of seconds: 5, 0.05.
@@ -114,8 +115,9 @@ func secondsNumber(ms int64) json.Number {
 	return json.Number(strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64))
 }
 
-// schedule plans the next poll waitMs after now (rule 2), or ends the flow
-// when that poll would fall on or after the deadline (rule 3).
+// schedule plans the next poll waitMs after now, a monotonic reading
+// (rule 2), or ends the flow when that poll would fall on or after the
+// deadline (rule 3).
 func (m *Machine) schedule(now, waitMs int64, before ...Effect) Effect {
 	wake := now + waitMs
 	if wake >= m.DeadlineMs {
@@ -134,18 +136,19 @@ func (m *Machine) expired() *Error {
 	return errorf(CodeExpiredToken, "the device code expired before it was authorized: run the flow again for a new code")
 }
 
-// onWake starts a poll once the wait is over.
+// onWake starts a poll once the wait is over, by the monotonic clock.
 func (m *Machine) onWake(ev Event) Effect {
-	if ev.Now < m.WakeAtMs {
+	if ev.Mono < m.WakeAtMs {
 		// The host slept short (or poll was called early): wait the rest.
 		m.EarlyWakes++
 		if m.EarlyWakes > maxEarlyWakes && m.Op != OpPoll {
-			return m.fail(errorf(CodeInvalidInput, "the host's sleep keeps returning before its clock reaches the wake time: fix the host's sleep or now"))
+			return m.fail(errorf(CodeInvalidInput, "the host's sleep keeps returning before its clock reaches the wake time: fix the host's sleep or monotonic clock"))
 		}
-		return m.batch(phWaiting, Effect{Kind: EffectSleep, SleepMs: m.WakeAtMs - ev.Now})
+		return m.batch(phWaiting, Effect{Kind: EffectSleep, SleepMs: m.WakeAtMs - ev.Mono})
 	}
 	m.EarlyWakes = 0
-	if ev.Now >= m.DeadlineMs {
+	left := m.DeadlineMs - ev.Mono
+	if left <= 0 {
 		return m.fail(m.expired())
 	}
 	m.Attempts++
@@ -153,13 +156,17 @@ func (m *Machine) onWake(ev Event) Effect {
 		"type":        "polling",
 		"attempt":     m.Attempts,
 		"interval":    secondsNumber(m.IntervalMs),
-		"remainingMs": m.DeadlineMs - ev.Now,
+		"remainingMs": left,
 	})
 	// RFC 8628 section 3.4: the device access token request.
 	req := oauthPost(&m.Config, m.Config.TokenURL(),
 		param{"client_id", m.Config.ClientID},
 		param{"device_code", m.DeviceCode},
 		param{"grant_type", "urn:ietf:params:oauth:grant-type:device_code"})
+	// Rule 4: no request outlives the deadline. The polling event may
+	// block in the host for a while, so Step clamps it again to the time
+	// left when it hands the request out.
+	req.TimeoutMs = min(req.TimeoutMs, left)
 	return m.batch(phPolling, polling, Effect{Kind: EffectRequest, Request: req})
 }
 
@@ -170,23 +177,30 @@ func (m *Machine) onTokenResponse(ev Event) Effect {
 		if resp.Error.Kind == "denied" {
 			return m.fail(transportError(resp))
 		}
-		return m.backoff(ev.Now, resp.Error.Kind, 0, 0)
+		return m.backoff(ev.Mono, resp.Error.Kind, 0, 0)
 	}
 	if resp.Status == 429 || resp.Status >= 500 {
 		// Rule 4: back off and keep polling until the deadline.
-		return m.backoff(ev.Now, "http", resp.Status, retryAfterMs(resp))
+		return m.backoff(ev.Mono, "http", resp.Status, retryAfterMs(resp))
 	}
 	f, ok := parseBody(resp)
-	if !ok {
-		return m.fail(badResponse(resp, "the token response is neither JSON nor form data"))
+	if !ok || (resp.Status >= 300 && resp.Status < 400) {
+		// Rule 4: a proxy's error page, an empty or malformed body or a
+		// redirect is transient, like a 5xx.
+		return m.garbage(ev.Mono, resp, "the token response is neither JSON nor form data")
+	}
+	errCode := f.str("error")
+	if errCode == "" && (resp.Status != 200 || f.str("access_token") == "") {
+		return m.garbage(ev.Mono, resp, "the token response has neither an access_token nor an error")
 	}
 	m.Failures = 0
-	switch f.str("error") {
+	m.Garbage = 0
+	switch errCode {
 	case "":
 	case "authorization_pending":
 		// "the authorization request is still pending as the end user hasn't
 		// yet completed the user-interaction steps"
-		return m.schedule(ev.Now, m.IntervalMs+marginMs(m.IntervalMs))
+		return m.schedule(ev.Mono, m.IntervalMs+marginMs(m.IntervalMs))
 	case "slow_down":
 		// Rule 2: max(current + 5 s, the server's interval), for good.
 		next := m.IntervalMs + SlowDownStepMs
@@ -195,12 +209,9 @@ func (m *Machine) onTokenResponse(ev Event) Effect {
 		}
 		m.IntervalMs = next
 		slow := emit(map[string]any{"type": "slow_down", "interval": secondsNumber(next)})
-		return m.schedule(ev.Now, next+marginMs(next), slow)
+		return m.schedule(ev.Mono, next+marginMs(next), slow)
 	default:
 		return m.fail(oauthError(f, resp.Status))
-	}
-	if resp.Status != 200 {
-		return m.fail(badResponse(resp, "the token request failed"))
 	}
 	a, err := tokenFromResponse(&m.Config, f, resp, ev.Now)
 	if err != nil {
@@ -209,8 +220,24 @@ func (m *Machine) onTokenResponse(ev Event) Effect {
 	return m.store(a)
 }
 
-// backoff doubles the wait after a network fault, timeout, 429 or 5xx
-// (rule 4), honouring Retry-After when it asks for longer.
+// maxGarbage is how many unusable answers in a row end polling with
+// invalid_response (rule 4).
+const maxGarbage = 3
+
+// garbage backs off after an answer no client could use (rule 4): the third
+// in a row ends the flow with invalid_response.
+func (m *Machine) garbage(now int64, resp *Response, what string) Effect {
+	m.Garbage++
+	if m.Garbage >= maxGarbage {
+		e := badResponse(resp, what)
+		e.Message = strconv.Itoa(m.Garbage) + " unusable answers in a row while polling; the last: " + e.Message
+		return m.fail(e)
+	}
+	return m.backoff(now, "invalid_response", resp.Status, 0)
+}
+
+// backoff doubles the wait after a network fault, timeout, 429, 5xx or an
+// unusable answer (rule 4), honouring Retry-After when it asks for longer.
 func (m *Machine) backoff(now int64, reason string, status int, retryMs int64) Effect {
 	m.Failures++
 	shift := m.Failures

@@ -20,12 +20,18 @@ const (
 	// EffectStoreGet: read Effect.Key; answer with Event.Found and
 	// Event.Value, or Event.StoreError.
 	EffectStoreGet EffectKind = "storeGet"
-	// EffectStoreSet: write Effect.Value under Effect.Key; answer with
-	// Event.StoreError when the write failed.
-	EffectStoreSet EffectKind = "storeSet"
-	// EffectStoreDelete: remove Effect.Key; answer with Event.StoreError when
-	// the removal failed.
-	EffectStoreDelete EffectKind = "storeDelete"
+	// EffectStoreSwap: replace the value under Effect.Key with Effect.New
+	// (nil: remove it) only when the value held is Effect.Old (nil: none);
+	// answer with Event.Conflict and the value now held in Event.Found and
+	// Event.Value when it was not, or Event.StoreError.
+	EffectStoreSwap EffectKind = "storeSwap"
+	// EffectStoreLock: take the lease on Effect.Key, waiting up to
+	// Effect.WaitMs; answer with Event.Lease, Event.Busy when another
+	// holder kept it, Event.Cancelled, or Event.StoreError.
+	EffectStoreLock EffectKind = "storeLock"
+	// EffectStoreUnlock: release Effect.Lease on Effect.Key. Its answer is
+	// ignored: the host releases every lease when the call ends anyway.
+	EffectStoreUnlock EffectKind = "storeUnlock"
 	// EffectDone: the export succeeded with Effect.Result.
 	EffectDone EffectKind = "done"
 	// EffectFail: the export failed with Effect.Err.
@@ -39,7 +45,11 @@ type Effect struct {
 	SleepMs int64           `json:"sleepMs,omitempty"`
 	Event   json.RawMessage `json:"event,omitempty"`
 	Key     string          `json:"key,omitempty"`
-	Value   string          `json:"value,omitempty"`
+	Old     *string         `json:"old,omitempty"`
+	New     *string         `json:"new,omitempty"`
+	WaitMs  int64           `json:"waitMs,omitempty"`
+	TTLMs   int64           `json:"ttlMs,omitempty"`
+	Lease   string          `json:"lease,omitempty"`
 	Result  json.RawMessage `json:"result,omitempty"`
 	Err     *Error          `json:"error,omitempty"`
 }
@@ -47,14 +57,20 @@ type Effect struct {
 // Terminal reports whether the effect ends the export.
 func (e Effect) Terminal() bool { return e.Kind == EffectDone || e.Kind == EffectFail }
 
-// Event is the driver's answer to the last effect. Now is the host's clock
-// in Unix milliseconds when the answer is delivered; it is always set.
+// Event is the driver's answer to the last effect. Now is the host's wall
+// clock in Unix milliseconds and Mono its monotonic clock in milliseconds
+// when the answer is delivered; both are always set. The engine measures
+// waits and deadlines on Mono and stamps expiry times from Now.
 type Event struct {
 	Now        int64
+	Mono       int64
 	Response   *Response
 	Cancelled  bool
 	Found      bool
 	Value      string
+	Conflict   bool
+	Lease      string
+	Busy       bool
 	StoreError string
 }
 

@@ -55,12 +55,18 @@ func (h *scriptHost) Sleep(ms int64) bool {
 	h.sleeps++
 	return h.sleeps > 50 // long runs end by cancellation
 }
-func (h *scriptHost) Now() int64 { return 1767225600000 + h.now }
+func (h *scriptHost) Now() int64       { return 1767225600000 + h.now }
+func (h *scriptHost) Monotonic() int64 { return 3000000 + h.now }
 func (h *scriptHost) StoreGet(string) (string, bool, string) {
 	return h.value, h.value != "", ""
 }
-func (h *scriptHost) StoreSet(string, string) string { return "" }
-func (h *scriptHost) StoreDelete(string) string      { return "" }
+func (h *scriptHost) StoreSwap(string, *string, *string) (bool, *string, string) {
+	return false, nil, ""
+}
+func (h *scriptHost) StoreLock(string, int64, int64) (string, bool, bool, string) {
+	return "lease-1", false, false, ""
+}
+func (h *scriptHost) StoreUnlock(string, string) {}
 func (h *scriptHost) Emit(ev []byte) bool {
 	h.events = append(h.events, string(ev))
 	return len(h.events) > 50 // long runs end by cancellation

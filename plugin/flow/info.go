@@ -4,12 +4,12 @@ import "encoding/json"
 
 // ABIVersion is the plugin contract's version (wit/deviceflow.wit). Hosts
 // refuse a plugin whose major ABI differs from theirs.
-const ABIVersion = "1.0.0"
+const ABIVersion = "2.0.0"
 
 // Exports and Imports name the plugin's contract symbols.
 var (
 	Exports = []string{"authenticate", "begin", "poll", "refresh", "check", "logout", "authorize", "info"}
-	Imports = []string{"http_request", "sleep", "now", "store_get", "store_set", "store_delete", "emit"}
+	Imports = []string{"http_request", "sleep", "now", "monotonic", "store_get", "store_swap", "store_lock", "store_unlock", "emit"}
 )
 
 // Info answers the info export. When the input names a baseUrl (or is

@@ -22,29 +22,44 @@ const (
 type phase string
 
 const (
-	phCacheRead  phase = "cacheRead"  // authenticate/authorize: cached entry
+	phCacheRead  phase = "cacheRead"  // authenticate/authorize: cached entry, no lease
+	phLockTry    phase = "lockTry"    // the first, non-waiting lease attempt
+	phLocking    phase = "locking"    // the waiting lease attempt
+	phLeasedRead phase = "leasedRead" // the entry, read again under the lease
 	phRefreshing phase = "refreshing" // refresh-token grant response
 	phDeviceCode phase = "deviceCode" // device authorization response
 	phWaiting    phase = "waiting"    // the wait before a poll
 	phPolling    phase = "polling"    // access token response
 	phRechecking phase = "rechecking" // re-reading the entry after bad_refresh_token
-	phDropping   phase = "dropping"   // deleting a dead cached entry
+	phDropping   phase = "dropping"   // removing a dead cached entry
+	phStoreRead  phase = "storeRead"  // poll: the value the new token replaces
 	phStoring    phase = "storing"    // writing the new authentication
-	phRefreshGet phase = "refreshGet" // refresh: cached entry
 	phCheckGet   phase = "checkGet"   // check: cached entry
 	phChecking   phase = "checking"   // GET /user response
-	phLogoutGet  phase = "logoutGet"  // logout: cached entry
 	phLogoutDel  phase = "logoutDel"  // logout: removal
 	phDone       phase = "done"
+)
+
+// Lease timings (rule 7). A run that finds its cache key leased waits for
+// the holder: long enough for a person to approve a device code when the
+// run may start a flow itself, a minute (several refreshes) when it may not.
+const (
+	leaseWaitMs         = 16 * 60 * 1000
+	leaseWaitQuietMs    = 60 * 1000
+	leaseTTLMs          = 16 * 60 * 1000
+	maxSwapAttempts     = 3
+	maxRefreshesPerCall = 2
 )
 
 // stateVersion guards serialised states against a plugin that reads them
 // differently.
 const stateVersion = 1
 
-// Machine is one run of an export. Its exported fields are its whole state:
-// a Machine marshalled to JSON and unmarshalled again continues where it
-// stopped. Machines are not safe for concurrent use.
+// Machine is one run of an export. Its exported fields are what a stepwise
+// flow (begin, poll) needs to continue: a Machine suspended at a poll's wait,
+// marshalled to JSON and restored by poll, continues where it stopped. The
+// unexported fields live for one call only. Machines are not safe for
+// concurrent use.
 type Machine struct {
 	V      int    `json:"v"`
 	Op     Op     `json:"op"`
@@ -62,6 +77,7 @@ type Machine struct {
 	DeadlineMs   int64           `json:"deadline,omitempty"`
 	WakeAtMs     int64           `json:"wakeAt,omitempty"`
 	Failures     int             `json:"failures,omitempty"`
+	Garbage      int             `json:"garbage,omitempty"`
 	Attempts     int             `json:"attempts,omitempty"`
 	EarlyWakes   int             `json:"earlyWakes,omitempty"`
 
@@ -69,6 +85,20 @@ type Machine struct {
 	Result *Authentication `json:"-"`
 	// pending is the error refresh returns once a dead entry is dropped.
 	pending *Error
+	// lease is the lease this run holds on its cache key, "" when none.
+	lease string
+	// held is the stored value this run read under its lease (nil: none):
+	// every replace or delete it makes is conditional on it.
+	held *string
+	// fullFlow makes the leased read go straight to a device flow
+	// (authenticate with refresh: true).
+	fullFlow bool
+	// swaps and refreshes bound the retries of one call.
+	swaps, refreshes int
+	// wallOffset is wall time minus monotonic time at the last event: it
+	// converts the monotonic deadlines to the wall times begin and poll
+	// answer.
+	wallOffset int64
 	// sentRefresh is the refresh token the last refresh grant spent.
 	sentRefresh string
 	// noFlow forbids starting a device flow (input interactive: false).
@@ -80,22 +110,22 @@ type Machine struct {
 	secrets []string
 }
 
-// Start begins op with the export's raw JSON input at host time now. It
-// returns the machine and its first effect. Bad input ends at once with an
-// invalid_input failure and a nil machine.
-func Start(op Op, raw []byte, now int64) (*Machine, Effect) {
+// Start begins op with the export's raw JSON input at host wall time now
+// and monotonic time mono. It returns the machine and its first effect. Bad
+// input ends at once with an invalid_input failure and a nil machine.
+func Start(op Op, raw []byte, now, mono int64) (*Machine, Effect) {
 	in, err := ParseInput(raw)
 	if err != nil {
 		return nil, fail(err)
 	}
 	if op == OpPoll {
-		return resume(in, now)
+		return resume(in, now, mono)
 	}
 	cfg, err := in.Configure()
 	if err != nil {
 		return nil, fail(err)
 	}
-	m := &Machine{V: stateVersion, Op: op, Config: *cfg}
+	m := &Machine{V: stateVersion, Op: op, Config: *cfg, wallOffset: now - mono}
 	m.noFlow = in.Interactive != nil && !*in.Interactive && op != OpBegin
 	key := cfg.CacheKey()
 	switch op {
@@ -110,21 +140,21 @@ func Start(op Op, raw []byte, now int64) (*Machine, Effect) {
 		fallthrough
 	case OpAuthenticate:
 		if in.Refresh {
-			return m, m.startDeviceFlow()
+			// octokit's refresh: true: a new device flow, under the lease.
+			m.fullFlow = true
+			return m, m.lock()
 		}
 		return m, m.read(phCacheRead, key)
 	case OpBegin:
 		return m, m.startDeviceFlow()
-	case OpRefresh:
-		return m, m.read(phRefreshGet, key)
+	case OpRefresh, OpLogout:
+		return m, m.lock()
 	case OpCheck:
 		if in.Token != "" {
 			m.token = in.Token
 			return m, m.checkToken()
 		}
 		return m, m.read(phCheckGet, key)
-	case OpLogout:
-		return m, m.read(phLogoutGet, key)
 	}
 	return nil, fail(invalidInput("export", "unknown export %q", clip(string(op), 20)))
 }
@@ -134,8 +164,9 @@ func (m *Machine) Step(ev Event) Effect {
 	if m == nil || m.Phase == phDone {
 		return fail(errorf(CodeInvalidInput, "the flow has already ended: start a new one"))
 	}
+	m.wallOffset = ev.Now - ev.Mono
 	switch m.Awaiting {
-	case EffectSleep, EffectEmit:
+	case EffectSleep, EffectEmit, EffectStoreLock:
 		if ev.Cancelled {
 			return m.fail(errorf(CodeCancelled, "cancelled: the flow was stopped before it finished"))
 		}
@@ -147,7 +178,21 @@ func (m *Machine) Step(ev Event) Effect {
 	if len(m.Queue) > 0 {
 		next := m.Queue[0]
 		m.Queue = m.Queue[1:]
+		if next.Kind == EffectRequest && m.Phase == phPolling {
+			// Rule 4: the poll's timeout is the time left now.
+			left := m.DeadlineMs - ev.Mono
+			if left <= 0 {
+				return m.fail(m.expired())
+			}
+			r := *next.Request
+			r.TimeoutMs = min(r.TimeoutMs, left)
+			next.Request = &r
+		}
 		return m.out(next)
+	}
+	if m.Awaiting == EffectStoreUnlock {
+		// Only a terminal effect follows an unlock, and it was queued.
+		return m.fail(errorf(CodeInvalidInput, "the flow state is corrupt (nothing after unlock): start a new flow"))
 	}
 	return m.dispatch(ev)
 }
@@ -160,6 +205,12 @@ func (m *Machine) dispatch(ev Event) Effect {
 	switch m.Phase {
 	case phCacheRead:
 		return m.onCacheRead(ev)
+	case phLockTry:
+		return m.onLockTry(ev)
+	case phLocking:
+		return m.onLocked(ev)
+	case phLeasedRead:
+		return m.onLeasedRead(ev)
 	case phRefreshing:
 		return m.onRefreshResponse(ev)
 	case phDeviceCode:
@@ -171,32 +222,31 @@ func (m *Machine) dispatch(ev Event) Effect {
 	case phRechecking:
 		return m.onRecheck(ev)
 	case phDropping:
-		if m.Op == OpRefresh {
-			return m.fail(m.pending)
-		}
-		return m.startDeviceFlow()
+		return m.onDropped(ev)
+	case phStoreRead:
+		return m.onStoreRead(ev)
 	case phStoring:
-		return m.finish(m.Result)
-	case phRefreshGet:
-		return m.onRefreshGet(ev)
+		return m.onStored(ev)
 	case phCheckGet:
 		return m.onCheckGet(ev)
 	case phChecking:
 		return m.onUser(ev)
-	case phLogoutGet:
-		if !ev.Found {
-			return m.out(done([]byte(`{"removed":false}`)))
-		}
-		m.Phase = phLogoutDel
-		return m.out(Effect{Kind: EffectStoreDelete, Key: m.Config.CacheKey()})
 	case phLogoutDel:
-		return m.out(done([]byte(`{"removed":true}`)))
+		return m.onLogoutDeleted(ev)
 	}
 	return m.fail(errorf(CodeInvalidInput, "the flow state is corrupt (phase %q): start a new flow", clip(string(m.Phase), 20)))
 }
 
-// out hands an effect to the driver, remembering what it awaits.
+// out hands an effect to the driver, remembering what it awaits. A run
+// that ends while it holds its lease releases it first.
 func (m *Machine) out(e Effect) Effect {
+	if e.Terminal() && m.lease != "" {
+		unlock := Effect{Kind: EffectStoreUnlock, Key: m.Config.CacheKey(), Lease: m.lease}
+		m.lease = ""
+		m.Queue = []Effect{e}
+		m.Awaiting = unlock.Kind
+		return unlock
+	}
 	m.Awaiting = e.Kind
 	if e.Terminal() {
 		m.Phase = phDone
@@ -255,10 +305,55 @@ func (m *Machine) finish(a *Authentication) Effect {
 	return m.out(done(a.json()))
 }
 
-// store writes the new authentication before it is returned (rule 7).
+// store writes the new authentication before it is returned (rule 7),
+// conditional on the value it replaces: the one read under the lease, or
+// (poll, which holds none) the one read just before.
 func (m *Machine) store(a *Authentication, before ...Effect) Effect {
 	m.Result = a
 	m.remember(a.Token, a.RefreshToken)
-	set := Effect{Kind: EffectStoreSet, Key: m.Config.CacheKey(), Value: string(a.json())}
-	return m.batch(phStoring, append(before, set)...)
+	if m.lease == "" {
+		return m.batch(phStoreRead, append(before, Effect{Kind: EffectStoreGet, Key: m.Config.CacheKey()})...)
+	}
+	return m.batch(phStoring, append(before, m.swap(m.held, a))...)
+}
+
+// swap is the compare-and-swap of the cache entry from old to a's value
+// (a nil: remove it).
+func (m *Machine) swap(old *string, a *Authentication) Effect {
+	e := Effect{Kind: EffectStoreSwap, Key: m.Config.CacheKey(), Old: old}
+	if a != nil {
+		v := string(a.json())
+		e.New = &v
+	}
+	return e
+}
+
+// onStoreRead writes poll's new authentication over the value just read.
+func (m *Machine) onStoreRead(ev Event) Effect {
+	return m.batch(phStoring, m.swap(found(ev), m.Result))
+}
+
+// onStored returns the authentication once it is stored. A conflict means
+// another writer replaced the entry after it was read: the newly granted
+// pair is the newest, so it is written over that value, a bounded number of
+// times.
+func (m *Machine) onStored(ev Event) Effect {
+	if !ev.Conflict {
+		return m.finish(m.Result)
+	}
+	m.swaps++
+	if m.swaps >= maxSwapAttempts {
+		return m.fail(errorf(CodeStore, "the token store kept changing under this write (%d attempts): another program is rewriting the entry; try again", m.swaps))
+	}
+	m.held = found(ev)
+	return m.batch(phStoring, m.swap(m.held, m.Result))
+}
+
+// found is the value an answer carries, nil when none.
+func found(ev Event) *string {
+	if !ev.Found {
+		return nil
+	}
+	v := ev.Value
+	return &v
 }

@@ -128,9 +128,18 @@ func (h *modelHost) Sleep(ms int64) bool {
 
 func (h *modelHost) Now() int64 { return h.now }
 
+// Monotonic runs with the wall clock from another origin, so that any mix
+// of the two clocks in the engine shows.
+func (h *modelHost) Monotonic() int64 { return h.now - 1700000000000 }
+
 func (h *modelHost) StoreGet(string) (string, bool, string) { return "", false, "" }
-func (h *modelHost) StoreSet(string, string) string         { return "" }
-func (h *modelHost) StoreDelete(string) string              { return "" }
+func (h *modelHost) StoreSwap(string, *string, *string) (bool, *string, string) {
+	return false, nil, ""
+}
+func (h *modelHost) StoreLock(string, int64, int64) (string, bool, bool, string) {
+	return "lease", false, false, ""
+}
+func (h *modelHost) StoreUnlock(string, string) {}
 
 func (h *modelHost) Emit(ev []byte) bool {
 	h.events = append(h.events, ev)
@@ -161,17 +170,44 @@ func expectedEnd(h *modelHost) string {
 	case aExpiredToken:
 		return string(flow.CodeExpiredToken)
 	case aMalformed:
-		return string(flow.CodeInvalidResponse)
+		if garbageRun(h.script) >= 3 {
+			return string(flow.CodeInvalidResponse)
+		}
 	}
 	return "" // cancelled at the next sleep, or the deadline came first
+}
+
+// garbageRun counts the unusable answers in a row at the script's end
+// (rule 4): an answer the engine understood breaks the run; transport
+// faults, 429 and 5xx, which carry no answer, do not.
+func garbageRun(script []answer) int {
+	n := 0
+	for _, a := range script {
+		switch a {
+		case aMalformed:
+			n++
+		case aPending, aSlowDown, aSlowDownInterval:
+			n = 0
+		}
+	}
+	return n
+}
+
+// terminal reports whether a script's last answer ends the run.
+func terminal(script []answer) bool {
+	last := script[len(script)-1]
+	if last == aMalformed {
+		return garbageRun(script) >= 3
+	}
+	return last >= aToken
 }
 
 // TestModelCheck explores every sequence of up to 6 server answers on the
 // token endpoint, for a long and a short device-code lifetime, and checks
 // the rules on every run: no two polls closer than the interval in force; the
 // interval never shrinks and grows by at least 5 s on slow_down; no poll on
-// or after the deadline; exactly one token or one typed error; no token in an
-// event or error.
+// or after the deadline; unusable answers are transient until three in a
+// row; exactly one token or one typed error; no token in an event or error.
 func TestModelCheck(t *testing.T) {
 	var total atomic.Int64
 	t.Cleanup(func() { t.Logf("model check: %d answer sequences explored", total.Load()) })
@@ -190,7 +226,7 @@ func TestModelCheck(t *testing.T) {
 func explore(t *testing.T, prefix []answer, expires int64) int {
 	checkRun(t, prefix, expires)
 	runs := 1
-	if n := len(prefix); n == 6 || prefix[n-1] >= aToken {
+	if n := len(prefix); n == 6 || terminal(prefix) {
 		return runs // a terminal answer ends the run: nothing follows it
 	}
 	for a := answer(0); a < nAnswers; a++ {

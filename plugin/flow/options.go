@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Client types, as octokit names them.
@@ -103,6 +104,9 @@ func (in *Input) Configure() (*Config, *Error) {
 	if c.ClientID == "" {
 		return nil, invalidInput("clientId", "missing: pass the OAuth App's or GitHub App's client id")
 	}
+	if strings.IndexFunc(in.ClientID, unicode.IsControl) >= 0 {
+		return nil, invalidInput("clientId", "contains a control character: pass the client id exactly as GitHub shows it")
+	}
 	if strings.ContainsAny(c.ClientID, " \t\r\n/?#&=") {
 		return nil, invalidInput("clientId", "contains characters a client id never has")
 	}
@@ -190,8 +194,16 @@ func DeriveEndpoints(base string) (Endpoints, *Error) {
 	if err != nil || u.Host == "" || u.Opaque != "" {
 		return Endpoints{}, invalidInput("baseUrl", "not an absolute URL: use https://github.com or https://HOST for GitHub Enterprise Server")
 	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Contains(u.Host, "@") {
 		return Endpoints{}, invalidInput("baseUrl", "must not carry credentials, a query or a fragment")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return Endpoints{}, invalidInput("baseUrl", "port %q is not a port number (1 to 65535)", clip(p, 10))
+		}
+	}
+	if strings.IndexFunc(base, unicode.IsControl) >= 0 {
+		return Endpoints{}, invalidInput("baseUrl", "contains a control character")
 	}
 	scheme := strings.ToLower(u.Scheme)
 	host := strings.ToLower(u.Host)

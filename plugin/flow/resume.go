@@ -2,27 +2,33 @@ package flow
 
 import (
 	"encoding/json"
-	"net/url"
-	"strings"
 )
 
 // Suspend answers for a stepwise driver (the begin and poll exports) that
 // stops at a sleep instead of sleeping: the state to pass to the next poll
 // and when that poll may run.
+//
+// Inside a call the engine measures the wait and the deadline on the host's
+// monotonic clock; a state outlives the call (and may move to another
+// process or machine), so it carries them as wall-clock Unix milliseconds,
+// converted at the last event's reading of both clocks.
 func (m *Machine) Suspend() []byte {
-	state, _ := json.Marshal(m)
+	s := *m
+	s.WakeAtMs += m.wallOffset
+	s.DeadlineMs += m.wallOffset
+	state, _ := json.Marshal(&s)
 	return marshal(map[string]any{
 		"status":       "pending",
 		"state":        json.RawMessage(state),
-		"nextPollAt":   m.WakeAtMs,
+		"nextPollAt":   s.WakeAtMs,
 		"interval":     secondsNumber(m.IntervalMs),
-		"expiresAt":    m.DeadlineMs,
+		"expiresAt":    s.DeadlineMs,
 		"verification": json.RawMessage(m.Verification),
 	})
 }
 
 // resume restores a flow from poll's input and delivers the wake-up.
-func resume(in *Input, now int64) (*Machine, Effect) {
+func resume(in *Input, now, mono int64) (*Machine, Effect) {
 	if len(in.State) == 0 {
 		return nil, fail(invalidInput("state", "missing: pass the state that begin or the last poll answered"))
 	}
@@ -34,7 +40,10 @@ func resume(in *Input, now int64) (*Machine, Effect) {
 		return nil, fail(err)
 	}
 	m.Op = OpPoll
-	return &m, m.dispatch(Event{Now: now})
+	m.wallOffset = now - mono
+	m.WakeAtMs -= m.wallOffset
+	m.DeadlineMs -= m.wallOffset
+	return &m, m.dispatch(Event{Now: now, Mono: mono})
 }
 
 // validResumable checks a state from outside before it drives requests.
@@ -59,30 +68,6 @@ func (m *Machine) validResumable() *Error {
 		return bad("its configuration does not validate")
 	}
 	return nil
-}
-
-// withoutCredentials reports whether authorize must answer no credentials
-// for a request: the two OAuth endpoints (octokit's hook sends them without
-// any), and any absolute URL outside the configured GitHub's own origins, so
-// a token never travels to another host. A relative URL is a route against
-// the API.
-func withoutCredentials(c *Config, rawURL string) (bool, *Error) {
-	if strings.TrimSpace(rawURL) == "" {
-		return false, invalidInput("url", "missing: pass the URL of the request to authorize")
-	}
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return false, invalidInput("url", "not a URL")
-	}
-	path := strings.TrimRight(u.Path, "/")
-	if path == "/login/device/code" || path == "/login/oauth/access_token" {
-		return true, nil
-	}
-	if u.Host == "" {
-		return false, nil
-	}
-	origin := strings.ToLower(u.Scheme + "://" + u.Host)
-	return !strings.HasPrefix(c.API+"/", origin+"/") && origin != c.Base, nil
 }
 
 func marshal(v any) []byte {

@@ -31,8 +31,26 @@ func (h *racingHost) StoreGet(k string) (string, bool, string) {
 	v, ok := h.store[k]
 	return v, ok, ""
 }
-func (h *racingHost) StoreSet(k, v string) string { h.store[k] = v; return "" }
-func (h *racingHost) StoreDelete(k string) string { delete(h.store, k); return "" }
+func (h *racingHost) StoreSwap(k string, old, new *string) (bool, *string, string) {
+	return mapSwap(h.store, k, old, new)
+}
+
+// mapSwap is a compare-and-swap over a map, as a store performs it.
+func mapSwap(m map[string]string, k string, old, new *string) (conflict bool, current *string, failure string) {
+	cur, ok := m[k]
+	if ok != (old != nil) || (ok && cur != *old) {
+		if ok {
+			return true, &cur, ""
+		}
+		return true, nil, ""
+	}
+	if new == nil {
+		delete(m, k)
+	} else {
+		m[k] = *new
+	}
+	return false, nil, ""
+}
 
 func entry(token, refresh, exp string) string {
 	return `{"type":"token","tokenType":"oauth","clientType":"github-app","clientId":"Iv23.app","token":"` + token +

@@ -155,7 +155,14 @@ func parseJSONFields(body string) (fields, bool) {
 		return nil, false
 	}
 	f := fields{}
+	typed := true
 	root.ForEach(func(k, v gjson.Result) bool {
+		if v.Type != gjson.String && v.Type != gjson.Null && stringFields[k.String()] {
+			// A field that must be a string holds something else: no
+			// client could use this answer.
+			typed = false
+			return false
+		}
 		switch v.Type {
 		case gjson.String:
 			f[k.String()] = v.String()
@@ -170,7 +177,15 @@ func parseJSONFields(body string) (fields, bool) {
 		}
 		return true
 	})
-	return f, true
+	return f, typed
+}
+
+// stringFields are the OAuth answer fields that are strings or absent.
+var stringFields = map[string]bool{
+	"error": true, "error_description": true, "error_uri": true,
+	"access_token": true, "refresh_token": true, "token_type": true, "scope": true,
+	"device_code": true, "user_code": true, "verification_uri": true,
+	"verification_url": true, "verification_uri_complete": true,
 }
 
 func parseFormFields(body string) (fields, bool) {

@@ -40,6 +40,8 @@ func (wasmHost) Sleep(ms int64) bool { return hostSleep(ms) != 0 }
 
 func (wasmHost) Now() int64 { return hostNow() }
 
+func (wasmHost) Monotonic() int64 { return hostMonotonic() }
+
 func (wasmHost) Emit(event []byte) bool {
 	mem := pdk.AllocateBytes(event)
 	defer mem.Free()
@@ -48,8 +50,12 @@ func (wasmHost) Emit(event []byte) bool {
 
 // storeAnswer is the host's answer to a store call.
 type storeAnswer struct {
-	Value *string `json:"value"`
-	Error *struct {
+	Value     *string `json:"value"`
+	Conflict  bool    `json:"conflict"`
+	Lease     string  `json:"lease"`
+	Busy      bool    `json:"busy"`
+	Cancelled bool    `json:"cancelled"`
+	Error     *struct {
 		Message string `json:"message"`
 	} `json:"error"`
 }
@@ -58,7 +64,7 @@ func storeCall(fn func(uint64) uint64, in []byte) (storeAnswer, string) {
 	var a storeAnswer
 	raw := call(fn, in)
 	if len(raw) == 0 {
-		return a, ""
+		return a, "the host answered a store call with nothing"
 	}
 	if err := json.Unmarshal(raw, &a); err != nil {
 		return a, "the host answered a store call with malformed JSON"
@@ -80,13 +86,36 @@ func (wasmHost) StoreGet(key string) (string, bool, string) {
 	return *a.Value, true, ""
 }
 
-func (wasmHost) StoreSet(key, value string) string {
-	in, _ := json.Marshal(map[string]string{"key": key, "value": value})
-	_, failure := storeCall(hostStoreSet, in)
-	return failure
+func (wasmHost) StoreSwap(key string, old, new *string) (bool, *string, string) {
+	in, _ := json.Marshal(struct {
+		Key string  `json:"key"`
+		Old *string `json:"old,omitempty"`
+		New *string `json:"new,omitempty"`
+	}{key, old, new})
+	a, failure := storeCall(hostStoreSwap, in)
+	if failure != "" {
+		return false, nil, failure
+	}
+	return a.Conflict, a.Value, ""
 }
 
-func (wasmHost) StoreDelete(key string) string {
-	_, failure := storeCall(hostStoreDelete, []byte(key))
-	return failure
+func (wasmHost) StoreLock(key string, waitMs, ttlMs int64) (string, bool, bool, string) {
+	in, _ := json.Marshal(struct {
+		Key    string `json:"key"`
+		WaitMs int64  `json:"waitMs"`
+		TTLMs  int64  `json:"ttlMs"`
+	}{key, waitMs, ttlMs})
+	a, failure := storeCall(hostStoreLock, in)
+	if failure != "" {
+		return "", false, false, failure
+	}
+	if a.Lease == "" && !a.Busy && !a.Cancelled {
+		return "", false, false, "the host answered store_lock with neither a lease, busy nor cancelled"
+	}
+	return a.Lease, a.Busy, a.Cancelled, ""
+}
+
+func (wasmHost) StoreUnlock(key, lease string) {
+	in, _ := json.Marshal(map[string]string{"key": key, "lease": lease})
+	storeCall(hostStoreUnlock, in)
 }

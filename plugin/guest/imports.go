@@ -16,14 +16,20 @@ func hostSleep(ms int64) int32
 //go:wasmimport extism:host/user now
 func hostNow() int64
 
+//go:wasmimport extism:host/user monotonic
+func hostMonotonic() int64
+
 //go:wasmimport extism:host/user store_get
 func hostStoreGet(key uint64) uint64
 
-//go:wasmimport extism:host/user store_set
-func hostStoreSet(entry uint64) uint64
+//go:wasmimport extism:host/user store_swap
+func hostStoreSwap(swap uint64) uint64
 
-//go:wasmimport extism:host/user store_delete
-func hostStoreDelete(key uint64) uint64
+//go:wasmimport extism:host/user store_lock
+func hostStoreLock(lock uint64) uint64
+
+//go:wasmimport extism:host/user store_unlock
+func hostStoreUnlock(lease uint64) uint64
 
 //go:wasmimport extism:host/user emit
 func hostEmit(event uint64) int32
