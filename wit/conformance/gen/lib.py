@@ -118,7 +118,7 @@ def dc_body(dc="DC1", user_code="WDJB-MJHT", interval=5, expires_in=900, **extra
     return b
 
 
-def ex(request, response=None, fault=None, advance=None):
+def ex(request, response=None, fault=None, advance=None, store_writes=None):
     e = {"request": request}
     if response is not None:
         e["response"] = response
@@ -126,7 +126,16 @@ def ex(request, response=None, fault=None, advance=None):
         e["fault"] = fault
     if advance:
         e["advanceMs"] = advance
+    if store_writes is not None:
+        e["storeWrites"] = store_writes
     return e
+
+
+def timed(request, timeout_ms):
+    """A request that must ask the host for exactly this timeoutMs."""
+    r = dict(request)
+    r["timeoutMs"] = timeout_ms
+    return r
 
 
 def pending():
@@ -211,6 +220,14 @@ class Flow:
         self.sleep(w)
         return True
 
+    def poll_timeout(self):
+        """Rule 4: a poll's timeout is 30 s clamped to the time left."""
+        return min(30000, self.deadline - self.now)
+
+    def after_garbage(self, status):
+        """Rule 4: an unusable answer backs off like a 5xx."""
+        return self.after_failure("invalid_response", status)
+
     def after_failure(self, reason, status=None, retry_ms=0):
         self.failures += 1
         w = backoff_wait(self.iv, self.failures, retry_ms)
@@ -224,8 +241,9 @@ class Flow:
         return True
 
 
-ORDER = ["name", "description", "rules", "export", "input", "clock", "store", "exchanges", "sleeps",
-         "cancelAtSleep", "cancelAtEvent", "events", "storeAfter", "result", "error", "calls"]
+ORDER = ["name", "description", "rules", "export", "input", "clock", "monoClock", "wallSteps", "store",
+         "otherLease", "exchanges", "sleeps", "cancelAtSleep", "cancelAtEvent", "events", "storeAfter",
+         "result", "error", "calls"]
 
 
 def vector(name, description, rules, **kw):
@@ -245,8 +263,14 @@ def vector(name, description, rules, **kw):
     return out
 
 
+HAND_WRITTEN = {"oauth-app-pending-then-token"}
+
+
 def write_all():
     os.makedirs(OUT, exist_ok=True)
+    for f in os.listdir(OUT):
+        if f.endswith(".json") and f[:-5] not in ALL and f[:-5] not in HAND_WRITTEN:
+            os.remove(os.path.join(OUT, f))
     for name, v in ALL.items():
         with open(os.path.join(OUT, name + ".json"), "w") as f:
             json.dump(v, f, indent=2, ensure_ascii=False)

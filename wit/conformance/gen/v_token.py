@@ -139,33 +139,80 @@ vector("scopes-string-commas-whitespace",
        storeAfter={key(scopes=["gist", "read:org", "repo"]): stored(auth(scopes=["gist", "read:org", "repo"]))},
        result=auth(scopes=["gist", "read:org", "repo"]))
 
-# Malformed token response.
+# Unusable answers while polling are transient (rule 4): back off, keep
+# polling; three in a row end with invalid_response.
 f = Flow()
 f.first_wait()
+f.poll()
+f.after_garbage(200)
 f.poll()
 vector("token-response-malformed-json",
-       "The token endpoint answers broken JSON under a JSON content type: invalid_response at once, no retry.",
+       "The token endpoint answers broken JSON under a JSON content type once: a transient fault like a 5xx (backoff), and the next poll's token is used.",
        [4, 11], export="authenticate", input=IN,
        exchanges=[ex(dc_request(scope="repo"), json_response(dc_body())),
+                  ex(token_request(), {"status": 200, "headers": JSON_CT, "body": "{\"access_token\": \"gho_"}),
+                  ex(token_request(), oauth_token(scope="repo"))],
+       sleeps=f.sleeps, events=f.events, storeAfter={key(scopes=["repo"]): stored(auth(scopes=["repo"]))},
+       result=auth(scopes=["repo"]))
+
+GARBAGE = [
+    ("html-404", {"status": 404, "headers": {"content-type": "text/html"}, "body": "<html><body>Not Found</body></html>"}, 404),
+    ("no-access-token", json_response({"token_type": "bearer", "scope": "repo"}), 200),
+    ("empty-body", {"status": 200, "headers": JSON_CT, "body": ""}, 200),
+    ("redirect", {"status": 302, "headers": {"location": "https://evil.example/login"}, "body": ""}, 302),
+    ("wrong-type", json_response({"access_token": 12345, "token_type": "bearer"}), 200),
+    ("json-array", json_response(["authorization_pending"]), 200),
+]
+for gname, gresp, gstatus in GARBAGE:
+    f = Flow()
+    f.first_wait()
+    f.poll()
+    f.after_garbage(gstatus)
+    f.poll()
+    vector("token-response-%s-transient" % gname,
+           "One unusable answer while polling (%s) is transient, like a 5xx: back off, poll again, and the token that follows is used (rule 4)." % gname,
+           [4, 11], export="authenticate", input=IN,
+           exchanges=[ex(dc_request(scope="repo"), json_response(dc_body())),
+                      ex(token_request(), gresp),
+                      ex(token_request(), oauth_token(scope="repo"))],
+           sleeps=f.sleeps, events=f.events, storeAfter={key(scopes=["repo"]): stored(auth(scopes=["repo"]))},
+           result=auth(scopes=["repo"]))
+
+f = Flow()
+f.first_wait()
+f.poll()
+f.after_garbage(404)
+f.poll()
+f.after_garbage(200)
+f.poll()
+vector("token-response-three-unusable-in-a-row",
+       "Three unusable answers in a row while polling (an HTML 404, an empty body, broken JSON) end the flow with invalid_response and the last status.",
+       [4, 11], export="authenticate", input=IN,
+       exchanges=[ex(dc_request(scope="repo"), json_response(dc_body())),
+                  ex(token_request(), {"status": 404, "headers": {"content-type": "text/html"}, "body": "<html>Not Found</html>"}),
+                  ex(token_request(), {"status": 200, "headers": JSON_CT, "body": ""}),
                   ex(token_request(), {"status": 200, "headers": JSON_CT, "body": "{\"access_token\": \"gho_"})],
-       sleeps=f.sleeps, events=f.events, error={"code": "invalid_response"})
+       sleeps=f.sleeps, events=f.events, error={"code": "invalid_response", "status": 200, "messageContains": "3 unusable answers in a row"})
 
 f = Flow()
 f.first_wait()
 f.poll()
-vector("token-response-no-access-token",
-       "HTTP 200 with neither error nor access_token: invalid_response, nothing stored.",
-       [11], export="authenticate", input=IN,
-       exchanges=[ex(dc_request(scope="repo"), json_response(dc_body())),
-                  ex(token_request(), json_response({"token_type": "bearer", "scope": "repo"}))],
-       sleeps=f.sleeps, events=f.events, error={"code": "invalid_response", "messageContains": "access_token"})
-
-f = Flow()
-f.first_wait()
+f.after_garbage(200)
 f.poll()
-vector("token-response-html-404",
-       "An HTML 404 page from the token endpoint (a proxy, a wrong path) is invalid_response with the status, not a retry.",
-       [4, 11], export="authenticate", input=IN,
+f.after_pending()
+f.poll()
+f.after_garbage(200)
+f.poll()
+f.after_garbage(200)
+f.poll()
+vector("token-response-unusable-run-broken-by-pending",
+       "An understood answer (authorization_pending) breaks a run of unusable answers: two, a pending, two more, then the token.",
+       [4], export="authenticate", input=IN,
        exchanges=[ex(dc_request(scope="repo"), json_response(dc_body())),
-                  ex(token_request(), {"status": 404, "headers": {"content-type": "text/html"}, "body": "<html><body>Not Found</body></html>"})],
-       sleeps=f.sleeps, events=f.events, error={"code": "invalid_response", "status": 404})
+                  ex(token_request(), {"status": 200, "headers": JSON_CT, "body": "oops"}),
+                  ex(token_request(), pending()),
+                  ex(token_request(), {"status": 200, "headers": JSON_CT, "body": ""}),
+                  ex(token_request(), {"status": 200, "headers": JSON_CT, "body": "{"}),
+                  ex(token_request(), oauth_token(scope="repo"))],
+       sleeps=f.sleeps, events=f.events, storeAfter={key(scopes=["repo"]): stored(auth(scopes=["repo"]))},
+       result=auth(scopes=["repo"]))
