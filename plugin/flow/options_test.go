@@ -146,6 +146,34 @@ func TestWithoutCredentials(t *testing.T) {
 		{"https://evil.example/collect", true},
 		{"https://ghe.example.com.evil.example/api/v3/user", true},
 		{"http://ghe.example.com/api/v3/user", true},
+		// WHATWG URL parsing (browsers, Node, octokit) reads these as
+		// absolute URLs to another host, or as doubtful ones.
+		{"https:evil.example/x", true},
+		{"https:/evil.example/x", true},
+		{"http:evil.example/x", true},
+		{`https:\\evil.example/x`, true},
+		{"https:///evil.example/x", true},
+		{`\\evil.example\x`, true},
+		{`/\evil.example/x`, true},
+		{"//evil.example/x", true},
+		{" \t//evil.example/x", true},
+		{"/\t/evil.example/x", true},
+		{"javascript:alert(1)", true},
+		{"file:///etc/passwd", true},
+		{"HTTPS://EVIL.EXAMPLE/x", true},
+		{"https://ghe.example.com@evil.example/x", true},
+		{"https://ghe.example.com:443@evil.example/x", true},
+		{"https://evil%2Eexample/x", true},
+		{"https://ghe.example.com./api/v3/user", true},
+		{"https://ghe.example.com:99999/api/v3/user", true},
+		// And these still reach the configured GitHub.
+		{"HTTPS://GHE.EXAMPLE.COM/api/v3/user", false},
+		{"https://ghe.example.com:443/api/v3/user", false},
+		{"https:ghe.example.com/api/v3/user", false},
+		{"https:\\ghe.example.com\\api/v3/user", false},
+		{"https://ghe.example.com\\login\\device\\code", true},
+		{"user/repos", false},
+		{"/user?per_page=1", false},
 	}
 	for _, tt := range tests {
 		skip, err := withoutCredentials(c, tt.url)
