@@ -67,7 +67,7 @@ func runEmulator(ctx context.Context, args []string, term *terminal, getenv func
 		}
 		if *certOut != "" && *useTLS {
 			if err := os.WriteFile(*certOut, s.CertPEM(), 0o644); err != nil {
-				fmt.Fprintf(term.stderr, "deviceflow: writing the certificate: %v\n", err)
+				fmt.Fprintf(term.stderr, "deviceflow: writing the certificate: %s\n", message(err))
 			}
 		}
 		fmt.Fprintf(term.stderr, "GitHub device-flow emulator listening at %s\n", s.URL())
@@ -77,7 +77,7 @@ func runEmulator(ctx context.Context, args []string, term *terminal, getenv func
 	}
 	err := emulator.ListenAndServe(ctx, *addr, cfg, ready)
 	if err != nil && !errors.Is(err, context.Canceled) {
-		fmt.Fprintf(term.stderr, "deviceflow: emulator: %v\n", err)
+		fmt.Fprintf(term.stderr, "deviceflow: emulator: %s\n", message(err))
 		return exitFailure
 	}
 	return exitOK

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/deviceflow/deviceflow/plugin/flow"
@@ -24,6 +26,11 @@ type common struct {
 	store      string
 	storePath  string
 	json       bool
+
+	// Set by client: the store opened, and the cache key the engine keeps
+	// this sign-in under.
+	opened   *openedStore
+	cacheKey string
 }
 
 // newFlagSet returns a flag set for a subcommand with the common flags.
@@ -81,12 +88,22 @@ func (c *common) base() string {
 }
 
 // host names the GitHub the flags point at, for messages: github.com,
-// ghe.example.com or 127.0.0.1:8080.
+// ghe.example.com or 127.0.0.1:8080; an internationalised name in ASCII.
 func (c *common) host() string {
 	if u, err := url.Parse(c.base()); err == nil && u.Host != "" {
-		return u.Host
+		return asciiHostPort(u.Host)
 	}
-	return c.base()
+	return clean(c.base())
+}
+
+// displayBase is the base URL for messages: its host name in ASCII.
+func (c *common) displayBase() string {
+	u, err := url.Parse(c.base())
+	if err != nil || u.Host == "" {
+		return clean(c.base())
+	}
+	u.Host = asciiHostPort(u.Host)
+	return u.String()
 }
 
 // scopeList splits --scopes on commas and white space, as the plugin does.
@@ -103,6 +120,55 @@ func usageError(w io.Writer, format string, args ...any) int {
 	return exitUsage
 }
 
+// configure checks the flags with the engine's own rules (plugin/flow,
+// the code the plugin is built from: the one place the rules live) before
+// anything is opened or sent, so that a bad --base-url, --hostname or
+// --client-id is a usage error whatever else is wrong.
+func (c *common) configure() (*flow.Config, error) {
+	scopes, err := json.Marshal(c.scopeList())
+	if err != nil {
+		return nil, err
+	}
+	in := flow.Input{ClientID: c.clientID, ClientType: c.clientType, Scopes: scopes, BaseURL: c.base()}
+	conf, ferr := in.Configure()
+	if ferr != nil {
+		return nil, &deviceflow.Error{Code: deviceflow.Code(ferr.Code), Message: ferr.Message}
+	}
+	return conf, nil
+}
+
+// usageText names the flag an invalid_input message is about: the engine
+// says "invalid input: baseUrl: port ...", the command says
+// `bad --base-url "https://h:99999": port ...`. Values are quoted with Go
+// escapes, so a control character in one shows as \x1b, never raw.
+func (c *common) usageText(msg string) string {
+	rest, ok := strings.CutPrefix(msg, "invalid input: ")
+	if !ok {
+		return msg
+	}
+	field, why, ok := strings.Cut(rest, ": ")
+	if !ok {
+		return msg
+	}
+	flagName, value := "", ""
+	switch field {
+	case "baseUrl":
+		flagName, value = "--base-url", c.baseURL
+		if c.baseURL == "" {
+			flagName, value = "--hostname", c.hostname
+		}
+	case "clientId":
+		flagName, value = "--client-id", c.clientID
+	case "clientType":
+		flagName, value = "--client-type", c.clientType
+	case "scopes":
+		flagName, value = "--scopes", c.scopes
+	default:
+		return msg
+	}
+	return fmt.Sprintf("bad %s %+q: %s", flagName, value, why)
+}
+
 // client builds the SDK client the flags describe. The store is opened
 // here; describe tells the person which one it is.
 func (c *common) client(w io.Writer, cfg deviceflow.Config) (*deviceflow.Client, *openedStore, int) {
@@ -112,14 +178,27 @@ func (c *common) client(w io.Writer, cfg deviceflow.Config) (*deviceflow.Client,
 	switch c.clientType {
 	case deviceflow.OAuthApp, deviceflow.GitHubApp:
 	default:
-		return nil, nil, usageError(w, "--client-type must be oauth-app or github-app, not %q", c.clientType)
+		return nil, nil, usageError(w, "--client-type must be oauth-app or github-app, not %+q", c.clientType)
 	}
+	if !slices.Contains(storeKinds, c.store) {
+		return nil, nil, usageError(w, "unknown store %+q: --store must be one of %s", c.store, storeKindList())
+	}
+	conf, err := c.configure()
+	if err != nil {
+		if errors.Is(err, deviceflow.ErrInvalidInput) {
+			return nil, nil, usageError(w, "%s", c.usageText(message(err)))
+		}
+		return nil, nil, say(w, err, exitFailure)
+	}
+	c.cacheKey = conf.CacheKey()
 	st, err := openStore(c.store, c.storePath)
 	if err != nil {
-		fmt.Fprintf(w, "deviceflow: %v\n", err)
-		return nil, nil, exitFailure
+		return nil, nil, say(w, err, exitFailure)
 	}
-	cfg.ClientID = strings.TrimSpace(c.clientID)
+	c.opened = st
+	// The client id goes to the plugin as it was given: it refuses what a
+	// client id never holds, rather than the command quietly trimming it.
+	cfg.ClientID = c.clientID
 	cfg.ClientType = c.clientType
 	cfg.Scopes = c.scopeList()
 	cfg.BaseURL = c.base()
@@ -129,8 +208,10 @@ func (c *common) client(w io.Writer, cfg deviceflow.Config) (*deviceflow.Client,
 	}
 	cl, err := deviceflow.New(cfg)
 	if err != nil {
-		fmt.Fprintf(w, "deviceflow: %v\n", err)
-		return nil, nil, exitUsage
+		if errors.Is(err, deviceflow.ErrInvalidInput) {
+			return nil, nil, usageError(w, "%s", c.usageText(message(err)))
+		}
+		return nil, nil, say(w, err, exitFailure)
 	}
 	return cl, st, exitOK
 }

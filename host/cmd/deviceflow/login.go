@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -26,19 +27,26 @@ func runLogin(ctx context.Context, args []string, term *terminal, getenv func(st
 		return code
 	}
 	defer cl.Close()
-	if err := preflight(ctx, st.store); err != nil {
-		fmt.Fprintf(term.stderr, "deviceflow: the %s store cannot be used: %v\n", st.kind, err)
+	if err := preflight(ctx, st); err != nil {
+		if ctx.Err() != nil {
+			return failure(ctx, term, &c, &deviceflow.Error{Code: deviceflow.ErrCancelled.Code, Message: "cancelled", Cause: ctx.Err()}, "")
+		}
+		fmt.Fprintf(term.stderr, "deviceflow: the store cannot keep a token, so no code was asked for (store: %s): %s\n", st, message(err))
 		return exitFailure
 	}
 
 	a, err := cl.Token(ctx, deviceflow.WithRefresh())
 	ui.finish()
 	if err != nil {
+		var refused *unsafePageError
+		if errors.As(err, &refused) && ctx.Err() == nil {
+			err = &deviceflow.Error{Code: deviceflow.ErrInvalidResponse.Code, Message: refused.Error()}
+		}
 		return failure(ctx, term, &c, err, "Nothing was stored.")
 	}
 	s := summarize(&c, st, a)
 	if r, err := cl.Check(ctx); err == nil && r.Valid {
-		s.Login = r.Login
+		s.Login = clean(r.Login)
 	}
 	if c.json {
 		return printJSON(term, s)
@@ -63,38 +71,61 @@ type loginUI struct {
 }
 
 // verification shows the code: a box with the code and the page, the code
-// on the clipboard, the page in the browser, a QR code for phones.
+// on the clipboard, the page in the browser, a QR code for phones. All of
+// it comes from the server, so the code is cleaned of control characters
+// and the page must pass safeURL (https, or http to this machine; its host
+// name in ASCII) to be shown, opened, drawn or copied; a page that does not
+// pass ends the flow.
 func (ui *loginUI) verification(_ context.Context, v deviceflow.Verification) error {
 	w := ui.term.stderr
-	lines := []string{fmt.Sprintf("First copy your one-time code:  %s", v.UserCode)}
+	page, err := safeURL(v.VerificationURI)
+	if err != nil {
+		return &unsafePageError{uri: v.VerificationURI}
+	}
+	open := page
+	if v.VerificationURIComplete != "" {
+		// The page with the code filled in, when it passes too.
+		if u, err := safeURL(v.VerificationURIComplete); err == nil {
+			open = u
+		}
+	}
+	code := clean(v.UserCode)
+	lines := []string{fmt.Sprintf("First copy your one-time code:  %s", code)}
 	if ui.term.interactive {
-		if err := copyToClipboard(v.UserCode); err == nil {
+		if err := copyToClipboard(code); err == nil {
 			lines = append(lines, "(copied to the clipboard)")
 		}
 	}
-	lines = append(lines, fmt.Sprintf("Then open:  %s", v.VerificationURI))
+	lines = append(lines, fmt.Sprintf("Then open:  %s", page))
 	box(w, lines)
 	if !ui.noBrowser {
 		// The browser's own chatter must not reach our output.
 		browser.Stdout, browser.Stderr = nil, nil
-		if err := openBrowser(v.URL()); err != nil {
-			fmt.Fprintf(w, "! Could not open a browser (%v): open the page yourself.\n", err)
+		if err := openBrowser(open); err != nil {
+			fmt.Fprintf(w, "! Could not open a browser (%s): open the page yourself.\n", message(err))
 		} else {
-			fmt.Fprintf(w, "Opening %s in your browser.\n", v.VerificationURI)
+			fmt.Fprintf(w, "Opening %s in your browser.\n", page)
 		}
 	}
 	if ui.term.interactive && !ui.noQR {
 		fmt.Fprintln(w, "Or scan this code with your phone:")
-		qr(w, v.URL())
+		qr(w, open)
 	}
 	if ui.term.interactive {
 		ui.mu.Lock()
-		ui.spin = startSpinner(w, v.ExpiresIn)
+		ui.spin = startSpinner(ui.term.spinnerOut(), v.ExpiresIn)
 		ui.mu.Unlock()
 	} else {
 		fmt.Fprintf(w, "Waiting for authorization (the code expires in %s)…\n", clock(v.ExpiresIn))
 	}
 	return nil
+}
+
+// unsafePageError ends a flow whose verification page safeURL refused.
+type unsafePageError struct{ uri string }
+
+func (e *unsafePageError) Error() string {
+	return fmt.Sprintf("the server's verification page %+q is %v: it was not shown or opened", clean(e.uri), errUnsafeURL)
 }
 
 // copyToClipboard puts text on the system clipboard, where there is one.
@@ -128,7 +159,7 @@ func (ui *loginUI) event(_ context.Context, e deviceflow.Event) error {
 	case "slow_down":
 		note = fmt.Sprintf("GitHub asked to slow down: polling every %s", e.Interval)
 	case "backoff":
-		note = fmt.Sprintf("connection trouble (%s): retrying in %s", e.Reason, e.Wait.Round(time.Second))
+		note = fmt.Sprintf("connection trouble (%s): retrying in %s", clean(e.Reason), e.Wait.Round(time.Second))
 	default:
 		return nil
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -23,6 +24,9 @@ func runStatus(ctx context.Context, args []string, term *terminal, getenv func(s
 
 	a, err := cl.Token(ctx, deviceflow.WithCachedOnly())
 	if err != nil {
+		if bad := unreadableEntry(ctx, &c, err); bad != nil {
+			return failure(ctx, term, &c, bad, "")
+		}
 		if errors.Is(err, deviceflow.ErrNotFound) || errors.Is(err, deviceflow.ErrBadRefreshToken) {
 			s := summarize(&c, st, nil)
 			if c.json {
@@ -40,9 +44,9 @@ func runStatus(ctx context.Context, args []string, term *terminal, getenv func(s
 		return failure(ctx, term, &c, err, "")
 	}
 	s.Valid = &r.Valid
-	s.Login = r.Login
+	s.Login = clean(r.Login)
 	if len(r.Scopes) > 0 || a.ClientType == deviceflow.OAuthApp {
-		s.Scopes = r.Scopes
+		s.Scopes = cleanAll(r.Scopes)
 	}
 	if c.json {
 		printJSON(term, s)
@@ -75,9 +79,38 @@ func printStatus(term *terminal, s *summary, a *deviceflow.Authentication, st *o
 	if s.ExpiresAt != "" {
 		exp = "expires " + s.ExpiresAt
 	}
-	fmt.Fprintf(w, "  Token: %s (%s)\n", deviceflow.Mask(a.Token), exp)
+	fmt.Fprintf(w, "  Token: %s (%s)\n", clean(deviceflow.Mask(a.Token)), exp)
 	if s.RefreshTokenExpiresAt != "" {
 		fmt.Fprintf(w, "  Refresh token expires %s\n", s.RefreshTokenExpiresAt)
 	}
 	fmt.Fprintf(w, "  Store: %s\n", st)
+}
+
+// cleanAll cleans each of a list of strings from the server.
+func cleanAll(in []string) []string {
+	if in == nil {
+		return nil
+	}
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = clean(s)
+	}
+	return out
+}
+
+// unreadableEntry tells a store entry that is not valid JSON from no entry
+// at all. The plugin answers not_found for both (nothing usable is
+// cached); when the store does hold something under the sign-in's key and
+// it is not JSON, that is a broken store, to be reported as such, naming
+// the store, not as "not logged in". It returns nil otherwise.
+func unreadableEntry(ctx context.Context, c *common, err error) error {
+	if !errors.Is(err, deviceflow.ErrNotFound) || c.opened == nil || c.cacheKey == "" {
+		return nil
+	}
+	v, gerr := c.opened.store.Get(ctx, c.cacheKey)
+	if gerr != nil || json.Valid([]byte(v)) {
+		return nil
+	}
+	return &deviceflow.Error{Code: deviceflow.ErrStore.Code, Message: fmt.Sprintf(
+		"the store %s holds an entry for this sign-in that is not valid JSON: repair the store, or run deviceflow logout and sign in again", c.opened)}
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/deviceflow/deviceflow/host"
@@ -22,11 +25,19 @@ type openedStore struct {
 	kind  string
 	// path is the store's file, for the file stores.
 	path string
+	// keyInKeyring is set for an encrypted store whose key is kept in the
+	// OS keyring (no DEVICEFLOW_ENCRYPTION_KEY).
+	keyInKeyring bool
 	// desc is the store's own description: "file /home/me/.config/...".
 	desc string
 }
 
 func (s *openedStore) String() string { return s.desc }
+
+// namedIn reports whether a message names the store already.
+func (s *openedStore) namedIn(msg string) bool {
+	return strings.Contains(msg, s.desc) || (s.path != "" && strings.Contains(msg, s.path))
+}
 
 // openStore opens the store --store and --store-path name.
 func openStore(kind, path string) (*openedStore, error) {
@@ -44,23 +55,92 @@ func openStore(kind, path string) (*openedStore, error) {
 	if kind == host.StoreMemory {
 		o.desc = "memory (this process only)"
 	}
+	if kind == host.StoreEncrypted {
+		_, fromEnv, _ := host.KeyFromEnv()
+		o.keyInKeyring = !fromEnv
+	}
 	return o, nil
 }
 
 // storeKindList is the kinds for flag help: "keyring, file, encrypted, memory".
 func storeKindList() string { return strings.Join(storeKinds, ", ") }
 
-// preflight makes sure the store works before login asks the person for
-// anything: a keyring that does not answer should fail now, not after the
-// code was entered. Stores with a Check method (the keyring) are checked;
-// others are read once.
-func preflight(ctx context.Context, st host.Store) error {
-	if c, ok := st.(interface{ Check(context.Context) error }); ok {
-		return c.Check(ctx)
+// probeKey is the entry preflight reads, and writes then removes where a
+// store has no file.
+const probeKey = "deviceflow-check"
+
+// preflight makes sure the store can take the token before login shows a
+// code: a store that cannot be written must fail now, not after the person
+// has approved the code (the token would be thrown away). It leaves nothing
+// behind and never rewrites a store's file:
+//
+//   - every store is read once, so an unreadable, corrupt or wrongly keyed
+//     file fails here;
+//   - a store with a file (file, encrypted) must be able to write in its
+//     directory, checked with a temporary file made there and removed
+//     (the store replaces its file the same way); when the encrypted
+//     store's key lives in the OS keyring, that keyring must take a write;
+//   - any other store but memory (the keyring) takes a probe entry, which
+//     is removed at once.
+func preflight(ctx context.Context, st *openedStore) error {
+	if _, err := st.store.Get(ctx, probeKey); err != nil && !errors.Is(err, host.ErrNoEntry) {
+		return err
 	}
-	_, err := st.Get(ctx, "deviceflow-check")
-	if errors.Is(err, host.ErrNoEntry) {
+	switch {
+	case st.kind == host.StoreMemory:
+		return nil
+	case st.path != "":
+		if err := dirWritable(st.path); err != nil {
+			return err
+		}
+		if st.keyInKeyring {
+			return probeWrite(ctx, host.NewKeyringStore("", 0))
+		}
 		return nil
 	}
-	return err
+	return probeWrite(ctx, st.store)
+}
+
+// probeWrite writes a probe entry and removes it.
+func probeWrite(ctx context.Context, st host.Store) error {
+	if err := st.Set(ctx, probeKey, "{}"); err != nil {
+		return err
+	}
+	return st.Delete(ctx, probeKey)
+}
+
+// dirWritable checks that a file can be created beside path, the way a
+// file store replaces its file (a temporary file renamed over the old
+// one). A directory that does not exist yet is made by the store on its
+// first write, so the nearest one that exists is checked.
+func dirWritable(path string) error {
+	if resolved, err := filepath.EvalSymlinks(path); err == nil {
+		path = resolved
+	}
+	dir := filepath.Dir(path)
+	for {
+		info, err := os.Stat(dir)
+		if err == nil {
+			if !info.IsDir() {
+				return fmt.Errorf("cannot write the store file %s: %s is not a directory", path, dir)
+			}
+			break
+		}
+		parent := filepath.Dir(dir)
+		if !errors.Is(err, fs.ErrNotExist) || parent == dir {
+			return fmt.Errorf("cannot write the store file %s: %w", path, err)
+		}
+		dir = parent
+	}
+	f, err := os.CreateTemp(dir, ".deviceflow-write-check-*")
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("cannot write in the store directory %s: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }

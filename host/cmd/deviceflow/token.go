@@ -21,6 +21,9 @@ func runToken(ctx context.Context, args []string, term *terminal, getenv func(st
 	defer cl.Close()
 	a, err := cl.Token(ctx, deviceflow.WithCachedOnly())
 	if err != nil {
+		if bad := unreadableEntry(ctx, &c, err); bad != nil {
+			return failure(ctx, term, &c, bad, "")
+		}
 		return notSignedIn(ctx, term, &c, err)
 	}
 	if c.json {
@@ -31,12 +34,12 @@ func runToken(ctx context.Context, args []string, term *terminal, getenv func(st
 			"tokenType":  a.TokenType,
 			"clientType": a.ClientType,
 			"clientId":   a.ClientID,
-			"token":      a.Token,
-			"scopes":     a.Scopes,
+			"token":      clean(a.Token),
+			"scopes":     cleanAll(a.Scopes),
 			"expiresAt":  nullable(jsonTime(a.ExpiresAt)),
 		})
 	}
-	fmt.Fprintln(term.stdout, a.Token)
+	fmt.Fprintln(term.stdout, clean(a.Token))
 	return exitOK
 }
 
@@ -61,7 +64,7 @@ func notSignedIn(ctx context.Context, term *terminal, c *common, err error) int 
 func loginHint(c *common) string {
 	h := ""
 	if c.baseURL != "" {
-		h += " --base-url " + c.base()
+		h += " --base-url " + c.displayBase()
 	} else if c.host() != "github.com" {
 		h += " --hostname " + c.host()
 	}

@@ -28,7 +28,7 @@ func box(w io.Writer, lines []string) {
 }
 
 // qr draws a QR code of text with half blocks, two rows per line.
-func qr(w io.Writer, text string) {
+var qr = func(w io.Writer, text string) {
 	qrterminal.GenerateWithConfig(text, qrterminal.Config{
 		Level:          qrterminal.L,
 		Writer:         w,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -94,6 +95,69 @@ Waiting for authorization (the code expires in 15:00)…
 `
 	if out.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", out.String(), want)
+	}
+}
+
+// stubQR records what the QR code would carry.
+func stubQR(drawn *[]string) (restore func()) {
+	old := qr
+	qr = func(_ io.Writer, text string) { *drawn = append(*drawn, text) }
+	return func() { qr = old }
+}
+
+func TestInteractiveScreenWithAHostileServer(t *testing.T) {
+	var copied, opened, drawn []string
+	defer stubDesktop(func(s string) error { copied = append(copied, s); return nil },
+		func(u string) error { opened = append(opened, u); return nil })()
+	defer stubQR(&drawn)()
+
+	var out syncBuffer
+	ui := &loginUI{term: &terminal{stdout: &out, stderr: &out, interactive: true, width: 100}}
+	v := deviceflow.Verification{
+		UserCode:                "\x1b[2JWDJB-MJHT\x07",
+		VerificationURI:         "https://gıthub.com/login/device\x1b]0;x\x07",
+		VerificationURIComplete: "javascript:alert(1)//https://github.com/login/device",
+		ExpiresIn:               time.Minute,
+	}
+	if err := ui.verification(context.Background(), v); err != nil {
+		t.Fatal(err)
+	}
+	ui.finish()
+	const page = "https://xn--gthub-n4a.com/login/device]0;x"
+	if len(copied) != 1 || copied[0] != "[2JWDJB-MJHT" {
+		t.Errorf("clipboard %q", copied)
+	}
+	// The complete URI is refused; the page itself is opened and drawn.
+	if len(opened) != 1 || opened[0] != page || len(drawn) != 1 || drawn[0] != page {
+		t.Errorf("browser %q, QR %q", opened, drawn)
+	}
+	screen := out.String()
+	if !strings.Contains(screen, "Then open:  "+page) || strings.Contains(screen, "gıthub") || strings.Contains(screen, "javascript") {
+		t.Errorf("screen:\n%s", screen)
+	}
+	// The spinner's own escapes apart, nothing a terminal acts on.
+	if s := strings.ReplaceAll(screen, "\r\033[K", ""); strings.ContainsAny(s, "\x1b\x07\r") {
+		t.Errorf("control characters on the screen: %q", screen)
+	}
+}
+
+func TestAPageThatIsNotHTTPSEndsTheFlow(t *testing.T) {
+	var drawn []string
+	defer stubDesktop(func(s string) error { t.Errorf("clipboard got %q", s); return nil },
+		func(u string) error { t.Errorf("browser got %q", u); return nil })()
+	defer stubQR(&drawn)()
+	for _, uri := range []string{"javascript:alert(1)", "file:///etc/passwd", "http://github.com/login/device", "https://github.com@evil.example/", "vbscript:x", ""} {
+		var out syncBuffer
+		ui := &loginUI{term: &terminal{stdout: &out, stderr: &out, interactive: true, width: 100}}
+		err := ui.verification(context.Background(), deviceflow.Verification{UserCode: "WDJB-MJHT", VerificationURI: uri, VerificationURIComplete: "https://github.com/login/device?user_code=WDJB-MJHT"})
+		ui.finish()
+		var refused *unsafePageError
+		if !errors.As(err, &refused) || out.String() != "" {
+			t.Errorf("%q: %v, screen %q", uri, err, out.String())
+		}
+	}
+	if len(drawn) != 0 {
+		t.Errorf("QR drawn: %q", drawn)
 	}
 }
 
