@@ -166,7 +166,8 @@ func TestCtrlCDuringLoginLeavesTheStoreAlone(t *testing.T) {
 
 	s := a.start(t, "login", "--no-browser")
 	s.code(t)
-	time.Sleep(150 * time.Millisecond) // into the polling
+	polls := a.emu.Stats().AccessToken
+	waitFor(t, "a poll", func() bool { return a.emu.Stats().AccessToken > polls })
 	if err := s.cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -229,8 +230,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
 		{[]string{"token"}, 2, "--client-id is required"},
 		{[]string{"token", "--client-id", "x", "--client-type", "app"}, 2, "--client-type must be"},
-		{[]string{"token", "--client-id", "x", "--store", "shoebox"}, 1, `unknown store "shoebox"`},
-		{[]string{"token", "--client-id", "x", "--store", "memory", "--base-url", "http://example.com"}, 1, "http is allowed only for loopback"},
+		{[]string{"token", "--client-id", "x", "--store", "shoebox"}, 2, `unknown store "shoebox": --store must be one of keyring, file, encrypted, memory`},
+		{[]string{"token", "--client-id", "x", "--store", "s3"}, 2, `unknown store "s3"`},
+		{[]string{"token", "--client-id", "x", "--store", "memory", "--base-url", "http://example.com"}, 2, `bad --base-url "http://example.com": http is allowed only for loopback`},
 		{[]string{"login", "--bogus"}, 2, "flag provided but not defined"},
 		{[]string{"status", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"help"}, 0, "Commands:"},

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/deviceflow/deviceflow/host/emulator"
 )
@@ -82,6 +83,8 @@ type account struct {
 	emu   *emulator.Server
 	flags []string
 	store string // the store file, for the file store
+	// env is added to the command's environment.
+	env map[string]string
 }
 
 func newAccount(t *testing.T, cfg emulator.Config, extra ...string) *account {
@@ -99,15 +102,20 @@ func newAccount(t *testing.T, cfg emulator.Config, extra ...string) *account {
 // run runs a subcommand to the end.
 func (a *account) run(t *testing.T, cmd string, args ...string) result {
 	t.Helper()
-	return runBinary(t, append(append([]string{cmd}, a.flags...), args...)...)
+	return runEnv(t, a.env, append(append([]string{cmd}, a.flags...), args...)...)
 }
 
 func runBinary(t *testing.T, args ...string) result {
 	t.Helper()
+	return runEnv(t, nil, args...)
+}
+
+func runEnv(t *testing.T, extra map[string]string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	c := exec.CommandContext(ctx, binary, args...)
-	c.Env = env(nil)
+	c.Env = env(extra)
 	var stdout, stderr bytes.Buffer
 	c.Stdout, c.Stderr = &stdout, &stderr
 	err := c.Run()
@@ -118,7 +126,28 @@ func runBinary(t *testing.T, args ...string) result {
 	} else if err != nil {
 		t.Fatal(err)
 	}
-	return result{stdout.String(), stderr.String(), code}
+	r := result{stdout.String(), stderr.String(), code}
+	r.check(t, args)
+	return r
+}
+
+// check holds for every run: nothing a terminal could act on (the command
+// prints no escape sequence when its output is not a terminal, and strips
+// every control character a server sends), and never the command's name
+// twice ("deviceflow: deviceflow: ...").
+func (r result) check(t *testing.T, args []string) {
+	t.Helper()
+	out := r.output()
+	if i := strings.IndexFunc(out, func(c rune) bool {
+		return (c < 0x20 && c != '\n' && c != '\t') || (c >= 0x7f && c <= 0x9f) || c == utf8.RuneError
+	}); i >= 0 {
+		t.Errorf("deviceflow %q printed a control character at byte %d: %q", args, i, out)
+	}
+	for _, twice := range []string{"deviceflow: deviceflow", ": deviceflow: "} {
+		if strings.Contains(out, twice) {
+			t.Errorf("deviceflow %q printed %q:\n%s", args, twice, out)
+		}
+	}
 }
 
 // session is a running command whose stderr is read line by line.
@@ -134,7 +163,7 @@ func (a *account) start(t *testing.T, cmd string, args ...string) *session {
 	t.Helper()
 	s := &session{lines: make(chan string, 100)}
 	s.cmd = exec.Command(binary, append(append([]string{cmd}, a.flags...), args...)...)
-	s.cmd.Env = env(nil)
+	s.cmd.Env = env(a.env)
 	s.cmd.Stdout = &s.stdout
 	pipe, err := s.cmd.StderrPipe()
 	if err != nil {
@@ -199,7 +228,9 @@ func (s *session) wait(t *testing.T) result {
 		} else if err != nil {
 			t.Fatal(err)
 		}
-		return result{s.stdout.String(), s.errText(), code}
+		r := result{s.stdout.String(), s.errText(), code}
+		r.check(t, s.cmd.Args[1:])
+		return r
 	case <-time.After(15 * time.Second):
 		t.Fatalf("the command did not end:\n%s", s.errText())
 	}
