@@ -52,7 +52,12 @@ func TestInteractiveLoginScreen(t *testing.T) {
 	}
 	ui.event(context.Background(), deviceflow.Event{Type: "polling", Remaining: 61 * time.Second})
 	ui.event(context.Background(), deviceflow.Event{Type: "slow_down", Interval: 10 * time.Second})
-	time.Sleep(250 * time.Millisecond)
+	// The spinner draws every 100 ms: wait for a frame with the note,
+	// however long a loaded machine takes.
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(out.String(), "left (GitHub asked to slow down") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	ui.finish()
 	screen := out.String()
 
