@@ -1,36 +1,91 @@
-"""The file stores: permissions, atomic replace, locking, encryption."""
+"""The stores: the v2 file layout shared with Go, permissions, atomic replace,
+compare-and-swap and leases across threads and processes, migration from v1,
+encryption, and the emulation for stores without swap and lock."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import stat
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Dict, List, Optional
 
 import pytest
 
 from deviceflow import EncryptedFileStore, FileStore, MemoryStore, StoreError
 from deviceflow.stores import KEY_ENV, generate_key
+from deviceflow.stores import _capabilities
 
 SECRET = "gho_thisIsNotARealTokenButItMustNeverBeVisible0"
 KEY = "deviceflow:v1:https://github.com|oauth-app|Ov23li|repo"
 
-posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions")
+posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX permissions and flock")
 
 
 def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_memory_store_round_trip() -> None:
+def name(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def files(directory: Path) -> List[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+# MemoryStore.
+
+
+def test_memory_store_round_trip_and_swap() -> None:
     s = MemoryStore({"a": "1"})
     assert s.get("a") == "1"
     s.set("b", "2")
     s.delete("a")
     s.delete("absent")
     assert s.snapshot() == {"b": "2"}
-    assert s.get("a") is None
+    assert s.swap("b", "1", "3") == (False, "2")
+    assert s.swap("b", "2", "3") == (True, "3")
+    assert s.swap("c", None, "x") == (True, "x")
+    assert s.swap("c", None, "y") == (False, "x")
+    assert s.swap("c", "x", None) == (True, None)
+    assert s.swap("c", "x", None) == (False, None)
+    assert s.snapshot() == {"b": "3"}
+
+
+def test_memory_store_lease_excludes_waits_and_is_not_re_entrant() -> None:
+    s = MemoryStore()
+    release = s.lock("k", 0)
+    assert release is not None and s.leased() == {"k"}
+    assert s.lock("k", 0) is None  # not re-entrant
+    assert s.lock("other", 0) is not None  # other keys are free
+    t0 = time.monotonic()
+    assert s.lock("k", 0.2) is None
+    assert 0.15 < time.monotonic() - t0 < 1.0
+    threading.Timer(0.1, release).start()
+    again = s.lock("k", 5)
+    assert again is not None
+    again()
+    again()  # releasing twice is harmless
+    release()
+
+
+def test_memory_store_lease_wait_honours_cancellation() -> None:
+    s = MemoryStore()
+    assert s.lock("k", 0) is not None
+    cancel = threading.Event()
+    threading.Timer(0.1, cancel.set).start()
+    t0 = time.monotonic()
+    assert s.lock("k", 30, cancel) is None
+    assert time.monotonic() - t0 < 1.0
+
+
+# FileStore and EncryptedFileStore: the layout.
 
 
 @pytest.mark.parametrize("factory", ["file", "encrypted"])
@@ -46,42 +101,74 @@ def test_round_trip_and_persistence(tmp_path: Path, factory: str) -> None:
     s.set(KEY, SECRET)
     s.set("other", "x")
     assert make().get(KEY) == SECRET  # a new instance reads what the first wrote
+    assert make().keys() == sorted([KEY, "other"])
     s.delete(KEY)
     s.delete(KEY)  # absent: not an error
     assert make().get(KEY) is None
     assert make().get("other") == "x"
 
 
+def test_the_v2_layout_is_exactly_the_contracts(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    s = FileStore(path)
+    key = "deviceflow:v1:https://github.com|github-app|Iv23li|"
+    s.set(key, '{"token":"ghu_x"}')
+    n = hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    assert path.is_dir()
+    assert files(path) == [f"{n}.json", f"{n}.lock"]  # no temporary file left
+    doc = json.loads((path / f"{n}.json").read_text("utf-8"))
+    assert doc == {"version": 2, "key": key, "value": '{"token":"ghu_x"}'}
+    assert list(doc) == ["version", "key", "value"]
+    release = s.lock(key, 0)
+    assert release is not None
+    assert (path / f"{n}.lease").is_file()
+    release()
+    # Go writes with its own spacing and escaping; anything that parses is read.
+    (path / f"{n}.json").write_text('{\n  "version": 2,\n  "key": "%s",\n  "value": "\\u003cv\\u003e"\n}\n' % key)
+    assert s.get(key) == "<v>"
+
+
+def test_a_non_ascii_key_is_named_by_the_sha256_of_its_utf8(tmp_path: Path) -> None:
+    key = "deviceflow:v1:https://ghe.exämple.com|oauth-app|Ov23li|repo"
+    FileStore(tmp_path / "s").set(key, "v")
+    assert (tmp_path / "s" / f"{name(key)}.json").is_file()
+
+
 @posix_only
 @pytest.mark.parametrize("factory", ["file", "encrypted"])
-def test_file_is_0600_and_dir_0700_even_with_a_lax_umask(tmp_path: Path, factory: str) -> None:
+def test_entries_are_0600_and_the_directory_0700_even_with_a_lax_umask(tmp_path: Path, factory: str) -> None:
     old = os.umask(0)
     try:
         path = tmp_path / "new" / "tokens"
         s = FileStore(path) if factory == "file" else EncryptedFileStore(path, key=generate_key())
         s.set(KEY, SECRET)
+        release = s.lock(KEY, 0)
+        assert release is not None
+        release()
     finally:
         os.umask(old)
-    assert mode(path) == 0o600
+    assert mode(path) == 0o700
     assert mode(path.parent) == 0o700
-    assert mode(path.with_name("tokens.lock")) == 0o600
+    for f in path.iterdir():
+        assert mode(f) == 0o600, f.name
 
 
 @posix_only
-def test_rewrite_tightens_a_file_that_was_readable_by_others(tmp_path: Path) -> None:
+def test_a_rewrite_tightens_an_entry_that_was_readable_by_others(tmp_path: Path) -> None:
     path = tmp_path / "tokens.json"
     s = FileStore(path)
-    s.set("a", "1")
-    os.chmod(path, 0o644)
+    s.set(KEY, "1")
+    os.chmod(path / f"{name(KEY)}.json", 0o644)
     s.set(KEY, SECRET)
-    assert mode(path) == 0o600
+    assert mode(path / f"{name(KEY)}.json") == 0o600
 
 
-def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failed_write_leaves_the_old_entry_and_no_temporary_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "tokens.json"
     s = FileStore(path)
     s.set(KEY, SECRET)
-    before = path.read_bytes()
+    before = files(path)
+    entry = (path / f"{name(KEY)}.json").read_bytes()
 
     def broken_replace(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
@@ -91,14 +178,15 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path: Path
         s.set(KEY, "gho_new")
     assert "No space left on device" in str(info.value)
     monkeypatch.undo()
-    assert path.read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tokens.json", "tokens.json.lock"]
+    assert (path / f"{name(KEY)}.json").read_bytes() == entry
+    assert files(path) == before
 
 
-def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_interrupted_write_leaves_the_old_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "tokens.json"
     s = FileStore(path)
     s.set(KEY, SECRET)
+    before = files(path)
     real_fsync = os.fsync
 
     def interrupted(fd: int) -> None:
@@ -109,7 +197,89 @@ def test_an_interrupted_write_leaves_the_old_file(tmp_path: Path, monkeypatch: p
         s.set(KEY, "gho_new")
     monkeypatch.setattr(os, "fsync", real_fsync)
     assert FileStore(path).get(KEY) == SECRET
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["tokens.json", "tokens.json.lock"]
+    assert files(path) == before
+
+
+def test_a_write_does_not_grow_with_the_store(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    s = FileStore(path)
+    for i in range(300):
+        s.set(f"k{i}", "v" * 20000)  # 6 MB in all
+    s.set(KEY, SECRET)
+    # Only its own small file was written, not a 6 MB document.
+    assert (path / f"{name(KEY)}.json").stat().st_size < 500
+    assert all(p.stat().st_size < 21000 for p in path.iterdir())
+
+
+# Corrupt entries.
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"{not json", b"[1,2]", b'{"version":1,"key":"K","value":"v"}', b'{"version":2,"key":"K"}', b""],
+)
+def test_a_corrupt_entry_is_a_store_error_naming_the_file_and_is_left_untouched(tmp_path: Path, content: bytes) -> None:
+    path = tmp_path / "tokens.json"
+    s = FileStore(path)
+    s.set("other", "x")
+    entry = path / f"{name(KEY)}.json"
+    entry.write_bytes(content.replace(b'"K"', json.dumps(KEY).encode()))
+    for op in (lambda: s.get(KEY), lambda: s.set(KEY, SECRET), lambda: s.swap(KEY, None, SECRET), lambda: s.keys()):
+        with pytest.raises(StoreError) as info:
+            op()
+        assert str(entry) in info.value.message
+    assert entry.read_bytes() == content.replace(b'"K"', json.dumps(KEY).encode())
+    assert s.get("other") == "x"  # other entries are unaffected
+
+
+def test_an_entry_under_another_keys_name_is_an_error(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    s = FileStore(path)
+    s.set("a", "1")
+    os.rename(path / f"{name('a')}.json", path / f"{name('b')}.json")
+    with pytest.raises(StoreError, match="another key"):
+        s.get("b")
+
+
+# Compare-and-swap and leases.
+
+
+@pytest.mark.parametrize("factory", ["file", "encrypted"])
+def test_file_swap(tmp_path: Path, factory: str) -> None:
+    path = tmp_path / "s"
+    s = FileStore(path) if factory == "file" else EncryptedFileStore(path, key=generate_key())
+    assert s.swap(KEY, "x", None) == (False, None)
+    assert s.swap(KEY, None, None) == (True, None)
+    assert s.swap(KEY, None, "1") == (True, "1")
+    assert s.swap(KEY, None, "2") == (False, "1")
+    assert s.swap(KEY, "2", "3") == (False, "1")
+    assert s.swap(KEY, "1", "3") == (True, "3")
+    assert s.get(KEY) == "3"
+    assert s.swap(KEY, "3", None) == (True, None)
+    assert s.get(KEY) is None
+    assert not (path / f"{name(KEY)}.json").exists()
+
+
+_INCREMENT = """
+import sys
+from deviceflow import FileStore
+s = FileStore(sys.argv[1])
+for _ in range(int(sys.argv[2])):
+    while True:
+        current = s.get("counter")
+        new = str(int(current or "0") + 1)
+        if s.swap("counter", current, new)[0]:
+            break
+"""
+
+
+@posix_only
+def test_swap_is_atomic_across_processes(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    procs = [subprocess.Popen([sys.executable, "-c", _INCREMENT, str(path), "40"]) for _ in range(5)]
+    for p in procs:
+        assert p.wait(120) == 0
+    assert FileStore(path).get("counter") == "200"
 
 
 _WRITER = """
@@ -131,41 +301,186 @@ def test_concurrent_writers_in_several_processes_lose_nothing(tmp_path: Path) ->
     for p in procs:
         assert p.wait(60) == 0
     keys = FileStore(path).keys()
-    assert len(keys) == writers * each
     assert keys == sorted(f"w{w}-{i}" for w in range(writers) for i in range(each))
 
 
-def test_a_held_lock_times_out_with_a_clear_error(tmp_path: Path) -> None:
-    path = tmp_path / "tokens.json"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys, time\nfrom deviceflow.stores._lock import FileLock\nfrom pathlib import Path\n"
-            "with FileLock(Path(sys.argv[1])):\n    print('held', flush=True)\n    time.sleep(30)\n",
-            str(path.with_name("tokens.json.lock")),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+_FLOCK_HOLDER = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+def hold(path: Path, seconds: float = 30) -> subprocess.Popen:
+    """Another process (as the Go host would) holds flock on path."""
+    p = subprocess.Popen([sys.executable, "-c", _FLOCK_HOLDER, str(path), str(seconds)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout is not None and p.stdout.readline().strip() == "held"
+    return p
+
+
+@posix_only
+def test_a_lease_held_by_another_process_is_busy_then_free(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    s = FileStore(path)
+    s.set(KEY, "v")
+    holder = hold(path / f"{name(KEY)}.lease", 0.5)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
-        with pytest.raises(StoreError, match="held the lock"):
-            FileStore(path, lock_timeout=0.3).set(KEY, SECRET)
+        assert s.lock(KEY, 0) is None
+        t0 = time.monotonic()
+        assert s.lock(KEY, 0.2) is None
+        assert time.monotonic() - t0 >= 0.19
+        # The holder can still be swapped around: N.lock is not N.lease.
+        assert s.swap(KEY, "v", "w") == (True, "w")
+        release = s.lock(KEY, 10)  # waits until the holder exits
+        assert release is not None
+        assert holder.wait(5) == 0
+        release()
     finally:
         holder.kill()
         holder.wait()
 
 
-def test_a_corrupt_file_is_an_error_not_an_empty_store(tmp_path: Path) -> None:
+@posix_only
+def test_a_lease_excludes_threads_of_one_process(tmp_path: Path) -> None:
+    s = FileStore(tmp_path / "s")
+    other = FileStore(tmp_path / "s")
+    release = s.lock(KEY, 0)
+    assert release is not None
+    assert s.lock(KEY, 0) is None  # not re-entrant, even through the same instance
+    assert other.lock(KEY, 0) is None
+    assert other.lock("another key", 0) is not None
+    release()
+    assert other.lock(KEY, 0) is not None
+
+
+@posix_only
+def test_waiting_for_a_lease_honours_cancellation(tmp_path: Path) -> None:
+    s = FileStore(tmp_path / "s")
+    assert s.lock(KEY, 0) is not None
+    cancel = threading.Event()
+    threading.Timer(0.1, cancel.set).start()
+    t0 = time.monotonic()
+    assert s.lock(KEY, 30, cancel) is None
+    assert time.monotonic() - t0 < 1.0
+
+
+@posix_only
+def test_one_entrys_write_lock_does_not_hold_up_another(tmp_path: Path) -> None:
+    path = tmp_path / "s"
+    s = FileStore(path, lock_timeout=0.3)
+    s.set("a", "1")
+    holder = hold(path / f"{name('a')}.lock")
+    try:
+        t0 = time.monotonic()
+        s.set("b", "2")
+        assert time.monotonic() - t0 < 0.2
+        with pytest.raises(StoreError, match="held the lock"):
+            s.set("a", "3")
+        assert s.get("a") == "1"  # reads take no lock
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+# Migration from the v1 single file.
+
+
+def v1_document(entries: Dict[str, str]) -> bytes:
+    return json.dumps({"version": 1, "entries": entries}, indent=2).encode()
+
+
+@pytest.mark.parametrize("factory", ["file", "encrypted"])
+def test_a_v1_file_is_migrated_on_first_use(tmp_path: Path, factory: str) -> None:
+    key = generate_key()
+    path = tmp_path / "tokens.json"
+    entries = {KEY: SECRET, "other": "x"}
+    if factory == "file":
+        path.write_bytes(v1_document(entries))
+        s = FileStore(path)
+    else:
+        from cryptography.fernet import Fernet
+
+        path.write_bytes(Fernet(key).encrypt(v1_document(entries)))
+        s = EncryptedFileStore(path, key=key)
+    assert s.get(KEY) == SECRET
+    assert path.is_dir()
+    assert not path.with_name("tokens.json.v1").exists()
+    assert s.keys() == sorted(entries)
+    assert {f for f in files(path) if f.endswith(".json")} == {f"{name(KEY)}.json", f"{name('other')}.json"}
+
+
+def test_a_crashed_migration_is_finished_without_overwriting_newer_entries(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    v1 = tmp_path / "tokens.json.v1"
+    v1.write_bytes(v1_document({KEY: "old", "other": "x"}))
+    # The crash came after mkdir and one newer write by a v2 process.
+    FileStore(tmp_path / "scratch").set(KEY, "new")
+    os.rename(tmp_path / "scratch", path)
+    s = FileStore(path)
+    assert s.get(KEY) == "new"
+    assert s.get("other") == "x"
+    assert not v1.exists()
+
+
+def test_a_migration_that_crashed_before_mkdir_is_finished(tmp_path: Path) -> None:
+    v1 = tmp_path / "tokens.json.v1"
+    v1.write_bytes(v1_document({KEY: SECRET}))
+    s = FileStore(tmp_path / "tokens.json")
+    assert s.get(KEY) == SECRET
+    assert not v1.exists()
+
+
+def test_an_empty_v1_file_migrates_to_an_empty_store(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    path.write_bytes(b"")
+    assert FileStore(path).keys() == []
+    assert path.is_dir()
+
+
+def test_a_corrupt_v1_file_is_an_error_and_left_untouched(tmp_path: Path) -> None:
     path = tmp_path / "tokens.json"
     path.write_text("{not json")
-    s = FileStore(path)
-    with pytest.raises(StoreError, match="not a deviceflow token file"):
-        s.get(KEY)
-    with pytest.raises(StoreError):
-        s.set(KEY, SECRET)
+    with pytest.raises(StoreError, match=str(path)):
+        FileStore(path).get(KEY)
     assert path.read_text() == "{not json"
+    assert not path.with_name("tokens.json.v1").exists()
+
+
+_READER = """
+import sys
+from deviceflow import FileStore
+print(FileStore(sys.argv[1]).get(sys.argv[2]))
+"""
+
+
+def test_processes_racing_to_migrate_all_read_every_entry(tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    path.write_bytes(v1_document({f"k{i}": f"v{i}" for i in range(50)} | {KEY: SECRET}))
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _READER, str(path), KEY], stdout=subprocess.PIPE, text=True)
+        for _ in range(6)
+    ]
+    outs = [p.communicate(timeout=60)[0].strip() for p in procs]
+    assert outs == [SECRET] * 6
+    assert len(FileStore(path).keys()) == 51
+
+
+# Writability.
+
+
+def test_check_writable_makes_the_directory_and_leaves_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "a" / "tokens.json"
+    FileStore(path).check_writable()
+    assert path.is_dir() and files(path) == []
+
+
+def test_check_writable_fails_where_nothing_can_be_written(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(StoreError, match="cannot create"):
+        FileStore(blocker / "tokens.json").check_writable()
 
 
 def test_the_default_path_is_in_the_config_dir(tmp_path: Path) -> None:
@@ -174,13 +489,16 @@ def test_the_default_path_is_in_the_config_dir(tmp_path: Path) -> None:
     assert EncryptedFileStore(key=generate_key()).path == tmp_path / "config" / "tokens.enc"
 
 
-def test_encrypted_file_holds_no_plain_text(tmp_path: Path) -> None:
+# Encryption.
+
+
+def test_encrypted_entries_hold_no_plain_text(tmp_path: Path) -> None:
     path = tmp_path / "tokens.enc"
     EncryptedFileStore(path, key=generate_key()).set(KEY, SECRET)
-    raw = path.read_bytes()
+    raw = (path / f"{name(KEY)}.json").read_bytes()
     assert SECRET.encode() not in raw
     assert b"github.com" not in raw
-    assert b"entries" not in raw
+    assert b"version" not in raw
 
 
 def test_encrypted_file_key_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -190,25 +508,28 @@ def test_encrypted_file_key_from_the_environment(tmp_path: Path, monkeypatch: py
     assert EncryptedFileStore(path).get(KEY) == SECRET
 
 
-def test_encrypted_file_wrong_key_is_a_clear_error_and_the_file_survives(tmp_path: Path) -> None:
+def test_encrypted_file_wrong_key_is_a_clear_error_naming_the_file_which_survives(tmp_path: Path) -> None:
     path = tmp_path / "tokens.enc"
     EncryptedFileStore(path, key=generate_key()).set(KEY, SECRET)
-    before = path.read_bytes()
+    entry = path / f"{name(KEY)}.json"
+    before = entry.read_bytes()
     other = EncryptedFileStore(path, key=generate_key())
-    with pytest.raises(StoreError, match="wrong encryption key"):
+    with pytest.raises(StoreError, match="wrong encryption key") as info:
         other.get(KEY)
+    assert str(entry) in info.value.message
     with pytest.raises(StoreError, match="wrong encryption key"):
-        other.set("x", "y")
-    assert path.read_bytes() == before
+        other.set(KEY, "y")
+    assert entry.read_bytes() == before
 
 
 def test_encrypted_file_tampering_is_detected(tmp_path: Path) -> None:
     key = generate_key()
     path = tmp_path / "tokens.enc"
     EncryptedFileStore(path, key=key).set(KEY, SECRET)
-    raw = bytearray(path.read_bytes())
+    entry = path / f"{name(KEY)}.json"
+    raw = bytearray(entry.read_bytes())
     raw[len(raw) // 2] ^= 1
-    path.write_bytes(bytes(raw))
+    entry.write_bytes(bytes(raw))
     with pytest.raises(StoreError, match="altered"):
         EncryptedFileStore(path, key=key).get(KEY)
 
@@ -219,7 +540,7 @@ def test_encrypted_file_key_rotation(tmp_path: Path) -> None:
     EncryptedFileStore(path, key=old).set(KEY, SECRET)
     rotated = EncryptedFileStore(path, key=[new, old])
     assert rotated.get(KEY) == SECRET
-    rotated.set("other", "x")  # rewritten with the new key
+    rotated.set(KEY, SECRET)  # rewritten with the new key
     assert EncryptedFileStore(path, key=new).get(KEY) == SECRET
 
 
@@ -233,3 +554,78 @@ def test_encrypted_file_with_a_malformed_key(tmp_path: Path, monkeypatch: pytest
     with pytest.raises(StoreError, match="not a Fernet key"):
         EncryptedFileStore(tmp_path / "tokens.enc")
     assert not (tmp_path / "tokens.enc").exists()
+
+
+# A user's store without swap and lock.
+
+
+class PlainStore:
+    """Only get, set and delete, as a user might write one."""
+
+    def __init__(self) -> None:
+        self.values: Dict[str, str] = {}
+
+    def get(self, key: str) -> Optional[str]:
+        v = self.values.get(key)
+        time.sleep(0.001)  # widen the window a race would need
+        return v
+
+    def set(self, key: str, value: str) -> None:
+        self.values[key] = value
+
+    def delete(self, key: str) -> None:
+        self.values.pop(key, None)
+
+
+def test_a_store_without_swap_gets_an_atomic_emulation_between_threads() -> None:
+    store = PlainStore()
+
+    def work() -> None:
+        for _ in range(30):
+            while True:
+                cur = store.get("n")
+                if _capabilities.swap(store, "n", cur, str(int(cur or "0") + 1))[0]:
+                    break
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert store.values == {"n": "180"}
+    assert _capabilities.swap(store, "n", "1", None) == (False, "180")
+    assert _capabilities.swap(store, "n", "180", None) == (True, None)
+    assert store.values == {}
+
+
+def test_a_store_without_lock_gets_an_in_process_lease() -> None:
+    store, other = PlainStore(), PlainStore()
+    never = threading.Event()
+    release = _capabilities.lock(store, "k", 0, never)
+    assert release is not None
+    assert _capabilities.lock(store, "k", 0.1, never) is None
+    assert _capabilities.lock(other, "k", 0, never) is not None  # per store
+    cancel = threading.Event()
+    threading.Timer(0.1, cancel.set).start()
+    t0 = time.monotonic()
+    assert _capabilities.lock(store, "k", 30, cancel) is None
+    assert time.monotonic() - t0 < 1.0
+    release()
+    assert _capabilities.lock(store, "k", 0, never) is not None
+
+
+def test_a_store_lock_without_cancel_is_waited_on_in_slices() -> None:
+    calls: List[float] = []
+
+    class OwnLock(PlainStore):
+        def lock(self, key: str, wait: float) -> None:
+            calls.append(wait)
+            time.sleep(wait)
+            return None
+
+    cancel = threading.Event()
+    threading.Timer(0.35, cancel.set).start()
+    t0 = time.monotonic()
+    assert _capabilities.lock(OwnLock(), "k", 30, cancel) is None
+    assert time.monotonic() - t0 < 1.0
+    assert all(w <= _capabilities.WAIT_SLICE for w in calls) and len(calls) >= 3

@@ -3,18 +3,23 @@
 Every store keeps opaque string values under keys the plugin builds:
 
 - :class:`MemoryStore`: this process only.
-- :class:`FileStore`: a JSON file with mode 0600, atomic replace, a lock
-  against concurrent writers.
-- :class:`EncryptedFileStore`: the same file, encrypted with Fernet
-  (``cryptography``), key from ``DEVICEFLOW_ENCRYPTION_KEY`` or passed in.
+- :class:`FileStore`: a directory with one 0600 file per entry, atomic
+  replace, flock'd compare-and-swap and leases across processes (the layout
+  the Go host shares).
+- :class:`EncryptedFileStore`: the same layout, each entry encrypted with
+  Fernet (``cryptography``), key from ``DEVICEFLOW_ENCRYPTION_KEY`` or
+  passed in.
 - :class:`KeyringStore`: the system keyring (``keyring``), time-boxed, never
-  falling back to plain text.
+  falling back to plain text; compare-and-swap and leases through lock files.
 
-Any object with ``get``, ``set`` and ``delete`` (see :class:`Store`) works.
+Any object with ``get``, ``set`` and ``delete`` (see :class:`Store`) works;
+``swap`` and ``lock`` (:class:`SwappingStore`, :class:`LockingStore`) are
+optional, and a store without them is safe between the threads of one
+process only.
 """
 
-from ._paths import config_dir
-from .base import Store
+from ._paths import cache_dir, config_dir
+from .base import LockingStore, Store, SwappingStore
 from .encrypted import KEY_ENV, EncryptedFileStore, generate_key
 from .file import FileStore
 from .keyring_store import KeyringStore, KeyringUnavailable
@@ -22,6 +27,8 @@ from .memory import MemoryStore
 
 __all__ = [
     "Store",
+    "SwappingStore",
+    "LockingStore",
     "MemoryStore",
     "FileStore",
     "EncryptedFileStore",
@@ -30,4 +37,5 @@ __all__ = [
     "KEY_ENV",
     "generate_key",
     "config_dir",
+    "cache_dir",
 ]

@@ -1,8 +1,9 @@
-"""EncryptedFileStore: a FileStore whose content is encrypted with Fernet."""
+"""EncryptedFileStore: a FileStore whose entry files are encrypted with Fernet."""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, List, Optional, Sequence, Union
 
 from ..errors import StoreError
@@ -19,14 +20,18 @@ KeyLike = Union[str, bytes]
 
 
 class EncryptedFileStore(FileStore):
-    """Keeps values in a 0600 file encrypted with ``cryptography``'s Fernet.
+    """Keeps values in 0600 entry files encrypted with ``cryptography``'s Fernet.
+
+    The layout is :class:`FileStore`'s (a directory, one file per entry,
+    the same locks); each entry file's bytes are a Fernet token of the entry
+    document.
 
     ``key`` is a Fernet key (urlsafe base64 of 32 bytes), or several: the
     first encrypts, every one decrypts, so keys can be rotated. Without
     ``key``, ``$DEVICEFLOW_ENCRYPTION_KEY`` is read (several keys separated by
     commas). A missing or malformed key, or a file that the keys cannot
-    decrypt, raises :class:`deviceflow.StoreError`; nothing is ever written
-    in plain text. Needs the ``encryption`` extra (``cryptography``).
+    decrypt, raises :class:`deviceflow.StoreError` naming the file; nothing is
+    ever written in plain text. Needs the ``encryption`` extra (``cryptography``).
     """
 
     default_name = "tokens.enc"
@@ -44,14 +49,14 @@ class EncryptedFileStore(FileStore):
     def _encode(self, plain: bytes) -> bytes:
         return bytes(self._fernet.encrypt(plain))
 
-    def _decode(self, stored: bytes) -> bytes:
+    def _decode(self, stored: bytes, where: Path) -> bytes:
         from cryptography.fernet import InvalidToken
 
         try:
             return bytes(self._fernet.decrypt(stored.strip()))
         except InvalidToken:
             raise StoreError(
-                f"store: cannot decrypt {self.path}: wrong encryption key, or the file was altered"
+                f"store: cannot decrypt {where}: wrong encryption key, or the file was altered; it was left untouched"
             ) from None
 
 

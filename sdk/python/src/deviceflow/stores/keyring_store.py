@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import threading
-from typing import Any, Callable, Dict, Optional, TypeVar
+from pathlib import Path
+from typing import Any, Callable, Dict, Optional, Tuple, TypeVar, Union
 
 from ..errors import StoreError
+from ._flock import FileLock, Release, acquire
+from ._paths import cache_dir
+from .file import entry_name
 
 T = TypeVar("T")
 
@@ -33,11 +38,27 @@ class KeyringStore:
     :class:`KeyringUnavailable` with a clear message. It never falls back to
     plain text. Pass ``backend`` (a ``keyring.backend.KeyringBackend``) to
     choose one explicitly. Needs the ``keyring`` extra.
+
+    A keyring has no compare-and-swap and no leases of its own, so both go
+    through lock files in ``lock_dir`` (by default ``keyring-locks`` in
+    deviceflow's per-user cache directory, see
+    :func:`deviceflow.stores.cache_dir`): ``N.lock`` is flock'd around one
+    read-compare-write of an entry, ``N.lease`` for a lease, ``N`` being
+    the first 32 hex digits of the SHA-256 of the key, as in the file
+    stores. They exclude threads and processes of this user.
     """
 
-    def __init__(self, service: str = "deviceflow", *, timeout: float = 10.0, backend: Any = None) -> None:
+    def __init__(
+        self,
+        service: str = "deviceflow",
+        *,
+        timeout: float = 10.0,
+        backend: Any = None,
+        lock_dir: Union[str, "os.PathLike[str]", None] = None,
+    ) -> None:
         self.service = service
         self.timeout = timeout
+        self.lock_dir = Path(lock_dir) if lock_dir is not None else cache_dir() / "keyring-locks"
         self._backend = backend if backend is not None else self._detect()
 
     @property
@@ -66,6 +87,51 @@ class KeyringStore:
                 pass
 
         self._boxed("delete", remove)
+
+    def swap(self, key: str, old: Optional[str], new: Optional[str]) -> Tuple[bool, Optional[str]]:
+        """Replaces the value under key with ``new`` only when it is ``old`` now.
+
+        The read, the comparison and the write happen under the flock on
+        ``N.lock``. Answers ``(True, new)`` or ``(False, current)``.
+        """
+        with FileLock(self._lock_file(key, "lock"), self.timeout):
+            current = self.get(key)
+            if current != old:
+                return False, current
+            if new is None:
+                if current is not None:
+                    self.delete(key)
+            else:
+                self.set(key, new)
+            return True, new
+
+    def lock(self, key: str, wait: float, cancel: Optional[threading.Event] = None) -> Optional[Release]:
+        """Takes the lease on key (flock on ``N.lease``), waiting up to ``wait`` seconds.
+
+        Answers its release, or None when another holder kept it (or
+        ``cancel`` was set first).
+        """
+        return acquire(self._lock_file(key, "lease"), wait, cancel)
+
+    def check_writable(self) -> None:
+        """Raises :class:`deviceflow.StoreError` unless the keyring takes a write now.
+
+        Writes and removes a probe entry under a random name, and makes
+        sure the lock directory can be made.
+        """
+        import secrets
+
+        self._lock_file("", "lock")
+        probe = f"deviceflow:probe:{secrets.token_hex(8)}"
+        self.set(probe, "probe")
+        self.delete(probe)
+
+    def _lock_file(self, key: str, kind: str) -> Path:
+        try:
+            self.lock_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(f"store: cannot create the keyring's lock directory {self.lock_dir}: {e.strerror}") from None
+        return self.lock_dir / f"{entry_name(key)}.{kind}"
 
     def __repr__(self) -> str:
         return f"KeyringStore(service={self.service!r}, backend={self.backend_name})"
