@@ -94,7 +94,9 @@ func preflight(ctx context.Context, st *openedStore) error {
 			return err
 		}
 		if st.keyInKeyring {
-			return probeWrite(ctx, host.NewKeyringStore("", 0))
+			if err := probeWrite(ctx, host.NewKeyringStore("", 0)); err != nil {
+				return fmt.Errorf("the encryption key is kept in the OS keyring, which cannot take it: set %s (make one with: openssl rand -base64 32); the keyring said: %w", host.EncryptionKeyEnv, err)
+			}
 		}
 		return nil
 	}
