@@ -2,9 +2,12 @@
 
 The semantics are those of wit/conformance/README.md, the same as the Go
 runner (host/conformance_test.go): a scripted server on 127.0.0.1, a fake
-clock, a fake sleep, an in-memory store, an event sink, a 1 s cap per
-request; then exact checks of the result or error, the exchanges, the
-sleeps, the events and the store.
+wall clock and a fake monotonic clock, a fake sleep, an in-memory store with
+compare-and-swap and leases (and, when the vector says so, another holder of
+a lease, or another process writing while a request is in flight), an event
+sink, a 1 s cap per request; then exact checks of the result or error, the
+exchanges (with the timeoutMs the plugin asked for), the sleeps, the events,
+the store, and that no call left a lease held.
 """
 
 from __future__ import annotations
@@ -17,19 +20,22 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from deviceflow import Cancelled, DeviceFlowError, Host, MemoryStore
+from deviceflow.stores._keyed import Release
 from helpers.jsoncmp import RawNumber, matches, strict_equal, text_equal
-from helpers.scripted import Script, ScriptedServer
+from helpers.scripted import Script, ScriptedServer, apply_writes
 
 VECTORS = Path(__file__).resolve().parents[3] / "wit" / "conformance" / "vectors"
 DEFAULT_CLOCK = 1767225600000
+DEFAULT_MONO_CLOCK = 1000000000
 
 _VECTOR_FIELDS = {
-    "name", "description", "rules", "export", "input", "clock", "store", "exchanges", "sleeps",
-    "cancelAtSleep", "cancelAtEvent", "events", "storeAfter", "result", "error", "calls",
+    "name", "description", "rules", "export", "input", "clock", "monoClock", "wallSteps", "store",
+    "otherLease", "exchanges", "sleeps", "cancelAtSleep", "cancelAtEvent", "events", "storeAfter",
+    "result", "error", "calls",
 }
 _CALL_FIELDS = {"export", "input", "result", "error", "advanceMs"}
-_EXCHANGE_FIELDS = {"request", "response", "fault", "advanceMs"}
-_REQUEST_FIELDS = {"method", "url", "headers", "absentHeaders", "json", "form", "body"}
+_EXCHANGE_FIELDS = {"request", "response", "fault", "advanceMs", "storeWrites"}
+_REQUEST_FIELDS = {"method", "url", "headers", "absentHeaders", "json", "form", "body", "timeoutMs"}
 _RESPONSE_FIELDS = {"status", "headers", "json", "body"}
 _ERROR_FIELDS = {"code", "message", "messageContains", "error", "description", "uri", "status"}
 
@@ -59,14 +65,31 @@ def _validate(v: Dict[str, Any]) -> None:
             _check_fields(f"exchanges[{i}].response", ex["response"], _RESPONSE_FIELDS)
     if v.get("error") is not None:
         _check_fields("error", v["error"], _ERROR_FIELDS)
+    if v.get("otherLease") is not None:
+        _check_fields("otherLease", v["otherLease"], {"key", "writes"})
+    for i, step in enumerate(v.get("wallSteps") or []):
+        _check_fields(f"wallSteps[{i}]", step, {"atSleep", "ms"})
 
 
 class FakeWorld:
-    """The vector's clock, sleeps and events."""
+    """The vector's clocks, sleeps and events.
 
-    def __init__(self, clock: int, cancel_at_sleep: int, cancel_at_event: str) -> None:
+    The wall clock and the monotonic clock move together on sleeps and on
+    ``advanceMs``; a wall step moves the wall clock alone.
+    """
+
+    def __init__(
+        self,
+        clock: int,
+        mono: int,
+        wall_steps: List[Dict[str, int]],
+        cancel_at_sleep: int,
+        cancel_at_event: str,
+    ) -> None:
         self.lock = threading.Lock()
         self.clock = clock
+        self.mono = mono
+        self.wall_steps = wall_steps
         self.sleeps: List[int] = []
         self.events: List[Dict[str, Any]] = []
         self.cancel_at_sleep = cancel_at_sleep
@@ -76,10 +99,15 @@ class FakeWorld:
     def advance(self, ms: int) -> None:
         with self.lock:
             self.clock += ms
+            self.mono += ms
 
     def now_ms(self) -> int:
         with self.lock:
             return self.clock
+
+    def monotonic_ms(self) -> int:
+        with self.lock:
+            return self.mono
 
     def sleep_ms(self, ms: int, cancel: threading.Event) -> bool:
         with self.lock:
@@ -87,6 +115,10 @@ class FakeWorld:
             if len(self.sleeps) == self.cancel_at_sleep:
                 return True
             self.clock += ms
+            self.mono += ms
+            for step in self.wall_steps:
+                if step.get("atSleep") == len(self.sleeps):
+                    self.clock += int(step.get("ms") or 0)
             return False
 
     def on_event(self, event: Dict[str, Any]) -> None:
@@ -95,6 +127,42 @@ class FakeWorld:
             if self.cancel_at_event and event.get("type") == self.cancel_at_event and not self.event_cancelled:
                 self.event_cancelled = True
                 raise Cancelled("cancelled by the vector")
+
+
+class VectorStore(MemoryStore):
+    """The runner's store: a MemoryStore that plays the vector's other lease holder.
+
+    While the other holder has the lease on its key, a lock that does not
+    wait is busy; one that waits lets the holder finish (its writes) and
+    takes the lease at once.
+    """
+
+    def __init__(self, initial: Dict[str, str], other: Optional[Dict[str, Any]]) -> None:
+        super().__init__(initial)
+        self.other = other
+        self._other_guard = threading.Lock()
+
+    def lock(self, key: str, wait: float, cancel: Optional[threading.Event] = None) -> Optional[Release]:
+        with self._other_guard:
+            other = self.other
+            if other is not None and other.get("key") == key:
+                if wait <= 0:
+                    return None
+                apply_writes(self, other.get("writes") or {})
+                self.other = None
+        return super().lock(key, wait, cancel)
+
+
+class RecordingHost(Host):
+    """A Host that tells the script the timeoutMs of every request the plugin makes."""
+
+    script: Script
+
+    def perform_http(self, req: Any) -> Dict[str, Any]:
+        if isinstance(req, dict):
+            with self.script.lock:
+                self.script.timeouts.append(req.get("timeoutMs"))
+        return super().perform_http(req)
 
 
 def _check_outcome(label: str, out: Optional[bytes], err: Optional[DeviceFlowError], result: Any, want_err: Any) -> List[str]:
@@ -156,16 +224,25 @@ def play(path: Path) -> List[str]:
             problems.append(f"vector name {v.get('name')!r} does not match its file {path.stem!r}")
         script.exchanges = v.get("exchanges") or []
         script.raw_exchanges = raw.get("exchanges") or []
-        world = FakeWorld(v.get("clock") or DEFAULT_CLOCK, v.get("cancelAtSleep") or 0, v.get("cancelAtEvent") or "")
-        store = MemoryStore(v.get("store") or {})
-        host = Host(
+        world = FakeWorld(
+            v.get("clock") or DEFAULT_CLOCK,
+            v.get("monoClock") or DEFAULT_MONO_CLOCK,
+            v.get("wallSteps") or [],
+            v.get("cancelAtSleep") or 0,
+            v.get("cancelAtEvent") or "",
+        )
+        store = VectorStore(v.get("store") or {}, v.get("otherLease"))
+        script.store = store
+        host = RecordingHost(
             base_url=server.origin,
             request_timeout=1.0,
             store=store,
             on_event=world.on_event,
             now_ms=world.now_ms,
+            monotonic_ms=world.monotonic_ms,
             sleep_ms=world.sleep_ms,
         )
+        host.script = script
         calls = v.get("calls") or [
             {k: v[k] for k in ("export", "input", "result", "error") if k in v}
         ]
@@ -182,7 +259,10 @@ def play(path: Path) -> List[str]:
                 out = host.call(c["export"], input_text)
             except DeviceFlowError as e:
                 err = e
-            problems += _check_outcome(f"call {i + 1} ({c['export']})", out, err, c.get("result"), c.get("error"))
+            label = f"call {i + 1} ({c['export']})"
+            if store.leased():
+                problems.append(f"{label}: the call left leases held on {sorted(store.leased())}")
+            problems += _check_outcome(label, out, err, c.get("result"), c.get("error"))
             if out is not None:
                 try:
                     decoded = json.loads(out)

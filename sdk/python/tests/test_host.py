@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler
@@ -25,7 +28,7 @@ from deviceflow import (
     PluginError,
     StoreError,
 )
-from deviceflow import _runtime
+from deviceflow import _hostfns, _runtime
 from helpers.loopback import Loopback, send
 
 TOKEN = "gho_16C7e42F292c6912E7710c838347Ae178B4a"
@@ -55,18 +58,23 @@ def github(pending_polls: int = 0, final: Dict[str, Any] = None) -> Any:
 
 
 class FakeTime:
-    """A clock and a sleep that only pretend, as in the conformance vectors."""
+    """Clocks and a sleep that only pretend, as in the conformance vectors."""
 
     def __init__(self) -> None:
         self.ms = 1767225600000
+        self.mono = 1000000000
         self.sleeps: List[int] = []
 
     def now_ms(self) -> int:
         return self.ms
 
+    def monotonic_ms(self) -> int:
+        return self.mono
+
     def sleep_ms(self, ms: int, cancel: threading.Event) -> bool:
         self.sleeps.append(ms)
         self.ms += ms
+        self.mono += ms
         return False
 
 
@@ -74,12 +82,17 @@ def test_info_matches_the_contract() -> None:
     info = deviceflow.info()
     wit = WIT.read_text()
     assert info["name"] == "deviceflow"
-    assert info["abi"] == "1.0.0"
+    assert info["abi"].split(".")[0] == "2"
+    assert f"package deviceflow:plugin@{info['abi']};" in wit
     for export in info["exports"]:
         assert f"export {export}: func" in wit
     for imp in info["imports"]:
         assert f"{imp.replace('_', '-')}: func" in wit
-    assert set(info["imports"]) == {"http_request", "sleep", "now", "store_get", "store_set", "store_delete", "emit"}
+    assert info["imports"] == [
+        "http_request", "sleep", "now", "monotonic", "store_get", "store_swap", "store_lock", "store_unlock", "emit",
+    ]
+    # The host supplies every import (and ABI 1's retired two, so that an old plugin is refused clearly).
+    assert [f.name for f in _hostfns.IMPORTS] == info["imports"]
 
 
 def test_a_whole_flow_with_fake_time_emits_events_and_stores_the_token() -> None:
@@ -88,7 +101,7 @@ def test_a_whole_flow_with_fake_time_emits_events_and_stores_the_token() -> None
     shown: List[deviceflow.Verification] = []
     with github(pending_polls=1) as srv:
         flow = DeviceFlow("Ov23li", scopes="repo", base_url=srv.origin, on_verification=shown.append,
-                          on_event=events.append, now_ms=t.now_ms, sleep_ms=t.sleep_ms)
+                          on_event=events.append, now_ms=t.now_ms, monotonic_ms=t.monotonic_ms, sleep_ms=t.sleep_ms)
         auth = flow.token()
         again = flow.token()  # from the cache: no new request
         requests = len(srv.requests)
@@ -107,7 +120,7 @@ def test_form_encoding_for_other_rfc8628_servers() -> None:
     t = FakeTime()
     with github() as srv:
         flow = DeviceFlow("Ov23li", scopes="repo", base_url=srv.origin, encoding="form",
-                          on_verification=lambda v: None, now_ms=t.now_ms, sleep_ms=t.sleep_ms)
+                          on_verification=lambda v: None, now_ms=t.now_ms, monotonic_ms=t.monotonic_ms, sleep_ms=t.sleep_ms)
         flow.token()
         _, path, headers, body = srv.requests[0]
     assert path == "/login/device/code"
@@ -185,7 +198,8 @@ def test_a_failing_sleep_hook_stops_the_flow_and_propagates() -> None:
 def test_server_errors_are_typed() -> None:
     with github(final={"error": "access_denied", "error_description": "The user said no."}) as srv:
         t = FakeTime()
-        flow = DeviceFlow("Ov23li", base_url=srv.origin, on_verification=lambda v: None, now_ms=t.now_ms, sleep_ms=t.sleep_ms)
+        flow = DeviceFlow("Ov23li", base_url=srv.origin, on_verification=lambda v: None, now_ms=t.now_ms,
+                          monotonic_ms=t.monotonic_ms, sleep_ms=t.sleep_ms)
         with pytest.raises(AccessDenied) as info:
             flow.token()
     e = info.value
@@ -284,3 +298,54 @@ def test_the_packaged_plugin_is_the_repositorys() -> None:
     repo_wasm = Path(__file__).resolve().parents[3] / "plugin" / "deviceflow.wasm"
     assert _runtime.wasm_path().read_bytes() == repo_wasm.read_bytes()
     assert (_runtime.wasm_path().parent / "py.typed").is_file()
+
+
+# The last commit whose plugin implements ABI 1 (contract v1).
+_ABI1_COMMIT = "8870a95"
+
+
+def test_a_plugin_of_another_major_abi_is_refused_with_a_typed_error(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[3]
+    old = tmp_path / "abi1.wasm"
+    try:
+        blob = subprocess.run(["git", "show", f"{_ABI1_COMMIT}:plugin/deviceflow.wasm"], cwd=repo,
+                              capture_output=True, check=True, timeout=60).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("the ABI 1 plugin is not in this checkout's history")
+    old.write_bytes(blob)
+    code = (
+        "import sys\nfrom pathlib import Path\nimport deviceflow\nfrom deviceflow import _runtime\n"
+        "_runtime.wasm_path = lambda: Path(sys.argv[1])\n"
+        "for _ in range(2):\n"
+        "    try:\n        deviceflow.DeviceFlow('Ov23li').logout()\n"
+        "    except deviceflow.IncompatiblePlugin as e:\n"
+        "        print(e.code, e.abi, e.expected, isinstance(e, deviceflow.PluginError))\n        print(e.message)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code, str(old)], capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ, DEVICEFLOW_CACHE_DIR="off"))
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[0] == "incompatible_plugin 1.0.0 2 True"
+    assert "ABI 1.0.0" in lines[1] and "ABI 2" in lines[1]
+    assert lines[2:] == lines[:2]  # refused again, the same way
+
+
+@pytest.mark.parametrize("info", [{"abi": "1.0.0"}, {"abi": "3.0.0"}, {"abi": 2}, {}, None, {"abi": "20.0.0"}])
+def test_check_abi_refuses_any_other_major(info: Any) -> None:
+    with pytest.raises(deviceflow.IncompatiblePlugin):
+        _runtime.check_abi(info)
+
+
+def test_check_abi_accepts_any_2_x() -> None:
+    _runtime.check_abi({"abi": "2.0.0"})
+    _runtime.check_abi({"abi": "2.7.1"})
+
+
+def test_the_monotonic_clock() -> None:
+    real = Host()
+    a = real.monotonic_ms()
+    time.sleep(0.02)
+    assert 15 <= real.monotonic_ms() - a < 1000
+    # A fake wall clock alone serves as both clocks; a fake monotonic clock is taken as given.
+    assert Host(now_ms=lambda: 42).monotonic_ms() == 42
+    assert Host(now_ms=lambda: 42, monotonic_ms=lambda: 7).monotonic_ms() == 7

@@ -2,8 +2,8 @@
 
 The protocol runs in a sandboxed WebAssembly plugin (``deviceflow.wasm``,
 shipped in this package) through the ``extism`` runtime; this package
-supplies its capabilities (HTTP, clock, sleep, token store, events) and an
-idiomatic API::
+supplies its capabilities (HTTP, clocks, sleep, token store with
+compare-and-swap and leases, events) and an idiomatic API::
 
     from deviceflow import DeviceFlow, KeyringStore
 
@@ -25,6 +25,7 @@ from .errors import (
     DeviceFlowError,
     ExpiredToken,
     HTTPDenied,
+    IncompatiblePlugin,
     IncorrectClientCredentials,
     IncorrectDeviceCode,
     InvalidInput,
@@ -43,8 +44,10 @@ from .stores import (
     FileStore,
     KeyringStore,
     KeyringUnavailable,
+    LockingStore,
     MemoryStore,
     Store,
+    SwappingStore,
 )
 
 __version__ = "0.1.0"
@@ -64,6 +67,8 @@ __all__ = [
     "Pending",
     "Verification",
     "Store",
+    "SwappingStore",
+    "LockingStore",
     "MemoryStore",
     "FileStore",
     "EncryptedFileStore",
@@ -76,6 +81,7 @@ __all__ = [
     "DeviceFlowDisabled",
     "ExpiredToken",
     "HTTPDenied",
+    "IncompatiblePlugin",
     "IncorrectClientCredentials",
     "IncorrectDeviceCode",
     "InvalidInput",

@@ -3,22 +3,25 @@
 :class:`Host` is the low-level layer under :class:`deviceflow.DeviceFlow`:
 JSON in, JSON out, one export per call, exactly as ``wit/deviceflow.wit``
 describes. It supplies the host functions (HTTP inside the sandbox, sleep
-that cancellation cuts short, the clock, the store, events) and maps the
-plugin's failures to typed errors. It holds no protocol logic.
+that cancellation cuts short, the wall and monotonic clocks, the store with
+its compare-and-swap and leases, events) and maps the plugin's failures to
+typed errors. It holds no protocol logic.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import ssl
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, Optional, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 import extism
 
 from . import _http, _runtime, _sandbox
 from .errors import Cancelled, DeviceFlowError, InvalidInput, PluginError, from_plugin
+from .stores import _capabilities
 from .stores.base import Store
 from .stores.memory import MemoryStore
 
@@ -36,6 +39,10 @@ def _default_now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def _default_monotonic_ms() -> int:
+    return int(time.monotonic() * 1000)
+
+
 def _default_sleep(ms: int, cancel: threading.Event) -> bool:
     return cancel.wait(max(ms, 0) / 1000.0)
 
@@ -47,10 +54,16 @@ class Host:
     api.github.com by default); ``allowed_hosts`` replaces it.
     ``request_timeout`` (seconds) and ``max_response_bytes`` cap each HTTP
     request. ``store`` keeps cached authentications (a :class:`MemoryStore`
-    by default). ``on_event`` receives every event. ``now_ms`` and
-    ``sleep_ms`` replace the clock and the sleep (tests use them);
+    by default). ``on_event`` receives every event. ``now_ms``,
+    ``monotonic_ms`` and ``sleep_ms`` replace the wall clock, the monotonic
+    clock and the sleep (tests use them; the plugin measures its waits on the
+    monotonic clock, so a fake sleep needs a fake monotonic clock that it
+    advances: when only ``now_ms`` is given, it serves as both clocks);
     ``ssl_context`` verifies HTTPS servers (the system's trust store by
     default).
+
+    Every call holds its store leases in its :class:`CallContext`, and the
+    host releases whatever a call still holds when it ends, however it ends.
     """
 
     def __init__(
@@ -65,6 +78,7 @@ class Host:
         now_ms: Optional[Callable[[], int]] = None,
         sleep_ms: Optional[SleepHook] = None,
         ssl_context: Optional[ssl.SSLContext] = None,
+        monotonic_ms: Optional[Callable[[], int]] = None,
     ) -> None:
         if request_timeout <= 0:
             raise InvalidInput("invalid input: request_timeout: must be positive")
@@ -79,6 +93,7 @@ class Host:
         self.store: Store = store if store is not None else MemoryStore()
         self.on_event = on_event
         self.now_ms = now_ms or _default_now_ms
+        self.monotonic_ms = monotonic_ms or now_ms or _default_monotonic_ms
         self.sleep_ms = sleep_ms or _default_sleep
 
     def call(
@@ -92,13 +107,20 @@ class Host:
 
         A failure reported by the plugin raises the typed error for its code;
         a trap raises :class:`PluginError` (and the instance is discarded).
-        Setting ``cancel`` cuts a sleep short and makes the plugin stop with
-        :class:`Cancelled`.
+        Setting ``cancel`` cuts a sleep or a wait for a lease short and
+        makes the plugin stop with :class:`Cancelled`. Every lease the call
+        still holds when it ends is released.
         """
         data = _encode_input(input)
         ctx = CallContext(self, cancel if cancel is not None else threading.Event())
         if ctx.cancel.is_set():
             raise Cancelled("cancelled before the call started")
+        try:
+            return self._run(export, data, ctx)
+        finally:
+            ctx.release_all()
+
+    def _run(self, export: str, data: bytes, ctx: "CallContext") -> bytes:
         instance = _runtime.take()
         failure: Optional[DeviceFlowError] = None
         try:
@@ -121,6 +143,10 @@ class Host:
         if failure is not None:
             raise failure
         return bytes(out)
+
+    def perform_http(self, req: Any) -> Dict[str, Any]:
+        """Performs one of the plugin's HTTP requests inside the sandbox."""
+        return _http.perform(req, self.limits)
 
     def call_json(
         self,
@@ -148,13 +174,24 @@ def _encode_input(input: Union[bytes, str, Dict[str, Any]]) -> bytes:
         raise InvalidInput(f"invalid input: {e}") from None
 
 
+#: What store_lock answers: a lease, busy, or cancelled.
+LockAnswer = Dict[str, Any]
+
+
 class CallContext:
-    """What one running call gives the host functions."""
+    """What one running call gives the host functions.
+
+    It keeps the store leases the call holds, by lease id, so that
+    store_unlock releases the right one and :meth:`release_all` the rest
+    when the call ends.
+    """
 
     def __init__(self, host: Host, cancel: threading.Event) -> None:
         self.host = host
         self.cancel = cancel
         self._raised: Optional[BaseException] = None
+        self._leases_guard = threading.Lock()
+        self._leases: Dict[str, Tuple[str, Callable[[], None]]] = {}
 
     def remember(self, e: BaseException) -> None:
         """Keeps the first exception to re-raise once the plugin has stopped."""
@@ -172,7 +209,7 @@ class CallContext:
             raise raised
 
     def http(self, req: Any) -> Dict[str, Any]:
-        return _http.perform(req, self.host.limits)
+        return self.host.perform_http(req)
 
     def sleep(self, ms: int) -> bool:
         if self.stopping():
@@ -182,14 +219,50 @@ class CallContext:
     def now(self) -> int:
         return self.host.now_ms()
 
+    def monotonic(self) -> int:
+        return self.host.monotonic_ms()
+
     def store_get(self, key: str) -> Optional[str]:
         return self.host.store.get(key)
 
-    def store_set(self, key: str, value: str) -> None:
-        self.host.store.set(key, value)
+    def store_swap(self, key: str, old: Optional[str], new: Optional[str]) -> Tuple[bool, Optional[str]]:
+        return _capabilities.swap(self.host.store, key, old, new)
 
-    def store_delete(self, key: str) -> None:
-        self.host.store.delete(key)
+    def store_lock(self, key: str, wait_ms: float) -> LockAnswer:
+        """Takes the lease on key for this call: ``{"lease"}``, ``{"busy"}`` or ``{"cancelled"}``."""
+        if self.stopping():
+            return {"cancelled": True}
+        release = _capabilities.lock(self.host.store, key, wait_ms / 1000.0, self.cancel)
+        if release is None:
+            return {"cancelled": True} if self.stopping() else {"busy": True}
+        lease = secrets.token_hex(12)
+        with self._leases_guard:
+            self._leases[lease] = (key, release)
+        return {"lease": lease}
+
+    def store_unlock(self, key: str, lease: str) -> None:
+        """Releases a lease of this call; one no longer held (or unknown) is ignored."""
+        with self._leases_guard:
+            held = self._leases.get(lease)
+            if held is None or held[0] != key:
+                return
+            del self._leases[lease]
+        held[1]()
+
+    def leases(self) -> List[str]:
+        """Returns the keys this call holds leases on."""
+        with self._leases_guard:
+            return [key for key, _ in self._leases.values()]
+
+    def release_all(self) -> None:
+        """Releases every lease the call still holds (the call has ended)."""
+        with self._leases_guard:
+            held, self._leases = list(self._leases.values()), {}
+        for _, release in held:
+            try:
+                release()
+            except Exception:
+                pass
 
     def emit(self, raw: bytes) -> bool:
         """Hands an event to on_event; answers True to cancel the call."""

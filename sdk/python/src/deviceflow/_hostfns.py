@@ -98,25 +98,88 @@ def _store_get(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: Any
     _write(cp, outputs[0], _run(cp, body, _store_failed))
 
 
-@host_fn(name="store_set", namespace=NAMESPACE, signature=(_PTR, _PTR))
-def _store_set(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: Any) -> None:
+@host_fn(name="monotonic", namespace=NAMESPACE, signature=([], _I64))
+def _monotonic(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: Any) -> None:
+    outputs[0].value = int(_run(cp, lambda ctx: ctx.monotonic(), lambda e: 0, remember_all=True))
+
+
+def _record(cp: CurrentPlugin, v: Val) -> Any:
+    """Reads a JSON object from the plugin; None when it is not one."""
+    try:
+        rec = json.loads(_read(cp, v))
+    except ValueError:
+        return None
+    return rec if isinstance(rec, dict) and isinstance(rec.get("key"), str) else None
+
+
+def _opt_str(rec: Any, name: str) -> Any:
+    """A record's optional string field: its value, None when absent or null, or False when malformed."""
+    value = rec.get(name)
+    return value if value is None or isinstance(value, str) else False
+
+
+def _wait_ms(rec: Any, name: str) -> Any:
+    value = rec.get(name, 0)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        return None
+    return value
+
+
+@host_fn(name="store_swap", namespace=NAMESPACE, signature=(_PTR, _PTR))
+def _store_swap(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: Any) -> None:
     def body(ctx: Any) -> Any:
-        entry = json.loads(_read(cp, inputs[0]))
-        if not isinstance(entry, dict) or not isinstance(entry.get("key"), str) or not isinstance(entry.get("value"), str):
-            return _store_failure("malformed store entry from the plugin")
-        ctx.store_set(entry["key"], entry["value"])
+        rec = _record(cp, inputs[0])
+        old = _opt_str(rec, "old") if rec is not None else False
+        new = _opt_str(rec, "new") if rec is not None else False
+        if rec is None or old is False or new is False:
+            return _store_failure("malformed store_swap record from the plugin")
+        swapped, current = ctx.store_swap(rec["key"], old, new)
+        if swapped:
+            return {}
+        return {"conflict": True} if current is None else {"conflict": True, "value": current}
+
+    _write(cp, outputs[0], _run(cp, body, _store_failed))
+
+
+@host_fn(name="store_lock", namespace=NAMESPACE, signature=(_PTR, _PTR))
+def _store_lock(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: Any) -> None:
+    def body(ctx: Any) -> Any:
+        rec = _record(cp, inputs[0])
+        wait = _wait_ms(rec, "waitMs") if rec is not None else None
+        if rec is None or wait is None:
+            return _store_failure("malformed store_lock record from the plugin")
+        return ctx.store_lock(rec["key"], wait)
+
+    def failed(e: BaseException) -> Any:
+        # Ctrl-C while waiting (remembered by _run) stops the call.
+        return _store_failed(e) if isinstance(e, Exception) else {"cancelled": True}
+
+    _write(cp, outputs[0], _run(cp, body, failed))
+
+
+@host_fn(name="store_unlock", namespace=NAMESPACE, signature=(_PTR, _PTR))
+def _store_unlock(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: Any) -> None:
+    def body(ctx: Any) -> Any:
+        rec = _record(cp, inputs[0])
+        if rec is None or not isinstance(rec.get("lease"), str):
+            return _store_failure("malformed store_unlock record from the plugin")
+        ctx.store_unlock(rec["key"], rec["lease"])
         return {}
 
     _write(cp, outputs[0], _run(cp, body, _store_failed))
 
 
-@host_fn(name="store_delete", namespace=NAMESPACE, signature=(_PTR, _PTR))
-def _store_delete(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: Any) -> None:
-    def body(ctx: Any) -> Any:
-        ctx.store_delete(_read(cp, inputs[0]).decode("utf-8"))
-        return {}
+def _retired(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: Any) -> None:
+    _write(cp, outputs[0], _store_failure("store_set and store_delete are not part of contract v2"))
 
-    _write(cp, outputs[0], _run(cp, body, _store_failed))
+
+# ABI 1's store_set and store_delete are registered only so that a plugin of
+# ABI 1 still loads, and is then refused by the ABI check with a clear
+# error instead of an unresolved import. They answer a store error.
+_store_set = host_fn(name="store_set", namespace=NAMESPACE, signature=(_PTR, _PTR))(_retired)
+_store_delete = host_fn(name="store_delete", namespace=NAMESPACE, signature=(_PTR, _PTR))(_retired)
 
 
 @host_fn(name="emit", namespace=NAMESPACE, signature=(_PTR, _I32))
@@ -132,4 +195,7 @@ def _describe(e: BaseException) -> str:
 
 
 #: Every import of the plugin, in the order of wit/deviceflow.wit.
-FUNCTIONS = [_http_request, _sleep, _now, _store_get, _store_set, _store_delete, _emit]
+IMPORTS = [_http_request, _sleep, _now, _monotonic, _store_get, _store_swap, _store_lock, _store_unlock, _emit]
+
+#: What the runtime registers: the imports, and ABI 1's retired ones.
+FUNCTIONS = IMPORTS + [_store_set, _store_delete]

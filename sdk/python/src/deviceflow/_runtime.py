@@ -2,7 +2,9 @@
 
 The plugin (``deviceflow.wasm``, shipped inside this package) is compiled
 once, the first time it is needed, with the host functions of
-:mod:`deviceflow._hostfns`. Compiled code is cached on disk between
+:mod:`deviceflow._hostfns`; its ``info`` is then read once, and a plugin
+whose major ABI is not this host's is refused with
+:class:`deviceflow.IncompatiblePlugin`. Compiled code is cached on disk between
 processes through Extism's (wasmtime's) compilation cache. Extism instances
 are not safe for concurrent use, so each call takes an idle instance from a
 small pool, or makes a new one.
@@ -10,6 +12,7 @@ small pool, or makes a new one.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -22,15 +25,20 @@ from extism import Plugin
 from extism.extism import CompiledPlugin
 
 from . import _hostfns
+from .errors import IncompatiblePlugin
 
 #: The plugin's linear memory cap: 1024 pages of 64 KiB, 64 MiB.
 MAX_MEMORY_PAGES = 1024
+
+#: The major version of the contract (wit/deviceflow.wit) this host implements.
+ABI_MAJOR = 2
 
 _POOL_SIZE = 4
 _CACHE_ENV = "EXTISM_CACHE_CONFIG"
 
 _compile_lock = threading.Lock()
 _compiled: Optional[CompiledPlugin] = None
+_refused: Optional[IncompatiblePlugin] = None
 _pool_lock = threading.Lock()
 _idle: List[Plugin] = []
 
@@ -104,10 +112,42 @@ def _cache_env() -> Iterator[None]:
         os.environ.pop(_CACHE_ENV, None)
 
 
+def check_abi(info: object) -> None:
+    """Raises IncompatiblePlugin unless ``info`` (the plugin's) names ABI major 2."""
+    abi = info.get("abi") if isinstance(info, dict) else None
+    major = abi.split(".", 1)[0] if isinstance(abi, str) else ""
+    if major != str(ABI_MAJOR):
+        shown = abi if isinstance(abi, str) else "no ABI version"
+        raise IncompatiblePlugin(
+            f"deviceflow plugin: the plugin implements ABI {shown} but this host implements ABI "
+            f"{ABI_MAJOR}.x (wit/deviceflow.wit): install a deviceflow package whose plugin matches",
+            abi=shown,
+            expected=ABI_MAJOR,
+        )
+
+
+def _checked(plugin: CompiledPlugin) -> None:
+    """Calls the plugin's info once and checks its ABI."""
+    instance = Plugin(plugin)
+    try:
+        out = instance.call("info", b"{}")
+        try:
+            info = json.loads(bytes(out))
+        except ValueError:
+            info = None
+        check_abi(info)
+        give_back(instance)
+    except BaseException:
+        discard(instance)
+        raise
+
+
 def compiled() -> CompiledPlugin:
-    """Compiles the plugin once per process and returns it."""
-    global _compiled
+    """Compiles the plugin once per process, checks its ABI and returns it."""
+    global _compiled, _refused
     with _compile_lock:
+        if _refused is not None:
+            raise _refused
         if _compiled is None:
             # By path: Extism reads the file itself, which saves encoding
             # 4 MB as base64 in a JSON manifest on every start.
@@ -116,7 +156,13 @@ def compiled() -> CompiledPlugin:
                 "memory": {"max_pages": MAX_MEMORY_PAGES},
             }
             with _cache_env():
-                _compiled = CompiledPlugin(manifest, wasi=True, functions=_hostfns.FUNCTIONS)
+                plugin = CompiledPlugin(manifest, wasi=True, functions=_hostfns.FUNCTIONS)
+            try:
+                _checked(plugin)
+            except IncompatiblePlugin as e:
+                _refused = e
+                raise
+            _compiled = plugin
         return _compiled
 
 

@@ -48,9 +48,12 @@ class DeviceFlow:
 
     The remaining keywords tune the host: ``request_timeout`` (seconds per
     HTTP request), ``ssl_context`` (to trust a private CA), ``allowed_hosts``
-    (replaces the allow-list derived from ``base_url``), and ``now_ms`` /
-    ``sleep_ms`` (a clock and a sleep for tests). A DeviceFlow is safe to use
-    from several threads.
+    (replaces the allow-list derived from ``base_url``), and ``now_ms``,
+    ``monotonic_ms`` and ``sleep_ms`` (the wall clock, the monotonic clock
+    and a sleep for tests; see :class:`deviceflow.Host`). A DeviceFlow is
+    safe to use from several threads, and with a store shared between
+    processes (the file stores, the keyring) a token is refreshed once
+    across all of them.
     """
 
     def __init__(
@@ -69,6 +72,7 @@ class DeviceFlow:
         allowed_hosts: Optional[Iterable[str]] = None,
         now_ms: Optional[Callable[[], int]] = None,
         sleep_ms: Optional[SleepHook] = None,
+        monotonic_ms: Optional[Callable[[], int]] = None,
     ) -> None:
         if not isinstance(client_id, str):
             raise InvalidInput("invalid input: clientId: must be a string")
@@ -89,6 +93,7 @@ class DeviceFlow:
             now_ms=now_ms,
             sleep_ms=sleep_ms,
             ssl_context=ssl_context,
+            monotonic_ms=monotonic_ms,
         )
 
     @property

@@ -148,6 +148,21 @@ class PluginError(DeviceFlowError):
     code = "plugin"
 
 
+class IncompatiblePlugin(PluginError):
+    """The plugin speaks another major version of the contract than this host.
+
+    ``abi`` is the version the plugin reports; ``expected`` the major
+    version this host implements.
+    """
+
+    code = "incompatible_plugin"
+
+    def __init__(self, message: str = "", *, abi: str = "", expected: int = 0) -> None:
+        super().__init__(message)
+        self.abi = abi
+        self.expected = expected
+
+
 _BY_CODE: Dict[str, Type[DeviceFlowError]] = {
     cls.code: cls
     for cls in (

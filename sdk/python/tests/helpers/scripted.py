@@ -32,6 +32,19 @@ class Script:
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.origin = ""
+        #: The timeoutMs of every request the plugin asked the host for, in order.
+        self.timeouts: List[Any] = []
+        #: The store another process writes to (exchange storeWrites).
+        self.store: Any = None
+
+
+def apply_writes(store: Any, writes: Dict[str, Optional[str]]) -> None:
+    """Writes values (None removes the key) as another process would."""
+    for key, value in writes.items():
+        if value is None:
+            store.delete(key)
+        else:
+            store.set(key, value)
 
 
 def _match(want: Dict[str, Any], handler: "Handler", origin: str, body: bytes) -> Optional[str]:
@@ -101,7 +114,12 @@ class Handler(BaseHTTPRequestHandler):
             ex, raw = s.exchanges[s.next], s.raw_exchanges[s.next]
             s.next += 1
             n = s.next
-            problem = _match(ex.get("request") or {}, self, s.origin, body)
+            want = ex.get("request") or {}
+            problem = _match(want, self, s.origin, body)
+            if problem is None and "timeoutMs" in want:
+                got = s.timeouts[n - 1] if len(s.timeouts) >= n else None
+                if got is None or not strict_equal(got, want["timeoutMs"]):
+                    problem = f"timeoutMs {s.timeouts}, want {want['timeoutMs']} for request {n}"
             if problem:
                 s.failures.append(f"request {n}: {problem}")
         if problem:
@@ -109,6 +127,9 @@ class Handler(BaseHTTPRequestHandler):
             return
         if ex.get("advanceMs"):
             s.advance(int(ex["advanceMs"]))
+        if ex.get("storeWrites"):
+            # Another process writes while the request is in flight.
+            apply_writes(s.store, ex["storeWrites"])
         fault = ex.get("fault")
         if fault == "reset":
             self.close_connection = True
