@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import time
 from http.server import BaseHTTPRequestHandler
+from typing import Any
 
 import pytest
 
@@ -184,3 +185,90 @@ def test_header_injection_is_refused() -> None:
         limits("http://127.0.0.1:1"),
     )
     assert ans["error"]["kind"] == "denied"
+
+
+def trickle(status_line_first: bool, count: int, pause: float) -> Any:
+    """A server that trickles its headers (or, once they are sent, its body) one byte at a time."""
+
+    def respond(h: BaseHTTPRequestHandler, body: bytes) -> None:
+        try:
+            if status_line_first:
+                h.wfile.write(b"HTTP/1.0 200 OK\r\n")
+                for _ in range(count):
+                    h.wfile.write(b"X-Slow: 1\r\n")
+                    h.wfile.flush()
+                    time.sleep(pause)
+                h.wfile.write(b"\r\n")
+            else:
+                h.send_response(200)
+                h.send_header("content-length", str(count))
+                h.end_headers()
+                h.wfile.flush()
+                for _ in range(count):
+                    h.wfile.write(b"x")
+                    h.wfile.flush()
+                    time.sleep(pause)
+        except OSError:
+            pass  # the client gave up, as it should
+
+    return respond
+
+
+@pytest.mark.parametrize("headers", [True, False], ids=["trickled-headers", "trickled-body"])
+def test_the_plugins_timeout_bounds_the_whole_exchange(headers: bool) -> None:
+    # Each byte arrives well within any per-read timeout; only a total deadline stops it.
+    with Loopback(trickle(headers, 200, 0.02)) as srv:
+        t0 = time.monotonic()
+        ans = _http.perform(request(srv.origin + "/", timeoutMs=400), limits(srv.origin, timeout=30.0))
+        elapsed = time.monotonic() - t0
+    assert ans == {"error": {"kind": "timeout", "message": "the request timed out"}}
+    assert 0.35 < elapsed < 0.9
+
+
+def test_a_trickle_that_ends_in_time_is_read_whole() -> None:
+    with Loopback(trickle(False, 10, 0.01)) as srv:
+        ans = _http.perform(request(srv.origin + "/", timeoutMs=3000), limits(srv.origin))
+    assert ans["status"] == 200 and ans["body"] == "x" * 10
+
+
+def test_resolving_the_name_counts_against_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = socket.getaddrinfo
+
+    def slow(host: str, *args: Any, **kw: Any) -> Any:
+        if host == "localhost":
+            time.sleep(2.0)
+        return real(host, *args, **kw)
+
+    monkeypatch.setattr(socket, "getaddrinfo", slow)
+    t0 = time.monotonic()
+    ans = _http.perform(request("http://localhost:9/", timeoutMs=300), limits("http://localhost:9"))
+    elapsed = time.monotonic() - t0
+    assert ans == {"error": {"kind": "timeout", "message": "the request timed out"}}
+    assert elapsed < 0.8
+
+
+def test_connecting_counts_against_the_deadline() -> None:
+    # A listening socket whose backlog is full never completes a handshake.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(8):
+                s = socket.socket()
+                s.setblocking(False)
+                try:
+                    s.connect(("127.0.0.1", port))
+                except BlockingIOError:
+                    pass
+                fillers.append(s)
+            origin = f"http://127.0.0.1:{port}"
+            t0 = time.monotonic()
+            ans = _http.perform(request(origin + "/", timeoutMs=300), limits(origin))
+            elapsed = time.monotonic() - t0
+        finally:
+            for s in fillers:
+                s.close()
+    assert ans["error"]["kind"] == "timeout"
+    assert elapsed < 0.9

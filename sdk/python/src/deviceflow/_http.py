@@ -3,19 +3,26 @@
 The plugin hands over ``{method, url, headers, body, timeoutMs}``; the host
 answers ``{status, headers, body}`` or ``{error: {kind, message}}`` with kind
 ``network``, ``timeout`` or ``denied``. The host sends exactly the plugin's
-headers (plus Host and Content-Length), follows no redirect, caps the time a
-request may take and the size of the answer. Messages never contain the URL's
+headers (plus Host and Content-Length), follows no redirect, caps the size
+of the answer, and bounds the WHOLE exchange by one deadline (the lower of
+the plugin's ``timeoutMs`` and the host's cap): resolving the name,
+connecting, the TLS handshake, the headers and every byte of the body. A
+server that trickles its answer is cut off at the deadline: each socket
+operation gets only the time left, and a watchdog shuts the socket down when
+the deadline passes whatever is going on. Messages never contain the URL's
 query or a header value.
 """
 
 from __future__ import annotations
 
 import http.client
+import ipaddress
 import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, List, Optional
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from . import _sandbox
@@ -96,6 +103,95 @@ def perform(req: Any, limits: Limits) -> Dict[str, Any]:
         return _failure("network", f"the connection failed: {e.strerror or type(e).__name__}")
 
 
+class _Watchdog:
+    """Shuts an exchange's socket down when its deadline passes."""
+
+    def __init__(self, conn: http.client.HTTPConnection, deadline: float) -> None:
+        self.conn = conn
+        self.expired = False
+        self.raw: Optional[socket.socket] = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), self._fire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in (self.conn.sock, self.raw):
+                if sock is None:
+                    continue
+                try:
+                    # The plain socket's shutdown, also for an SSLSocket:
+                    # it wakes a blocked read at once.
+                    socket.socket.shutdown(sock, socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def stop(self) -> None:
+        self._timer.cancel()
+
+
+def _left(deadline: float) -> float:
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise _Timeout()
+    return left
+
+
+def _resolve(host: str, port: int, deadline: float) -> List[Any]:
+    """getaddrinfo within the time left (it has no timeout of its own)."""
+    try:
+        ipaddress.ip_address(host)
+        return socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+    except ValueError:
+        pass
+    box: Dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["addrs"] = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM)
+        except BaseException as e:  # handed to the caller's thread
+            box["error"] = e
+
+    worker = threading.Thread(target=run, name="deviceflow-resolve", daemon=True)
+    worker.start()
+    worker.join(_left(deadline))
+    if worker.is_alive():
+        raise _Timeout()
+    if "error" in box:
+        raise box["error"]
+    addrs: List[Any] = box["addrs"]
+    return addrs
+
+
+def _connector(deadline: float, watchdog: Callable[[], Optional[_Watchdog]]) -> Callable[..., socket.socket]:
+    """Replaces socket.create_connection: every step gets only the time left."""
+
+    def connect(address: Tuple[str, int], timeout: Any = None, source_address: Any = None) -> socket.socket:
+        host, port = address
+        last: Optional[BaseException] = None
+        for family, kind, proto, _, sockaddr in _resolve(host, port, deadline):
+            sock = socket.socket(family, kind, proto)
+            dog = watchdog()
+            if dog is not None:
+                dog.raw = sock
+            try:
+                sock.settimeout(_left(deadline))
+                sock.connect(sockaddr)
+                sock.settimeout(_left(deadline))
+                return sock
+            except _Timeout:
+                sock.close()
+                raise
+            except OSError as e:
+                sock.close()
+                last = e
+        raise last if last is not None else OSError("no address to connect to")
+
+    return connect
+
+
 def _exchange(req: Dict[str, Any], url: str, timeout: float, limits: Limits) -> Dict[str, Any]:
     deadline = time.monotonic() + timeout
     parts = urlsplit(url)
@@ -106,6 +202,10 @@ def _exchange(req: Dict[str, Any], url: str, timeout: float, limits: Limits) -> 
         )
     else:
         conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
+    holder: List[_Watchdog] = []
+    conn._create_connection = _connector(deadline, lambda: holder[0] if holder else None)  # type: ignore[attr-defined]
+    dog = _Watchdog(conn, deadline)
+    holder.append(dog)
     try:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         method = req["method"].upper()
@@ -117,8 +217,12 @@ def _exchange(req: Dict[str, Any], url: str, timeout: float, limits: Limits) -> 
             conn.putheader("Content-Length", str(len(body)))
         conn.endheaders(body or None)
         sock = conn.sock
+        if sock is not None:
+            sock.settimeout(_left(deadline))
         resp = conn.getresponse()
         data = _read_capped(sock, resp, deadline, limits.max_response_bytes)
+        if dog.expired:
+            raise _Timeout()
         if data is None:
             return _failure("network", "the response is larger than the host's limit")
         return {
@@ -126,7 +230,14 @@ def _exchange(req: Dict[str, Any], url: str, timeout: float, limits: Limits) -> 
             "headers": _headers(resp.getheaders()),
             "body": data.decode("utf-8", errors="replace"),
         }
+    except _Timeout:
+        raise
+    except Exception:
+        if dog.expired:
+            raise _Timeout() from None
+        raise
     finally:
+        dog.stop()
         conn.close()
 
 
@@ -136,9 +247,7 @@ def _read_capped(
     chunks: List[bytes] = []
     total = 0
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise _Timeout()
+        remaining = _left(deadline)
         if sock is not None:
             try:
                 sock.settimeout(remaining)
