@@ -113,13 +113,17 @@ func probeWrite(ctx context.Context, st host.Store) error {
 
 // dirWritable checks that a file can be created beside path, the way a
 // file store replaces its file (a temporary file renamed over the old
-// one). A directory that does not exist yet is made by the store on its
-// first write, so the nearest one that exists is checked.
+// one), or in it when the store is a directory of entries. A directory
+// that does not exist yet is made by the store on its first write, so the
+// nearest one that exists is checked.
 func dirWritable(path string) error {
 	if resolved, err := filepath.EvalSymlinks(path); err == nil {
 		path = resolved
 	}
 	dir := filepath.Dir(path)
+	if info, err := os.Stat(path); err == nil && info.IsDir() {
+		dir = path
+	}
 	for {
 		info, err := os.Stat(dir)
 		if err == nil {

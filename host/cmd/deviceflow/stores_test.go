@@ -103,6 +103,14 @@ func TestPreflightFileStoreLeavesNothingBehind(t *testing.T) {
 		t.Errorf("preflight changed the store or its directory: %v -> %v", beside, names())
 	}
 
+	// A store kept as a directory of entries is checked inside.
+	if err := dirWritable(dir); err != nil {
+		t.Errorf("a directory store: %v", err)
+	}
+	if err := dirWritable("/proc/self"); err == nil && runtime.GOOS == "linux" {
+		t.Error("a directory nobody can write in passed")
+	}
+
 	// A directory that does not exist yet is fine: the store makes it.
 	deep, _ := openStore("file", filepath.Join(dir, "a", "b", "tokens.json"))
 	if err := preflight(ctx, deep); err != nil {
