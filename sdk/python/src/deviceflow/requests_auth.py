@@ -7,8 +7,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import _sandbox
-
 try:
     from requests.auth import AuthBase
     from requests.models import PreparedRequest
@@ -22,25 +20,20 @@ if TYPE_CHECKING:  # pragma: no cover
 class DeviceFlowAuth(AuthBase):
     """Adds ``Authorization: token ...`` from a :class:`DeviceFlow` to each request.
 
-    The token comes from the plugin's ``authorize`` export: the cached
-    token, refreshed when it is close to expiry, or a new device flow when
-    there is none. Only requests to the flow's GitHub are signed: the plugin
-    answers no credentials for any other origin, and, as a second guard,
-    a request outside the sandbox allow-list (its hosts, over https or
-    loopback http) is sent as it is without asking the plugin, so a session
-    shared with other sites never leaks the token.
+    The headers come from the plugin's ``authorize`` export, the one place
+    that decides which URLs get credentials: the flow's GitHub gets the
+    cached token (refreshed when it is close to expiry, or a new device flow
+    when there is none); the OAuth endpoints, any other origin, and any URL
+    whose origin is in doubt get none. The URL judged is the one ``requests``
+    will send (the prepared URL), so a session shared with other sites never
+    leaks the token.
     """
 
     def __init__(self, flow: "DeviceFlow") -> None:
         self.flow = flow
 
     def __call__(self, r: PreparedRequest) -> PreparedRequest:
-        url = r.url or ""
-        try:
-            _sandbox.check(url, self.flow.host.limits.allowed)
-        except _sandbox.SandboxRefusal:
-            return r
-        r.headers.update(self.flow.authorization_headers(r.method or "GET", url))
+        r.headers.update(self.flow.authorization_headers(r.method or "GET", r.url or ""))
         return r
 
     def __repr__(self) -> str:
