@@ -3,7 +3,9 @@ import { refusal } from "./sandbox.js";
 /**
  * Performs the plugin's HTTP requests (wit: http-request → http-response)
  * inside the sandbox: only allowed hosts, https except loopback, no
- * redirects followed, a per-request timeout, a cap on the response size.
+ * redirects followed, a cap on the response size, and a timeout that bounds
+ * the whole exchange — connecting, the headers and reading the whole body —
+ * so a server trickling its answer is cut off at it.
  *
  * Two transports: a fetch function (the global fetch by default), or an
  * @octokit/request instance. Through the instance every request gets its
@@ -64,7 +66,7 @@ export class HttpClient {
   /** One exchange through a fetch function. */
   async #viaFetch(fetchFn, req, signal) {
     const res = await fetchFn(req.url, fetchInit(req, signal));
-    return this.#read(res);
+    return this.#read(res, signal);
   }
 
   /**
@@ -78,7 +80,7 @@ export class HttpClient {
     let captured = null;
     const capture = async (url, init) => {
       const res = await userFetch(url, { ...init, redirect: "manual", signal });
-      captured = await this.#read(res);
+      captured = await this.#read(res, signal);
       if (captured.error) throw new Error(captured.error.message);
       const nullBody = [101, 204, 205, 304].includes(captured.status);
       return new Response(nullBody ? null : captured.body, { status: captured.status, headers: captured.headers });
@@ -101,8 +103,12 @@ export class HttpClient {
     return captured ?? fromOctokitResponse(response);
   }
 
-  /** Reads a fetch Response into the contract's answer, within the size cap. */
-  async #read(res) {
+  /**
+   * Reads a fetch Response into the contract's answer, within the size cap.
+   * When signal aborts (the timeout or the call's signal), the body is
+   * cancelled even if the fetch in use ignores the signal.
+   */
+  async #read(res, signal) {
     const headers = {};
     res.headers.forEach((value, name) => {
       headers[name.toLowerCase()] = value;
@@ -111,15 +117,23 @@ export class HttpClient {
     let size = 0;
     if (res.body) {
       const reader = res.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > this.maxResponseBytes) {
-          await reader.cancel().catch(() => {});
-          return { error: { kind: "network", message: "the response is larger than the host's limit" } };
+      const stop = () => reader.cancel(signal.reason).catch(() => {});
+      if (signal?.aborted) stop();
+      signal?.addEventListener("abort", stop, { once: true });
+      try {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (signal?.aborted) throw signal.reason ?? new Error("aborted");
+          if (done) break;
+          size += value.byteLength;
+          if (size > this.maxResponseBytes) {
+            await reader.cancel().catch(() => {});
+            return { error: { kind: "network", message: "the response is larger than the host's limit" } };
+          }
+          chunks.push(value);
         }
-        chunks.push(value);
+      } finally {
+        signal?.removeEventListener("abort", stop);
       }
     }
     const body = new TextDecoder().decode(concat(chunks, size));
