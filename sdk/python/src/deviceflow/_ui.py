@@ -1,10 +1,15 @@
-"""What a person sees: the box with the code, and the time left to enter it."""
+"""What a person sees: the box with the code, and the time left to enter it.
+
+Every text that came from the server is shown through :mod:`deviceflow._text`:
+no control characters or escape sequences, host names in ASCII form.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import IO, Any, Dict, List, Optional
+from typing import IO, Any, Callable, Dict, List, Optional
 
+from ._text import browser_url, clean, display_url
 from .models import Verification
 
 
@@ -21,12 +26,12 @@ def code_box(v: Verification) -> str:
     lines: List[str] = [
         "First copy your one-time code:",
         "",
-        f"    {v.user_code}",
+        f"    {clean(v.user_code)}",
         "",
-        f"Then open {v.verification_uri}",
+        f"Then open {display_url(v.verification_uri)}",
     ]
     if v.verification_uri_complete:
-        lines.append(f"(or {v.verification_uri_complete})")
+        lines.append(f"(or {display_url(v.verification_uri_complete)})")
     lines.append(f"The code expires in {format_duration(v.expires_in)}.")
     width = max(len(line) for line in lines)
     top = "+" + "-" * (width + 4) + "+"
@@ -38,6 +43,36 @@ def print_verification(v: Verification, stream: Optional[IO[str]] = None) -> Non
     """Prints the code box (the default ``on_verification``), on stderr."""
     out = stream or sys.stderr
     print(code_box(v), file=out, flush=True)
+
+
+def open_browser(v: Verification, stream: Optional[IO[str]] = None, opener: Optional[Callable[[str], bool]] = None) -> bool:
+    """Opens the verification page in the browser, when it is safe to.
+
+    Only an https URL, or http on a loopback host, with its host in ASCII
+    form (see :func:`deviceflow._text.browser_url`);
+    ``verification_uri_complete`` when it qualifies, else
+    ``verification_uri``. Says on ``stream`` what it did.
+    Answers whether a browser was asked to open the page.
+    """
+    out = stream or sys.stderr
+    for given in (v.verification_uri_complete, v.verification_uri):
+        url = browser_url(given)
+        if url is not None:
+            if opener is None:
+                import webbrowser
+
+                opener = webbrowser.open
+            try:
+                opened = bool(opener(url))
+            except Exception:
+                opened = False
+            if opened:
+                print(f"Opening {display_url(url)} in your browser.", file=out, flush=True)
+            else:
+                print("Could not open a browser: open the page yourself.", file=out, flush=True)
+            return opened
+    print("The page is not an https address: it was not opened in a browser.", file=out, flush=True)
+    return False
 
 
 class Progress:
@@ -61,10 +96,12 @@ class Progress:
                 self.stream.flush()
                 self._open_line = True
         elif kind == "slow_down":
-            self._line(f"GitHub asked to slow down: polling every {event.get('interval')} s")
+            self._line(f"GitHub asked to slow down: polling every {clean(event.get('interval'))} s")
         elif kind == "backoff":
             wait = float(event.get("waitMs", 0) or 0) / 1000.0
-            self._line(f"GitHub did not answer ({event.get('reason')}); retrying in {format_duration(wait)}")
+            self._line(f"GitHub did not answer ({clean(event.get('reason'))}); retrying in {format_duration(wait)}")
+        elif kind == "waiting":
+            self._line("Another deviceflow process is signing in or refreshing this token; waiting for it")
 
     def done(self) -> None:
         """Ends the progress line."""
