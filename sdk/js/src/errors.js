@@ -35,7 +35,11 @@ export class DeviceFlowError extends Error {
   }
 }
 
-/** Every code an export can answer with (wit: error-code), plus "plugin". */
+/**
+ * Every code an export can answer with (wit: error-code), plus the host's
+ * own: "plugin" (the plugin failed: a trap, a dead worker) and "plugin_abi"
+ * (the plugin speaks another major version of the contract).
+ */
 export const codes = Object.freeze([
   "expired_token",
   "access_denied",
@@ -53,6 +57,7 @@ export const codes = Object.freeze([
   "invalid_input",
   "invalid_response",
   "plugin",
+  "plugin_abi",
 ]);
 
 /**
@@ -92,4 +97,44 @@ export function cancelledError(signal) {
     { code: "cancelled", message: "cancelled: the flow was stopped before it finished" },
     { cause: signal.reason },
   );
+}
+
+/**
+ * StoreError is what the SDK's stores throw when their backend fails or
+ * holds something they cannot read; the plugin then fails the call with code
+ * "store" and this message. `path` names the file concerned, when there is
+ * one.
+ */
+export class StoreError extends Error {
+  /**
+   * @param {string} message
+   * @param {{path?: string, cause?: unknown}} [options]
+   */
+  constructor(message, { path, cause } = {}) {
+    super(message, cause === undefined ? undefined : { cause });
+    this.name = "StoreError";
+    /** Always "store". */
+    this.code = "store";
+    if (path !== undefined) this.path = path;
+  }
+}
+
+/**
+ * The error for a plugin whose contract ABI has another major version than
+ * the one this SDK speaks: the host refuses to run it.
+ *
+ * @param {string} found the plugin's `info().abi`, or a description
+ * @param {string} expected this SDK's ABI version
+ * @param {string} [where] the plugin's path
+ */
+export function abiError(found, expected, where) {
+  const err = new DeviceFlowError({
+    code: "plugin_abi",
+    message:
+      `deviceflow: the plugin${where ? ` ${where}` : ""} speaks contract ABI ${found}, ` +
+      `but this SDK needs ABI ${expected.split(".")[0]}.x (${expected}): install the plugin that ships with this SDK`,
+  });
+  err.abi = found;
+  err.expectedAbi = expected;
+  return err;
 }

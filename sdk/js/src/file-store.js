@@ -1,76 +1,142 @@
-import { mkdir, open, readFile, rename, unlink } from "node:fs/promises";
-import { randomBytes } from "node:crypto";
+import { readdir } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { join, resolve } from "node:path";
+import { StoreError } from "./errors.js";
+import { entryFile, entryName, readEntryFile, readValue, removeValue, writeValue } from "./file-entry.js";
+import { migrateLegacy } from "./file-migrate.js";
+import { KeyedMutex, Leases } from "./leases.js";
 
 /**
- * FileStore keeps the cached authentications in one JSON file readable by its
- * owner only (mode 0600, in a directory created 0700). Every change is written
- * to a temporary file in the same directory, flushed, and renamed over the
- * old file, so a crash never leaves a half-written store. Changes from one
- * process are applied one at a time; values are read from the file on every
- * get, so another process's login is seen at once.
+ * FileStore keeps the cached authentications in a directory readable by its
+ * owner only (0700), one file per entry (0600), in the layout the Go and
+ * Python hosts use (layout v2, see file-entry.js): writing one entry costs
+ * the same however many others there are. Every write goes to a temporary
+ * file that is flushed and renamed over the entry, and the directory is
+ * flushed, so a crash never leaves half an entry. Values are read from disk
+ * on every get, so another process's login is seen at once.
+ *
+ * A path that holds a legacy single-file store (this SDK's flat JSON object,
+ * or the Go and Python `{"version":1,"entries":…}` document) is moved to the
+ * directory layout on first use, without losing an entry.
+ *
+ * Exclusion is within this process only. Node has no flock, so the
+ * compare-and-swap (`swap`) and the lease (`lock`) exclude the calls of this
+ * process — every FileStore on the same path shares them — but not other
+ * processes, which Go and Python exclude with flock on `N.lock` and
+ * `N.lease`. Two Node processes, or a Node process and a Go one, sharing one
+ * store can still each spend the same refresh token.
  *
  * The default path is $DEVICEFLOW_STORE, else deviceflow/tokens.json in the
  * user's configuration directory ($XDG_CONFIG_HOME or ~/.config; %APPDATA% on
- * Windows).
+ * Windows); despite the name, it is a directory now.
  */
 export class FileStore {
+  /** Whether #ready has seen this store as a migrated directory. */
+  #migrated = false;
+
   /** @param {string} [path] */
   constructor(path) {
     this.path = resolve(path ?? defaultPath());
   }
 
+  /**
+   * The value under key, or undefined when there is none.
+   *
+   * @param {string} key
+   * @returns {Promise<string | undefined>}
+   */
   async get(key) {
-    const all = await this.#readAll();
-    return Object.hasOwn(all, key) ? all[key] : undefined;
+    await this.#ready();
+    return readValue(this.path, key);
   }
 
+  /** Writes the value under key, whatever was there. */
   set(key, value) {
-    return this.#update((all) => {
-      all[key] = String(value);
-      return true;
-    });
+    return this.#exclusive(key, () => writeValue(this.path, key, String(value)));
   }
 
+  /** Removes the entry of key; removing an absent one is not an error. */
   delete(key) {
-    return this.#update((all) => {
-      if (!Object.hasOwn(all, key)) return false;
-      delete all[key];
-      return true;
+    return this.#exclusive(key, () => removeValue(this.path, key));
+  }
+
+  /**
+   * Replaces the value under key with next only when the value held now is
+   * old; undefined stands for "no value" on both sides (next undefined
+   * removes the entry). Other entries are never waited for.
+   *
+   * @param {string} key
+   * @param {string | undefined} old
+   * @param {string | undefined} next
+   * @returns {Promise<{swapped: boolean, current?: string}>}
+   */
+  swap(key, old, next) {
+    return this.#exclusive(key, async () => {
+      const current = await readValue(this.path, key);
+      if (current !== (old ?? undefined)) return current === undefined ? { swapped: false } : { swapped: false, current };
+      if (next === undefined || next === null) await removeValue(this.path, key);
+      else await writeValue(this.path, key, String(next));
+      return { swapped: true };
     });
   }
 
-  async #readAll() {
-    let text;
+  /**
+   * Takes the exclusive lease on key, waiting up to waitMs for its holder.
+   * Resolves to the release function, or null when still held after waitMs;
+   * rejects with a "cancelled" error when signal aborts while waiting. The
+   * lease excludes every call in this process on the same path, not other
+   * processes (see the class's description).
+   *
+   * @param {string} key
+   * @param {number} [waitMs]
+   * @param {AbortSignal} [signal]
+   * @returns {Promise<(() => void) | null>}
+   */
+  lock(key, waitMs = 0, signal) {
+    return leases.acquire(`${this.path}\0${entryName(key)}`, waitMs, signal);
+  }
+
+  /**
+   * Every key held, read from the entry files, in no particular order.
+   *
+   * @returns {Promise<string[]>}
+   */
+  async keys() {
+    await this.#ready();
+    let names;
     try {
-      text = await readFile(this.path, "utf8");
+      names = await readdir(this.path);
     } catch (err) {
-      if (err.code === "ENOENT") return {};
-      throw new Error(`cannot read the token store ${this.path}: ${err.code ?? err.message}`);
+      if (err.code === "ENOENT") return [];
+      throw new StoreError(`cannot list the token store ${this.path}: ${err.code ?? err.message}`, { path: this.path, cause: err });
     }
-    if (text.trim() === "") return {};
-    let all;
-    try {
-      all = JSON.parse(text);
-    } catch {
-      throw new Error(`the token store ${this.path} is not valid JSON: remove it to sign in again`);
+    const keys = [];
+    for (const name of names.filter((n) => /^[0-9a-f]{32}\.json$/.test(n)).sort()) {
+      const entry = await readEntryFile(entryFile(this.path, name.slice(0, 32)));
+      if (entry) keys.push(entry.key);
     }
-    if (all === null || typeof all !== "object" || Array.isArray(all)) {
-      throw new Error(`the token store ${this.path} is not a JSON object: remove it to sign in again`);
-    }
-    return all;
+    return keys;
   }
 
-  /** Applies change to the stored object and writes it back atomically. */
-  #update(change) {
-    return serialize(this.path, async () => {
-      const all = await this.#readAll();
-      if (!change(all)) return;
-      await writeAtomic(this.path, JSON.stringify(all, null, 2) + "\n");
-    });
+  /** Runs fn as this process's only writer of key's entry, once the layout is ready. */
+  async #exclusive(key, fn) {
+    await this.#ready();
+    return writers.run(`${this.path}\0${entryName(key)}`, fn);
+  }
+
+  /** Moves a legacy store to the directory layout, once. */
+  async #ready() {
+    if (this.#migrated) return;
+    this.#migrated = await migrations.run(this.path, () => migrateLegacy(this.path));
   }
 }
+
+/** Per (path, entry): the CAS and writes of this process, one at a time. */
+const writers = new KeyedMutex();
+/** Per (path, entry): the leases of this process. */
+const leases = new Leases();
+/** Per path: the migration, one at a time. */
+const migrations = new KeyedMutex();
 
 function defaultPath() {
   if (process.env.DEVICEFLOW_STORE) return process.env.DEVICEFLOW_STORE;
@@ -78,36 +144,4 @@ function defaultPath() {
   if (!base && process.platform === "win32") base = process.env.APPDATA;
   if (!base) base = join(homedir(), ".config");
   return join(base, "deviceflow", "tokens.json");
-}
-
-const queues = new Map();
-
-/** Runs fn after every earlier update of the same file has finished. */
-function serialize(path, fn) {
-  const before = queues.get(path) ?? Promise.resolve();
-  const run = before.then(fn, fn);
-  const tail = run.catch(() => {});
-  queues.set(path, tail);
-  tail.then(() => {
-    if (queues.get(path) === tail) queues.delete(path);
-  });
-  return run;
-}
-
-async function writeAtomic(path, text) {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-  const fh = await open(tmp, "wx", 0o600);
-  try {
-    await fh.writeFile(text, "utf8");
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
 }

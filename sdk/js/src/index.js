@@ -6,5 +6,5 @@ export { createOAuthDeviceAuth } from "./auth.js";
 export { Host } from "./host.js";
 export { MemoryStore } from "./memory-store.js";
 export { FileStore } from "./file-store.js";
-export { DeviceFlowError, codes } from "./errors.js";
+export { DeviceFlowError, StoreError, codes } from "./errors.js";
 export { preload, closeIdle } from "./plugin.js";

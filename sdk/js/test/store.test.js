@@ -1,8 +1,9 @@
-// Stores: the file store (0600, atomic, shared between strategies and
-// processes), failures surfacing as code "store", and the memory default.
+// Stores through the plugin: the file store shared between strategies,
+// failures surfacing as code "store", and the memory default. The stores'
+// own behaviour is in file-store.test.js and hostfuncs.test.js.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createOAuthDeviceAuth, FileStore, MemoryStore, closeIdle } from "../src/index.js";
@@ -11,24 +12,6 @@ import { FakeGitHub, token } from "./support/fake-github.js";
 after(() => closeIdle());
 
 const tempDir = () => mkdtempSync(join(tmpdir(), "deviceflow-store-"));
-
-test("FileStore writes 0600 in a 0700 directory, atomically, and reads back", async () => {
-  const dir = tempDir();
-  const path = join(dir, "nested", "tokens.json");
-  const store = new FileStore(path);
-  assert.equal(await store.get("a"), undefined);
-  await Promise.all(Array.from({ length: 20 }, (_, i) => store.set(`k${i}`, `v${i}`)));
-  for (let i = 0; i < 20; i++) assert.equal(await store.get(`k${i}`), `v${i}`);
-  if (process.platform !== "win32") {
-    assert.equal(statSync(path).mode & 0o777, 0o600);
-    assert.equal(statSync(join(dir, "nested")).mode & 0o777, 0o700);
-  }
-  assert.deepEqual(readdirSync(join(dir, "nested")), ["tokens.json"], "no temporary file is left behind");
-  await store.delete("k0");
-  await store.delete("absent");
-  assert.equal(await new FileStore(path).get("k0"), undefined);
-  assert.equal(JSON.parse(readFileSync(path, "utf8")).k1, "v1");
-});
 
 test("a token in a FileStore is found by a new strategy without a new flow", async (t) => {
   const gh = new FakeGitHub({ answers: [token("gho_persist", "repo")] });
