@@ -41,7 +41,16 @@ def emulator(emulator_binary: Path) -> Iterator[Emulator]:
 
 @pytest.fixture(autouse=True)
 def _isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Keeps every test's file stores away from the user's real configuration."""
+    """Keeps every test's stores (and the keyring's lock files) away from the user's own.
+
+    The compiled plugin's cache stays where it is, so that no test
+    compiles the plugin from scratch.
+    """
+    from deviceflow import _runtime
+
+    compiled = _runtime.cache_dir()
+    monkeypatch.setenv("DEVICEFLOW_CACHE_DIR", str(compiled) if compiled is not None else "off")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("DEVICEFLOW_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.delenv("DEVICEFLOW_ENCRYPTION_KEY", raising=False)
 

@@ -165,3 +165,38 @@ def test_a_keyring_failure_inside_a_flow_is_a_store_error() -> None:
         assert "did not read the entry" in info.value.message
     finally:
         backend.release.set()
+
+
+def test_keyring_swap_and_lease_go_through_lock_files(tmp_path: Path) -> None:
+    import hashlib
+
+    locks = tmp_path / "locks"
+    backend = DictKeyring()
+    s = KeyringStore(backend=backend, lock_dir=locks)
+    key = "deviceflow:v1:https://github.com|github-app|Iv23li|"
+    assert s.swap(key, None, "a") == (True, "a")
+    assert s.swap(key, None, "b") == (False, "a")
+    assert s.swap(key, "a", "b") == (True, "b")
+    assert s.swap(key, "b", None) == (True, None)
+    assert backend.passwords == {}
+    n = hashlib.sha256(key.encode()).hexdigest()[:32]
+    release = s.lock(key, 0)
+    assert release is not None
+    assert sorted(p.name for p in locks.iterdir()) == [f"{n}.lease", f"{n}.lock"]
+    other = KeyringStore(backend=backend, lock_dir=locks)  # another program of this user
+    assert other.lock(key, 0) is None
+    assert other.swap(key, None, "c") == (True, "c")  # the lease does not block a swap
+    release()
+    assert other.lock(key, 0) is not None
+
+
+def test_the_keyrings_lock_files_default_to_the_user_cache_dir(tmp_path: Path) -> None:
+    # conftest points XDG_CACHE_HOME at tmp_path/cache.
+    s = KeyringStore(backend=DictKeyring())
+    assert s.lock_dir == tmp_path / "cache" / "deviceflow" / "keyring-locks"
+
+
+def test_check_writable_leaves_no_probe_in_the_keyring(tmp_path: Path) -> None:
+    backend = DictKeyring()
+    KeyringStore(backend=backend, lock_dir=tmp_path / "locks").check_writable()
+    assert backend.passwords == {}

@@ -83,7 +83,7 @@ def test_the_installed_wheel_runs_from_a_fresh_venv(fresh: Path, tmp_path: Path)
     assert r.returncode == 0, r.stderr
     where, info = r.stdout.splitlines()
     assert Path(where).resolve().is_relative_to(fresh.parent.parent.resolve())
-    assert info == "deviceflow 1.0.0"
+    assert info == "deviceflow 2.0.0"
 
 
 def test_a_whole_sign_in_with_the_installed_wheel(fresh: Path, emulator: Emulator, tmp_path: Path) -> None:
