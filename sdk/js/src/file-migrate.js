@@ -1,4 +1,5 @@
 import { lstat, mkdir, readFile, rename, unlink } from "node:fs/promises";
+import { dirname } from "node:path";
 import { StoreError } from "./errors.js";
 import { entryFile, entryName, readEntryFile, syncDir, writeValue } from "./file-entry.js";
 
@@ -24,12 +25,16 @@ export async function migrateLegacy(path) {
   const legacy = `${path}.v1`;
   const kind = await kindOf(path);
   if (kind === "file") {
+    if ((await kindOf(legacy)) !== "absent") {
+      throw new StoreError(`both ${path} (a version 1 store) and ${legacy} (one being migrated) exist: move one of them away`, { path });
+    }
     await readLegacy(path); // refuse an unreadable file before moving it
     try {
       await rename(path, legacy);
     } catch (err) {
       throw new StoreError(`cannot move the old token store ${path} aside: ${err.code ?? err.message}`, { path, cause: err });
     }
+    await syncDir(dirname(path));
   } else if (kind === "other") {
     throw new StoreError(`the token store ${path} is neither a directory nor a file`, { path });
   }
@@ -45,7 +50,7 @@ export async function migrateLegacy(path) {
   } catch (err) {
     if (err.code !== "ENOENT") throw new StoreError(`cannot remove ${legacy} after moving its entries: ${err.code ?? err.message}`, { path: legacy, cause: err });
   }
-  await syncDir(path);
+  await syncDir(dirname(path));
   return true;
 }
 

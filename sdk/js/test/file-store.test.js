@@ -155,3 +155,14 @@ test("a legacy file that cannot be read is a store error, left untouched where i
     assert.equal(existsSync(`${path}.v1`), false);
   }
 });
+
+test("a legacy file beside a half-done migration is refused, both left as they are", async () => {
+  const path = join(tempDir(), "tokens.json");
+  writeFileSync(path, JSON.stringify({ a: "1" }));
+  writeFileSync(`${path}.v1`, JSON.stringify({ b: "2" }));
+  const err = await new FileStore(path).get("a").catch((e) => e);
+  assert.equal(err.code, "store");
+  assert.match(err.message, /move one of them away/);
+  assert.ok(statSync(path).isFile());
+  assert.ok(statSync(`${path}.v1`).isFile());
+});
