@@ -1,9 +1,11 @@
 import { AsyncResource } from "node:async_hooks";
+import { randomUUID } from "node:crypto";
 import { DeviceFlowError, cancelledError, fromCallFailure } from "./errors.js";
 import { HttpClient } from "./http.js";
 import { MemoryStore } from "./memory-store.js";
 import { runExport } from "./plugin.js";
 import { allowedHosts } from "./sandbox.js";
+import { absentAsUndefined, lockIn, swapIn } from "./store-ops.js";
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 const EXPORTS = new Set(["authenticate", "begin", "poll", "refresh", "check", "logout", "authorize", "info"]);
@@ -56,8 +58,12 @@ export class Host {
       out = await runExport(exportName, text, call);
     } catch (thrown) {
       if (call.handlerError) throw call.handlerError.error;
+      if (thrown instanceof DeviceFlowError) throw thrown;
       if (signal?.aborted) throw cancelledError(signal);
       throw fromCallFailure(thrown).error;
+    } finally {
+      // However the call ended, no lease outlives it.
+      await call.releaseLeases();
     }
     try {
       return JSON.parse(out);
@@ -72,14 +78,21 @@ export class Host {
  * are called from the worker's messages; each runs in the async context of
  * the code that started the call, so the caller's AsyncLocalStorage (and the
  * lock it holds, see lock.js) is seen by fetch, the store and the handlers.
+ *
+ * A call keeps every store lease it was granted, by lease id, so that
+ * releaseLeases can free the ones the plugin did not unlock.
  */
-class Call {
+export class Call {
   constructor(host, signal) {
     this.host = host;
     this.signal = signal;
     /** Set when an onEvent handler threw: {error}. */
     this.handlerError = null;
     this.scope = new AsyncResource("deviceflow.call");
+    /** lease id → {key, release} for every lease held now. */
+    this.leases = new Map();
+    /** Set once the call has ended: a lease granted later is released at once. */
+    this.ended = false;
   }
 
   http(req) {
@@ -90,16 +103,53 @@ class Call {
     return this.scope.runInAsyncScope(() => this.#sleep(ms));
   }
 
-  storeGet(key) {
-    return this.scope.runInAsyncScope(() => this.host.store.get(key));
+  async storeGet(key) {
+    return absentAsUndefined(await this.scope.runInAsyncScope(() => this.host.store.get(key)));
   }
 
-  storeSet(key, value) {
-    return this.scope.runInAsyncScope(() => this.host.store.set(key, value));
+  /** Compare-and-swap: {swapped, current?} (see store-ops.js). */
+  storeSwap(key, old, next) {
+    return this.scope.runInAsyncScope(() => swapIn(this.host.store, key, old, next));
   }
 
-  storeDelete(key) {
-    return this.scope.runInAsyncScope(() => this.host.store.delete(key));
+  /** Takes a lease: answers the store-answer record {lease} / {busy} / {cancelled}. */
+  storeLock(key, waitMs, ttlMs) {
+    return this.scope.runInAsyncScope(() => this.#lock(key, waitMs, ttlMs));
+  }
+
+  /** Releases a lease this call holds; an unknown or released lease is fine. */
+  storeUnlock(key, lease) {
+    const held = this.leases.get(lease);
+    if (!held || held.key !== key) return undefined;
+    this.leases.delete(lease);
+    return this.scope.runInAsyncScope(() => held.release());
+  }
+
+  /** Releases every lease still held and refuses new ones. Never rejects. */
+  async releaseLeases() {
+    this.ended = true;
+    const held = [...this.leases.values()];
+    this.leases.clear();
+    await Promise.all(held.map(({ release }) => Promise.resolve().then(release).catch(() => {})));
+  }
+
+  async #lock(key, waitMs, ttlMs) {
+    if (this.ended || this.signal?.aborted) return { cancelled: true };
+    let release;
+    try {
+      release = await lockIn(this.host.store, key, waitMs, this.signal, ttlMs);
+    } catch (err) {
+      if (this.signal?.aborted || err?.code === "cancelled") return { cancelled: true };
+      throw err;
+    }
+    if (!release) return { busy: true };
+    if (this.ended) {
+      await Promise.resolve().then(release).catch(() => {});
+      return { cancelled: true };
+    }
+    const lease = randomUUID();
+    this.leases.set(lease, { key, release });
+    return { lease };
   }
 
   emit(text) {
@@ -116,6 +166,18 @@ class Call {
   now() {
     const clock = this.host.options.now;
     return clock ? Number(clock()) : Date.now();
+  }
+
+  /**
+   * The monotonic clock: the `monotonic` option, else the `now` option when
+   * only that one is given (a test's fake clock stands for both), else
+   * performance.now().
+   */
+  monotonic() {
+    const { monotonic, now } = this.host.options;
+    if (monotonic) return Number(monotonic());
+    if (now) return Number(now());
+    return performance.now();
   }
 
   /** Hands an event to onEvent; answers true to stop the flow. */

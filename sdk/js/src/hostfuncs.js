@@ -7,8 +7,9 @@
  * contract's error answer.
  *
  * Values: pointers arrive and leave as BigInt offsets; `sleep`'s ms is an
- * i64 (BigInt); `now` answers an i64 (BigInt); `sleep` and `emit` answer an
- * i32 (0 go on, 1 cancelled).
+ * i64 (BigInt); `now` and `monotonic` answer an i64 (BigInt); `sleep` and
+ * `emit` answer an i32 (0 go on, 1 cancelled). The store functions answer a
+ * `store-answer` record; store_set and store_delete are gone with ABI 2.
  *
  * @param {{call: object | null}} slot
  */
@@ -59,21 +60,44 @@ export function hostFunctions(slot) {
       return cp.store(JSON.stringify(answer));
     },
 
-    async store_set(cp, offset) {
-      let answer = {};
+    monotonic() {
       try {
-        const { key, value } = JSON.parse(cp.read(offset).text());
-        await current().storeSet(key, value);
+        return BigInt(Math.floor(current().monotonic()));
+      } catch {
+        return BigInt(Math.floor(performance.now()));
+      }
+    },
+
+    async store_swap(cp, offset) {
+      let answer;
+      try {
+        const { key, old, new: next } = JSON.parse(cp.read(offset).text());
+        if (typeof key !== "string") throw new Error("store_swap: key is not a string");
+        const { swapped, current: now } = await current().storeSwap(key, optionalString(old), optionalString(next));
+        answer = swapped ? {} : now === undefined ? { conflict: true } : { conflict: true, value: now };
       } catch (err) {
         answer = storeFailure(err);
       }
       return cp.store(JSON.stringify(answer));
     },
 
-    async store_delete(cp, offset) {
+    async store_lock(cp, offset) {
+      let answer;
+      try {
+        const { key, waitMs, ttlMs } = JSON.parse(cp.read(offset).text());
+        if (typeof key !== "string") throw new Error("store_lock: key is not a string");
+        answer = await current().storeLock(key, nonNegative(waitMs), nonNegative(ttlMs));
+      } catch (err) {
+        answer = storeFailure(err);
+      }
+      return cp.store(JSON.stringify(answer));
+    },
+
+    async store_unlock(cp, offset) {
       let answer = {};
       try {
-        await current().storeDelete(cp.read(offset).text());
+        const { key, lease } = JSON.parse(cp.read(offset).text());
+        await current().storeUnlock(String(key), String(lease));
       } catch (err) {
         answer = storeFailure(err);
       }
@@ -92,4 +116,17 @@ export function hostFunctions(slot) {
 
 function messageOf(err) {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** A JSON string field that may be absent or null: undefined for "no value". */
+function optionalString(v) {
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== "string") throw new Error("store_swap: old and new must be strings or absent");
+  return v;
+}
+
+/** A millisecond count from the plugin: a finite number at least 0. */
+function nonNegative(v) {
+  const n = Number(v ?? 0);
+  return Number.isFinite(n) && n > 0 ? n : 0;
 }

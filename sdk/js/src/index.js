@@ -7,4 +7,4 @@ export { Host } from "./host.js";
 export { MemoryStore } from "./memory-store.js";
 export { FileStore } from "./file-store.js";
 export { DeviceFlowError, StoreError, codes } from "./errors.js";
-export { preload, closeIdle } from "./plugin.js";
+export { preload, closeIdle, ABI_VERSION } from "./plugin.js";

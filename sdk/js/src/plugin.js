@@ -1,7 +1,14 @@
 import { existsSync } from "node:fs";
 import { readFile, access } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { abiError } from "./errors.js";
 import { hostFunctions } from "./hostfuncs.js";
+
+/**
+ * The contract version this SDK speaks (wit/deviceflow.wit's package
+ * version). A plugin whose `info().abi` has another major version is refused.
+ */
+export const ABI_VERSION = "2.0.0";
 
 /**
  * Where the plugin is looked for, in order: $DEVICEFLOW_WASM; the
@@ -101,15 +108,55 @@ async function newInstance() {
   const { default: createPlugin } = await loadExtism();
   const module = await compiledModule();
   const slot = { call: null };
+  const functions = hostFunctions(slot);
+  // A plugin of another contract may import functions this host does not
+  // have; instantiating it would kill the process from Extism's worker, so
+  // that is checked first.
+  const missing = WebAssembly.Module.imports(module)
+    .filter((i) => i.module === "extism:host/user" && !Object.hasOwn(functions, i.name))
+    .map((i) => i.name);
+  if (missing.length > 0) {
+    throw abiError(`other than ${ABI_VERSION} (it imports ${missing.join(", ")}, which this host does not supply)`, ABI_VERSION, await wasmPath().catch(() => undefined));
+  }
   const plugin = await createPlugin(
     { wasm: [{ module }] },
     {
       useWasi: true,
       runInWorker: true,
-      functions: { "extism:host/user": hostFunctions(slot) },
+      functions: { "extism:host/user": functions },
     },
   );
+  if (checkedModule !== module) {
+    try {
+      await checkAbi(plugin);
+    } catch (err) {
+      await plugin.close().catch(() => {});
+      throw err;
+    }
+    checkedModule = module;
+  }
   return new Instance(plugin, slot);
+}
+
+/** The compiled module whose ABI was checked. */
+let checkedModule = null;
+
+/**
+ * Calls `info` on a fresh instance and refuses a plugin whose major ABI
+ * differs from ABI_VERSION's with a "plugin_abi" DeviceFlowError.
+ */
+async function checkAbi(plugin) {
+  let abi;
+  try {
+    const out = await plugin.call("info", "{}");
+    abi = JSON.parse(out?.text() ?? "").abi;
+  } catch (err) {
+    throw abiError(`unknown (its info export failed: ${err?.message ?? err})`, ABI_VERSION, await wasmPath().catch(() => undefined));
+  }
+  const major = typeof abi === "string" ? abi.split(".")[0] : "";
+  if (major !== ABI_VERSION.split(".")[0]) {
+    throw abiError(typeof abi === "string" ? abi : "unknown (info answers no abi)", ABI_VERSION, await wasmPath().catch(() => undefined));
+  }
 }
 
 const MAX_IDLE = 4;

@@ -2,7 +2,7 @@
 // runtime or this host supplies, it instantiates on a worker, and it answers.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { Host, preload, closeIdle } from "../src/index.js";
+import { Host, preload, closeIdle, ABI_VERSION } from "../src/index.js";
 import { compiledModule } from "../src/plugin.js";
 import { hostFunctions } from "../src/hostfuncs.js";
 
@@ -40,8 +40,8 @@ test("info answers through a real instance", async () => {
   await preload();
   const info = await new Host().call("info", {});
   assert.equal(info.name, "deviceflow");
-  assert.equal(info.abi, "1.0.0");
-  assert.deepEqual(info.imports, ["http_request", "sleep", "now", "store_get", "store_set", "store_delete", "emit"]);
+  assert.equal(info.abi, ABI_VERSION);
+  assert.deepEqual(info.imports, ["http_request", "sleep", "now", "monotonic", "store_get", "store_swap", "store_lock", "store_unlock", "emit"]);
   assert.ok(info.errorCodes.includes("cancelled"));
 });
 

@@ -9,7 +9,7 @@ import { createServer } from "node:http";
  */
 export class FakeGitHub {
   /**
-   * @param {{interval?: number, expiresIn?: number, answers?: Array<object | ((body: object) => object)>, deviceCode?: (body: object) => {status?: number, json: object}, refresh?: (body: object) => object, user?: (req) => {status: number, json?: object, headers?: object}}} [script]
+   * @param {{interval?: number, expiresIn?: number, answers?: Array<object | ((body: object) => object)>, deviceCode?: (body: object) => {status?: number, json: object}, refresh?: (body: object) => object, refreshDelayMs?: number, user?: (req) => {status: number, json?: object, headers?: object}}} [script]
    */
   constructor(script = {}) {
     this.script = script;
@@ -62,6 +62,7 @@ export class FakeGitHub {
     }
     if (req.method === "POST" && path === "/login/oauth/access_token") {
       if (body.grant_type === "refresh_token") {
+        if (this.script.refreshDelayMs) await new Promise((r) => setTimeout(r, this.script.refreshDelayMs));
         return send(200, this.script.refresh ? this.script.refresh(body) : { error: "bad_refresh_token" });
       }
       const answers = this.script.answers ?? [{ access_token: "gho_fake", token_type: "bearer", scope: "" }];
