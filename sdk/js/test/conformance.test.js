@@ -1,7 +1,11 @@
 // Plays every wit/conformance/vectors/*.json through the real plugin in the
 // Node host, with the exact semantics of wit/conformance/README.md: a
-// scripted server on 127.0.0.1, a fake clock and sleep, cancelAtSleep and
-// cancelAtEvent, a 1 s per-request cap, exact sleeps, events and store.
+// scripted server on 127.0.0.1, fake wall and monotonic clocks (wallSteps
+// move the wall clock alone) and a fake sleep, cancelAtSleep and
+// cancelAtEvent, a 1 s per-request cap, the timeoutMs the plugin asks for,
+// another process writing the store (storeWrites) or holding a lease
+// (otherLease), exact sleeps, events and store, and no lease left held after
+// any call.
 // Each vector runs twice: through fetch, and through an @octokit/request
 // instance (the `request` option's transport).
 import { test, describe, before, after } from "node:test";
@@ -12,11 +16,13 @@ import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { request as octokitRequest } from "@octokit/request";
 import { Host, MemoryStore, DeviceFlowError, closeIdle, preload } from "../src/index.js";
+import { refusal } from "../src/sandbox.js";
 import { parseWithSource } from "./support/jsonraw.js";
 import { jsonEqual, jsonMatch, tryParse } from "./support/match.js";
 import { ScriptedServer } from "./support/scripted-server.js";
 
 const DEFAULT_CLOCK = 1767225600000;
+const DEFAULT_MONO_CLOCK = 1000000000;
 const dir = process.env.DEVICEFLOW_VECTORS ?? fileURLToPath(new URL("../../../wit/conformance/vectors/", import.meta.url));
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(".json"))
@@ -25,6 +31,7 @@ const files = readdirSync(dir)
 const FIELDS = new Set([
   "name", "description", "rules", "export", "input", "clock", "store", "exchanges", "sleeps",
   "cancelAtSleep", "cancelAtEvent", "events", "storeAfter", "result", "error", "calls",
+  "monoClock", "wallSteps", "otherLease",
 ]);
 
 // Node loads its fetch implementation on first use, which can take longer
@@ -57,7 +64,14 @@ for (const transport of ["fetch", "octokit-request"]) {
 
 async function play(name, rawText, transport) {
   let clock = DEFAULT_CLOCK;
-  const server = new ScriptedServer({ advance: (ms) => (clock += ms) });
+  let mono = DEFAULT_MONO_CLOCK;
+  // The network's and the calls' time passes on both clocks.
+  const advance = (ms) => {
+    clock += ms;
+    mono += ms;
+  };
+  let store;
+  const server = new ScriptedServer({ advance, writeStore: (writes) => store.apply(writes) });
   const origin = await server.start();
   try {
     const { value: v, sources } = parseWithSource(rawText.replaceAll("{server}", origin));
@@ -66,20 +80,24 @@ async function play(name, rawText, transport) {
     server.exchanges = v.exchanges ?? [];
     server.sources = sources;
     clock = v.clock || DEFAULT_CLOCK;
+    mono = v.monoClock ?? DEFAULT_MONO_CLOCK;
+    const wallSteps = v.wallSteps ?? [];
 
     const sleeps = [];
     const events = [];
     let eventCancelled = false;
-    const store = new MemoryStore(v.store);
+    store = new VectorStore(v.store, v.otherLease);
     const host = new Host({
       baseUrl: origin,
       requestTimeoutMs: 1000,
       request: transport === "octokit-request" ? octokitRequest.defaults({ baseUrl: origin }) : undefined,
       now: () => clock,
+      monotonic: () => mono,
       sleep: (ms) => {
         sleeps.push(ms);
         if (sleeps.length === v.cancelAtSleep) return true;
-        clock += ms;
+        advance(ms);
+        for (const step of wallSteps) if (step.atSleep === sleeps.length) clock += step.ms;
         return false;
       },
       store,
@@ -92,11 +110,12 @@ async function play(name, rawText, transport) {
         return undefined;
       },
     });
+    recordAskedTimeouts(host, server.asked);
 
     const calls = v.calls ?? [{ export: v.export, input: v.input, result: v.result, error: v.error }];
     let prevState;
     for (const [i, c] of calls.entries()) {
-      clock += c.advanceMs ?? 0;
+      advance(c.advanceMs ?? 0);
       // An absent input is an empty one, as the Go runner passes it.
       let input = c.input === undefined ? "" : JSON.stringify(c.input);
       if (prevState !== undefined) input = input.replaceAll('"{state}"', prevState);
@@ -108,6 +127,7 @@ async function play(name, rawText, transport) {
       } catch (e) {
         err = e;
       }
+      assert.deepEqual(store.heldKeys(), [], `${label}: no lease is held after the call`);
       checkOutcome(label, out, err, c.result, c.error);
       if (out && typeof out === "object" && out.state !== undefined) prevState = JSON.stringify(out.state);
     }
@@ -122,6 +142,67 @@ async function play(name, rawText, transport) {
   } finally {
     await server.close();
   }
+}
+
+/**
+ * The vectors' store: a MemoryStore that knows which leases are held, and
+ * plays `otherLease` — another holder has the lease on its key when the
+ * first call starts: trying once answers busy; waiting applies the other
+ * holder's writes, drops its lease and grants this one, without real waiting.
+ */
+class VectorStore extends MemoryStore {
+  #other;
+  #held = new Map();
+
+  constructor(initial, otherLease) {
+    super(initial);
+    this.#other = otherLease ? { key: otherLease.key, writes: otherLease.writes ?? {} } : null;
+  }
+
+  /** Applies {key: value-or-null} as another process would (null deletes). */
+  apply(writes) {
+    for (const [k, value] of Object.entries(writes)) {
+      if (value === null) this.delete(k);
+      else this.set(k, value);
+    }
+  }
+
+  async lock(key, waitMs = 0, signal) {
+    if (this.#other && this.#other.key === key) {
+      if (!(waitMs > 0)) return null;
+      this.apply(this.#other.writes);
+      this.#other = null;
+    }
+    const release = await super.lock(key, waitMs, signal);
+    if (!release) return null;
+    this.#held.set(key, (this.#held.get(key) ?? 0) + 1);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const n = this.#held.get(key) - 1;
+      if (n === 0) this.#held.delete(key);
+      else this.#held.set(key, n);
+      release();
+    };
+  }
+
+  /** The keys whose lease someone holds now (the other holder's excluded). */
+  heldKeys() {
+    return [...this.#held.keys()];
+  }
+}
+
+/**
+ * Records the timeoutMs the plugin asked for in every request the sandbox
+ * lets out, in order, so the scripted server can check `request.timeoutMs`.
+ */
+function recordAskedTimeouts(host, asked) {
+  const send = host.http.do.bind(host.http);
+  host.http.do = (req, signal) => {
+    if (!refusal(host.http.allowed, req.url)) asked.push(req.timeoutMs);
+    return send(req, signal);
+  };
 }
 
 function checkOutcome(label, out, err, result, wantErr) {

@@ -5,17 +5,22 @@ import { jsonEqual, tryParse } from "./match.js";
 /**
  * The conformance vectors' scripted HTTP server (wit/conformance/README.md):
  * it answers the exchanges in order, checks each request against the
- * exchange, and sends the scripted response exactly (no Date header), a
+ * exchange (including the timeoutMs the plugin asked for, which the runner
+ * records in `asked`), applies the exchange's storeWrites while the request
+ * is in flight, and sends the scripted response exactly (no Date header), a
  * reset, or a 3-second hold.
  */
 export class ScriptedServer {
   /**
-   * @param {{exchanges: object[], sources: WeakMap<object, string>, advance: (ms: number) => void}} options
+   * @param {{exchanges?: object[], sources?: WeakMap<object, string>, advance: (ms: number) => void, writeStore?: (writes: Record<string, string | null>) => void}} options
    */
-  constructor({ exchanges, sources, advance }) {
+  constructor({ exchanges, sources, advance, writeStore }) {
     this.exchanges = exchanges ?? [];
     this.sources = sources;
     this.advance = advance;
+    this.writeStore = writeStore;
+    /** The timeoutMs of every request the host let out, in order (filled by the runner). */
+    this.asked = [];
     this.next = 0;
     this.failures = [];
     this.server = createServer((req, res) => this.#handle(req, res));
@@ -46,12 +51,13 @@ export class ScriptedServer {
     }
     const ex = this.exchanges[this.next++];
     const n = this.next;
-    const problem = this.#mismatch(ex.request ?? {}, req, body);
+    const problem = this.#mismatch(ex.request ?? {}, req, body, this.asked[n - 1]);
     if (problem) {
       this.failures.push(`request ${n}: ${problem}`);
       res.writeHead(500).end(`conformance: ${problem}`);
       return;
     }
+    if (ex.storeWrites) this.writeStore(ex.storeWrites);
     if (ex.advanceMs > 0) this.advance(ex.advanceMs);
     if (ex.fault === "reset") {
       req.socket.destroy();
@@ -77,8 +83,11 @@ export class ScriptedServer {
     res.end(payload);
   }
 
-  #mismatch(want, req, body) {
+  #mismatch(want, req, body, askedTimeoutMs) {
     if (req.method !== want.method) return `method ${req.method}, want ${want.method}`;
+    if (want.timeoutMs !== undefined && askedTimeoutMs !== want.timeoutMs) {
+      return `timeoutMs ${askedTimeoutMs}, want ${want.timeoutMs}`;
+    }
     const url = this.origin + req.url;
     if (url !== want.url) return `url ${url}, want ${want.url}`;
     for (const [k, v] of Object.entries(want.headers ?? {})) {
