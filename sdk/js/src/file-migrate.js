@@ -16,7 +16,8 @@ import { entryFile, entryName, readEntryFile, syncDir, writeValue } from "./file
  * `{key: value}`. A file that is neither is a StoreError naming it, and it is
  * left untouched.
  *
- * Callers run it one at a time per path (Node has no flock: see file-store.js).
+ * Callers run it one at a time per path, under the flock on PATH.lock that
+ * Go and Python take for it when flock is available (see file-store.js).
  *
  * @param {string} path the store's path
  * @returns {Promise<boolean>} whether PATH is now a directory
@@ -52,6 +53,20 @@ export async function migrateLegacy(path) {
   }
   await syncDir(dirname(path));
   return true;
+}
+
+/**
+ * Whether a migration has work to do at path (PATH is a file, or PATH.v1 is
+ * there), and whether PATH is a directory now. Cheap: two lstat calls.
+ *
+ * @param {string} path
+ * @returns {Promise<{pending: boolean, directory: boolean}>}
+ */
+export async function legacyState(path) {
+  const kind = await kindOf(path);
+  if (kind === "file") return { pending: true, directory: false };
+  const pending = (await kindOf(`${path}.v1`)) !== "absent";
+  return { pending, directory: kind === "directory" };
 }
 
 /** "absent", "file", "directory" or "other" (a socket, a device, a link's target aside). */

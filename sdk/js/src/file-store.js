@@ -1,10 +1,14 @@
-import { readdir } from "node:fs/promises";
+import { mkdir, readdir } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { StoreError } from "./errors.js";
 import { entryFile, entryName, readEntryFile, readValue, removeValue, writeValue } from "./file-entry.js";
-import { migrateLegacy } from "./file-migrate.js";
+import { legacyState, migrateLegacy } from "./file-migrate.js";
+import { flockAvailable, flockFile } from "./flock.js";
 import { KeyedMutex, Leases } from "./leases.js";
+
+/** How long a compare-and-swap or a migration waits for another process's lock (as Go's DefaultLockWait). */
+const LOCK_WAIT_MS = 10_000;
 
 /**
  * FileStore keeps the cached authentications in a directory readable by its
@@ -19,12 +23,15 @@ import { KeyedMutex, Leases } from "./leases.js";
  * or the Go and Python `{"version":1,"entries":…}` document) is moved to the
  * directory layout on first use, without losing an entry.
  *
- * Exclusion is within this process only. Node has no flock, so the
- * compare-and-swap (`swap`) and the lease (`lock`) exclude the calls of this
- * process — every FileStore on the same path shares them — but not other
- * processes, which Go and Python exclude with flock on `N.lock` and
- * `N.lease`. Two Node processes, or a Node process and a Go one, sharing one
- * store can still each spend the same refresh token.
+ * Exclusion: a compare-and-swap (`swap`, and `set`/`delete`) holds flock on
+ * `N.lock` and a lease (`lock`) holds flock on `N.lease`, the same locks Go
+ * and Python take, so processes of any of the three languages sharing the
+ * store exclude each other. Node has no flock of its own: the locks are held
+ * through util-linux's flock(1) command (see flock.js). Where that command is
+ * missing — macOS, Windows, some minimal containers — the store excludes the
+ * calls of this process only (every FileStore on the same path shares that),
+ * and processes sharing the store can each spend the same refresh token.
+ * `FileStore.crossProcess` says which applies.
  *
  * The default path is $DEVICEFLOW_STORE, else deviceflow/tokens.json in the
  * user's configuration directory ($XDG_CONFIG_HOME or ~/.config; %APPDATA% on
@@ -37,6 +44,14 @@ export class FileStore {
   /** @param {string} [path] */
   constructor(path) {
     this.path = resolve(path ?? defaultPath());
+  }
+
+  /**
+   * Whether this process's file stores exclude other processes (flock(1) is
+   * available), or only the calls of this process.
+   */
+  static get crossProcess() {
+    return flockAvailable();
   }
 
   /**
@@ -92,8 +107,32 @@ export class FileStore {
    * @param {AbortSignal} [signal]
    * @returns {Promise<(() => void) | null>}
    */
-  lock(key, waitMs = 0, signal) {
-    return leases.acquire(`${this.path}\0${entryName(key)}`, waitMs, signal);
+  async lock(key, waitMs = 0, signal) {
+    const start = performance.now();
+    const name = entryName(key);
+    const inProcess = await leases.acquire(`${this.path}\0${name}`, waitMs, signal);
+    if (!inProcess || !flockAvailable()) return inProcess;
+    let release;
+    try {
+      await this.#ready();
+      await this.#mkdir();
+      const left = waitMs > 0 ? Math.max(1, waitMs - (performance.now() - start)) : 0;
+      release = await flockFile(join(this.path, `${name}.lease`), left, signal);
+    } catch (err) {
+      inProcess();
+      throw err;
+    }
+    if (!release) {
+      inProcess();
+      return null;
+    }
+    return async () => {
+      try {
+        await release();
+      } finally {
+        inProcess();
+      }
+    };
   }
 
   /**
@@ -118,16 +157,47 @@ export class FileStore {
     return keys;
   }
 
-  /** Runs fn as this process's only writer of key's entry, once the layout is ready. */
+  /**
+   * Runs fn as the only writer of key's entry, once the layout is ready: one
+   * at a time in this process, and under flock on N.lock across processes.
+   */
   async #exclusive(key, fn) {
     await this.#ready();
-    return writers.run(`${this.path}\0${entryName(key)}`, fn);
+    const name = entryName(key);
+    return writers.run(`${this.path}\0${name}`, async () => {
+      if (!flockAvailable()) return fn();
+      await this.#mkdir();
+      const release = await mustLock(join(this.path, `${name}.lock`));
+      try {
+        return await fn();
+      } finally {
+        await release();
+      }
+    });
   }
 
-  /** Moves a legacy store to the directory layout, once. */
+  /** Creates the store directory (0700) when missing. */
+  async #mkdir() {
+    try {
+      await mkdir(this.path, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new StoreError(`cannot create the token store ${this.path}: ${err.code ?? err.message}`, { path: this.path, cause: err });
+    }
+  }
+
+  /** Moves a legacy store to the directory layout, once, under flock on PATH.lock. */
   async #ready() {
     if (this.#migrated) return;
-    this.#migrated = await migrations.run(this.path, () => migrateLegacy(this.path));
+    this.#migrated = await migrations.run(this.path, async () => {
+      const { pending, directory } = await legacyState(this.path);
+      if (!pending) return directory;
+      const release = flockAvailable() ? await mustLock(`${this.path}.lock`) : null;
+      try {
+        return await migrateLegacy(this.path);
+      } finally {
+        await release?.();
+      }
+    });
   }
 }
 
@@ -137,6 +207,13 @@ const writers = new KeyedMutex();
 const leases = new Leases();
 /** Per path: the migration, one at a time. */
 const migrations = new KeyedMutex();
+
+/** Takes flock on file, waiting up to LOCK_WAIT_MS; a lock still busy then is a StoreError. */
+async function mustLock(file) {
+  const release = await flockFile(file, LOCK_WAIT_MS);
+  if (!release) throw new StoreError(`the lock ${file} stayed busy for ${LOCK_WAIT_MS / 1000} s: another process holds it`, { path: file });
+  return release;
+}
 
 function defaultPath() {
   if (process.env.DEVICEFLOW_STORE) return process.env.DEVICEFLOW_STORE;
