@@ -35,18 +35,45 @@ export type OnVerificationCallback = (verification: Verification) => any | Promi
 export type VerificationEvent = { type: "verification" } & Verification;
 export type PollingEvent = { type: "polling"; attempt: number; interval: number; remainingMs: number };
 export type SlowDownEvent = { type: "slow_down"; interval: number };
-export type BackoffEvent = { type: "backoff"; reason: string; waitMs: number; status?: number };
+export type BackoffEvent = { type: "backoff"; reason: "network" | "timeout" | "http" | "invalid_response" | (string & {}); waitMs: number; status?: number };
+/** Another holder (a call, a process) has the lease on this cache key: the plugin waits for its refresh or device flow, then uses its token. */
+export type WaitingEvent = { type: "waiting"; reason: "lease" | (string & {}); waitMs: number };
 export type RefreshedEvent = { type: "refreshed"; expiresAt?: string };
-export type DeviceFlowEvent = VerificationEvent | PollingEvent | SlowDownEvent | BackoffEvent | RefreshedEvent;
+export type DeviceFlowEvent = VerificationEvent | PollingEvent | SlowDownEvent | BackoffEvent | WaitingEvent | RefreshedEvent;
+
+/** What `Store.swap` answers: whether it replaced the value, and the value held otherwise. */
+export type SwapResult = { swapped: boolean; current?: string | null };
+
+/** Releases a lease; releasing twice does nothing. */
+export type ReleaseLease = () => void | Promise<void>;
 
 /**
  * Keeps cached authentications under keys the plugin builds. Methods may be
  * sync or async; a throw or rejection fails the call with code "store".
+ *
+ * `swap` and `lock` are optional. A store without them gets both emulated
+ * inside this process (get-compare-set under a mutex per key, and a lock per
+ * key): safe for the calls of one process only. Stores shared between
+ * processes or machines should implement them.
  */
 export interface Store {
   get(key: string): string | undefined | null | Promise<string | undefined | null>;
   set(key: string, value: string): void | Promise<void>;
   delete(key: string): void | Promise<void>;
+  /**
+   * Compare-and-swap, atomic for everyone sharing the store: replace the
+   * value under key with `next` only when the value held now is `old`
+   * (`undefined`: "no value"); `next` undefined removes the entry.
+   */
+  swap?(key: string, old: string | undefined, next: string | undefined): SwapResult | Promise<SwapResult>;
+  /**
+   * Takes the exclusive lease on key, waiting up to `waitMs` (0: try once).
+   * Resolves to the release function, or null when another holder kept it
+   * for `waitMs`; rejects when `signal` aborts while waiting. Not
+   * re-entrant. `ttlMs` is how long the plugin expects to hold it, for
+   * stores whose leases must expire after a crashed holder.
+   */
+  lock?(key: string, waitMs: number, signal?: AbortSignal, ttlMs?: number): ReleaseLease | null | Promise<ReleaseLease | null>;
 }
 
 /** Options every strategy takes beyond octokit's. */
@@ -150,25 +177,55 @@ export declare class DeviceFlowError extends Error {
   description?: string;
   uri?: string;
   response?: { status: number; headers: Record<string, string>; data: { error: string; error_description?: string; error_uri?: string } };
+  /** With code "plugin_abi": the ABI the plugin reports (or why it is unknown). */
+  abi?: string;
+  /** With code "plugin_abi": the ABI this SDK speaks. */
+  expectedAbi?: string;
+}
+
+/** What the SDK's stores throw; `code` is always "store", `path` names the file concerned. */
+export declare class StoreError extends Error {
+  name: "StoreError";
+  code: "store";
+  path?: string;
 }
 
 export declare const codes: readonly string[];
 
+/** The contract version this SDK speaks; a plugin of another major version is refused with code "plugin_abi". */
+export declare const ABI_VERSION: string;
+
+/** Values in memory for the life of the process; atomic swap, leases exclusive among the calls of this process. */
 export declare class MemoryStore implements Store {
   constructor(initial?: Record<string, string>);
   get(key: string): string | undefined;
   set(key: string, value: string): void;
   delete(key: string): void;
+  swap(key: string, old: string | undefined, next: string | undefined): SwapResult;
+  lock(key: string, waitMs?: number, signal?: AbortSignal): Promise<(() => void) | null>;
   snapshot(): Record<string, string>;
 }
 
-/** One JSON file, mode 0600, written atomically. Default path: $DEVICEFLOW_STORE or ~/.config/deviceflow/tokens.json. */
+/**
+ * A directory (0700) with one 0600 file per entry, written atomically, in
+ * the layout Go and Python share; a legacy single-file store is migrated on
+ * first use. Default path: $DEVICEFLOW_STORE or ~/.config/deviceflow/tokens.json
+ * (a directory despite its name). swap and lock exclude other processes
+ * where flock(1) is available (`FileStore.crossProcess`), else only the
+ * calls of this process.
+ */
 export declare class FileStore implements Store {
   constructor(path?: string);
+  /** Whether file stores exclude other processes here, or only this process's calls. */
+  static readonly crossProcess: boolean;
   readonly path: string;
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string): Promise<void>;
   delete(key: string): Promise<void>;
+  swap(key: string, old: string | undefined, next: string | undefined): Promise<SwapResult>;
+  lock(key: string, waitMs?: number, signal?: AbortSignal): Promise<(() => Promise<void>) | null>;
+  /** Every key held. */
+  keys(): Promise<string[]>;
 }
 
 export interface HostOptions {
@@ -178,8 +235,14 @@ export interface HostOptions {
   request?: RequestInterface;
   fetch?: typeof fetch;
   store?: Store;
-  /** The clock the plugin sees, Unix ms; Date.now by default. */
+  /** The wall clock the plugin sees, Unix ms (for expiry stamps); Date.now by default. */
   now?: () => number;
+  /**
+   * The monotonic clock, ms from an arbitrary origin, that every wait and
+   * deadline runs on: performance.now by default, or `now` when only that is
+   * given (a test's fake clock then stands for both).
+   */
+  monotonic?: () => number;
   /** Waits ms; resolves true when cut short. A timer that the signal ends by default. */
   sleep?: (ms: number, signal?: AbortSignal) => boolean | Promise<boolean>;
   /** Receives every event; a throw stops the flow with that error, `false` cancels it. */

@@ -7,6 +7,8 @@ import {
   FileStore,
   MemoryStore,
   Host,
+  StoreError,
+  ABI_VERSION,
   type OAuthAppStrategyOptions,
   type GitHubAppStrategyOptions,
   type OAuthAppAuthentication,
@@ -37,6 +39,7 @@ const appOptions: GitHubAppStrategyOptions = {
   signal: AbortSignal.timeout(60_000),
   onEvent: (e: DeviceFlowEvent) => {
     if (e.type === "slow_down") console.log(e.interval);
+    if (e.type === "waiting") console.log(e.reason, e.waitMs);
   },
 };
 const app = createOAuthDeviceAuth(appOptions);
@@ -51,7 +54,26 @@ async function main() {
   const { removed }: { removed: boolean } = await oauth.logout();
   console.log(removed, (await app.check()).valid);
   const store: Store = new MemoryStore({ k: "v" });
-  await new Host({ store, now: () => Date.now() }).call("info", {});
+  await new Host({ store, now: () => Date.now(), monotonic: () => performance.now() }).call("info", {});
+  // A store of one's own: get/set/delete only, or with swap and lock.
+  const plain: Store = { get: () => undefined, set() {}, delete() {} };
+  const shared: Store = {
+    ...plain,
+    swap: async (_key, old, next) => ({ swapped: old === undefined && next !== undefined }),
+    lock: async (_key, _waitMs, _signal, _ttlMs) => () => {},
+  };
+  const file = new FileStore("/tmp/x");
+  const swapped: boolean = (await file.swap("k", undefined, "v")).swapped;
+  const release = await file.lock("k", 1000, AbortSignal.timeout(5000));
+  if (release) await release();
+  const keys: string[] = await file.keys();
+  console.log(swapped, keys, FileStore.crossProcess, ABI_VERSION, shared);
+  try {
+    await file.get("k");
+  } catch (e) {
+    if (e instanceof StoreError) console.log(e.code, e.path);
+    if (e instanceof DeviceFlowError && e.code === "plugin_abi") console.log(e.abi, e.expectedAbi);
+  }
   try {
     await oauth({ type: "oauth" });
   } catch (e) {
