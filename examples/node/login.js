@@ -6,7 +6,7 @@
 //
 //   node login.js --client-id Ov23li... [--scopes repo,read:org]
 //                 [--base-url https://github.com | https://HOST/api/v3 | emulator URL]
-//                 [--github-app] [--store FILE] [--logout]
+//                 [--github-app] [--store DIR] [--logout]
 import { parseArgs } from "node:util";
 import { Octokit } from "@octokit/core";
 // The one-line switch: this import was "@octokit/auth-oauth-device".
@@ -24,7 +24,7 @@ const { values: args } = parseArgs({
 });
 
 if (!args["client-id"]) {
-  console.error("usage: node login.js --client-id CLIENT_ID [--scopes repo,read:org] [--base-url URL] [--github-app] [--store FILE] [--logout]");
+  console.error("usage: node login.js --client-id CLIENT_ID [--scopes repo,read:org] [--base-url URL] [--github-app] [--store DIR] [--logout]");
   process.exit(2);
 }
 
