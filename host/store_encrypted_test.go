@@ -46,8 +46,9 @@ func TestEncryptedStoreSealsEverything(t *testing.T) {
 	if err := s.Set(ctx, "cache-key-github.com", "gho_SECRETTOKEN"); err != nil {
 		t.Fatal(err)
 	}
-	first, _ := os.ReadFile(path)
-	for _, leak := range []string{"cache-key", "gho_SECRETTOKEN", "entries"} {
+	file := entryPath(path, "cache-key-github.com")
+	first, _ := os.ReadFile(file)
+	for _, leak := range []string{"cache-key", "gho_SECRETTOKEN", "value", "version\":2"} {
 		if bytes.Contains(first, []byte(leak)) {
 			t.Fatalf("the file shows %q: %s", leak, first)
 		}
@@ -59,13 +60,13 @@ func TestEncryptedStoreSealsEverything(t *testing.T) {
 	if err := s.Set(ctx, "cache-key-github.com", "gho_OTHER"); err != nil {
 		t.Fatal(err)
 	}
-	second, _ := os.ReadFile(path)
+	second, _ := os.ReadFile(file)
 	var env2 sealedFile
 	json.Unmarshal(second, &env2)
 	if bytes.Equal(env.Nonce, env2.Nonce) {
 		t.Fatal("two writes used the same nonce")
 	}
-	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 && os.PathSeparator == '/' {
+	if fi, _ := os.Stat(file); fi.Mode().Perm() != 0o600 && os.PathSeparator == '/' {
 		t.Errorf("mode %o", fi.Mode().Perm())
 	}
 }
@@ -79,16 +80,20 @@ func TestEncryptedStoreWrongKey(t *testing.T) {
 	if err := encryptedAt(t, path, testKey(t, GenerateKey())).Set(ctx, "k", "v"); err != nil {
 		t.Fatal(err)
 	}
-	before, _ := os.ReadFile(path)
+	file := entryPath(path, "k")
+	before, _ := os.ReadFile(file)
 	other := encryptedAt(t, path, testKey(t, GenerateKey()))
 	_, gerr := other.Get(ctx, "k")
 	serr := other.Set(ctx, "k", "w")
-	for _, err := range []error{gerr, serr} {
-		if !errors.Is(err, ErrWrongEncryptionKey) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "left untouched") {
+	_, _, werr := other.Swap(ctx, "k", nil, sp("w"))
+	derr := other.Delete(ctx, "k")
+	_, kerr := other.Keys(ctx)
+	for _, err := range []error{gerr, serr, werr, derr, kerr} {
+		if !errors.Is(err, ErrWrongEncryptionKey) || !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "left untouched") {
 			t.Fatalf("got %v, want ErrWrongEncryptionKey naming the file", err)
 		}
 	}
-	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+	if after, _ := os.ReadFile(file); !bytes.Equal(before, after) {
 		t.Fatal("the file changed")
 	}
 }
@@ -100,19 +105,19 @@ func TestEncryptedStoreAlteredFile(t *testing.T) {
 	key := testKey(t, GenerateKey())
 	s := encryptedAt(t, path, key)
 	s.Set(context.Background(), "k", "v")
-	raw, _ := os.ReadFile(path)
+	raw, _ := os.ReadFile(entryPath(path, "k"))
 	var env sealedFile
 	json.Unmarshal(raw, &env)
 	env.Ciphertext[0] ^= 1
 	raw, _ = json.Marshal(env)
-	os.WriteFile(path, raw, 0o600)
+	os.WriteFile(entryPath(path, "k"), raw, 0o600)
 	if _, err := s.Get(context.Background(), "k"); !errors.Is(err, ErrWrongEncryptionKey) {
 		t.Fatalf("got %v", err)
 	}
 }
 
-// TestEncryptedStoreKeyRotation: with "new,old" the old file opens and is
-// sealed again with the new key.
+// TestEncryptedStoreKeyRotation: with "new,old" the old entries open, and
+// each is sealed with the new key when it is written again.
 func TestEncryptedStoreKeyRotation(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "t.enc.json")
@@ -124,7 +129,15 @@ func TestEncryptedStoreKeyRotation(t *testing.T) {
 		t.Fatalf("Get = %q, %v", v, err)
 	}
 	both.Set(ctx, "k2", "v2")
-	if v, err := encryptedAt(t, path, testKey(t, newKey)).Get(ctx, "k"); err != nil || v != "v" {
+	newOnly := encryptedAt(t, path, testKey(t, newKey))
+	if v, err := newOnly.Get(ctx, "k2"); err != nil || v != "v2" {
+		t.Fatalf("a new entry, the new key alone: %q, %v", v, err)
+	}
+	if _, err := newOnly.Get(ctx, "k"); !errors.Is(err, ErrWrongEncryptionKey) {
+		t.Fatalf("an entry not written since: %v, want ErrWrongEncryptionKey", err)
+	}
+	both.Set(ctx, "k", "v'")
+	if v, err := newOnly.Get(ctx, "k"); err != nil || v != "v'" {
 		t.Fatalf("after rotation, the new key alone: %q, %v", v, err)
 	}
 }
@@ -136,7 +149,7 @@ func TestEncryptedStorePassphrase(t *testing.T) {
 	ctx := context.Background()
 	s := encryptedAt(t, path, testKey(t, "passphrase:correct horse battery staple"))
 	storeContract(t, s)
-	raw, _ := os.ReadFile(path)
+	raw, _ := os.ReadFile(entryPath(path, "b"))
 	var env sealedFile
 	json.Unmarshal(raw, &env)
 	if env.KDF != "pbkdf2-sha256" || env.Iterations != 1000 || len(env.Salt) != 16 {

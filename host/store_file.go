@@ -1,32 +1,42 @@
 package host
 
 import (
-	"bytes"
 	"context"
-	"sort"
+	"time"
 )
 
-// FileStore keeps values in one JSON file that only its owner can read and
-// write (mode 0600 from the moment it is created; its directory is created
-// 0700). The file holds the tokens in plain text, protected by its
-// permissions: choose it when the user asks for it, and prefer the keyring
-// or an EncryptedFileStore otherwise.
+// FileStore keeps each value in a file of its own, in a directory only its
+// owner can read and write (the directory 0700, the files 0600 from the
+// moment they are created). The files hold the tokens in plain text,
+// protected by their permissions: choose it when the user asks for it, and
+// prefer the keyring or an EncryptedFileStore otherwise.
 //
-// Every write replaces the whole file atomically (a temporary file in the
-// same directory, synced, then renamed over it), under an exclusive lock on
-// the sibling file PATH.lock, so that several processes can share the file
-// without losing each other's entries, and a crash never leaves half a file.
-// Reads take no lock. A file that is not a deviceflow store is an
+// The layout (v2) is the Python SDK's FileStore's, so both can share one
+// directory, locks included. In the directory PATH, the entry whose key's
+// SHA-256 starts with the 32 hex digits N lives in N.json, as
+// {"version":2,"key":K,"value":V}. Each write replaces that file atomically
+// (a temporary file created exclusively with mode 0600, synced, renamed over
+// it, then the directory synced), under an exclusive flock on N.lock held
+// for that one entry's compare-and-swap only: writers of other entries
+// never wait, a write's cost does not grow with the number of entries, and
+// a crash never leaves half a file. A lease (Lock) is an flock on N.lease.
+// Reads take no lock. An entry file that is not a deviceflow entry is an
 // ErrStoreCorrupt error naming it; the store never overwrites it.
 //
-// The format, {"version":1,"entries":{...}}, and the lock are the Python
-// SDK's FileStore's, so both can share one file.
+// A store file of the single-file layout v1 ({"version":1,"entries":{...}}
+// at PATH, as earlier versions wrote it) is migrated to the directory on
+// first use, safely against a crash at any point (see the package
+// documentation).
+//
+// A FileStore implements Swapper and Locker, across goroutines and
+// processes alike.
 type FileStore struct {
-	f *storeFile
+	d *storeDir
 }
 
-// NewFileStore returns a FileStore kept at path (DefaultStorePath("file")
-// when path is ""). Nothing is created until the first write.
+// NewFileStore returns a FileStore kept in the directory path
+// (DefaultStorePath("file") when path is ""). Nothing is created until the
+// first write.
 func NewFileStore(path string) (*FileStore, error) {
 	if path == "" {
 		var err error
@@ -34,119 +44,54 @@ func NewFileStore(path string) (*FileStore, error) {
 			return nil, err
 		}
 	}
-	f, err := newStoreFile(path)
+	d, err := newStoreDir(path)
 	if err != nil {
 		return nil, err
 	}
-	return &FileStore{f: f}, nil
+	return &FileStore{d: d}, nil
 }
 
-// Path returns the file's absolute path.
-func (s *FileStore) Path() string { return s.f.path }
+// Path returns the store directory's absolute path.
+func (s *FileStore) Path() string { return s.d.path }
 
 // String describes the store for a person: "file PATH".
-func (s *FileStore) String() string { return "file " + s.f.path }
+func (s *FileStore) String() string { return "file " + s.d.path }
 
 // Get returns the value under key, or ErrNoEntry.
 func (s *FileStore) Get(ctx context.Context, key string) (string, error) {
-	return s.f.get(ctx, plainCodec{}, key)
+	return s.d.get(ctx, plainCodec{}, key)
 }
 
 // Set writes value under key.
 func (s *FileStore) Set(ctx context.Context, key, value string) error {
-	return s.f.set(ctx, plainCodec{}, key, value)
+	return s.d.set(ctx, plainCodec{}, key, value)
 }
 
 // Delete removes key.
 func (s *FileStore) Delete(ctx context.Context, key string) error {
-	return s.f.delete(ctx, plainCodec{}, key)
+	return s.d.delete(ctx, plainCodec{}, key)
 }
 
-// Keys returns the keys the file holds, sorted, for diagnostics.
+// Swap replaces the value under key with new when the value held is old
+// (see Swapper), atomically for every process sharing the directory.
+func (s *FileStore) Swap(ctx context.Context, key string, old, new *string) (bool, *string, error) {
+	return s.d.swap(ctx, plainCodec{}, key, old, new)
+}
+
+// Lock takes the lease on key (see Locker), across processes: an flock on
+// the entry's .lease file.
+func (s *FileStore) Lock(ctx context.Context, key string, wait time.Duration) (func(), error) {
+	return s.d.lease(ctx, plainCodec{}, key, wait)
+}
+
+// Keys returns the keys the store holds, sorted, for diagnostics.
 func (s *FileStore) Keys(ctx context.Context) ([]string, error) {
-	return s.f.keys(ctx, plainCodec{})
+	return s.d.keys(ctx, plainCodec{})
 }
 
-// load reads and decodes the file; a missing or empty file holds nothing.
-func (f *storeFile) load(ctx context.Context, c storeCodec) (map[string]string, error) {
-	raw, err := f.read()
-	if err != nil {
-		return nil, err
-	}
-	if len(bytes.TrimSpace(raw)) == 0 {
-		return map[string]string{}, nil
-	}
-	doc, err := c.decode(ctx, raw)
-	if err != nil {
-		return nil, err
-	}
-	return parseDocument(f.path, doc)
-}
-
-// update is a read-modify-write under the lock. change edits the entries
-// and reports whether there is anything to write.
-func (f *storeFile) update(ctx context.Context, c storeCodec, change func(map[string]string) bool) error {
-	return f.locked(ctx, func() error {
-		entries, err := f.load(ctx, c)
-		if err != nil {
-			return err
-		}
-		if !change(entries) {
-			return nil
-		}
-		doc, err := encodeDocument(entries)
-		if err != nil {
-			return err
-		}
-		data, err := c.encode(ctx, doc)
-		if err != nil {
-			return err
-		}
-		return f.write(data)
-	})
-}
-
-func (f *storeFile) get(ctx context.Context, c storeCodec, key string) (string, error) {
-	entries, err := f.load(ctx, c)
-	if err != nil {
-		return "", err
-	}
-	v, ok := entries[key]
-	if !ok {
-		return "", ErrNoEntry
-	}
-	return v, nil
-}
-
-func (f *storeFile) set(ctx context.Context, c storeCodec, key, value string) error {
-	return f.update(ctx, c, func(m map[string]string) bool {
-		if old, ok := m[key]; ok && old == value {
-			return false
-		}
-		m[key] = value
-		return true
-	})
-}
-
-func (f *storeFile) delete(ctx context.Context, c storeCodec, key string) error {
-	return f.update(ctx, c, func(m map[string]string) bool {
-		if _, ok := m[key]; !ok {
-			return false
-		}
-		delete(m, key)
-		return true
-	})
-}
-
-func (f *storeFile) keys(ctx context.Context, c storeCodec) ([]string, error) {
-	entries, err := f.load(ctx, c)
-	if err != nil {
-		return nil, err
-	}
-	keys := make([]string, 0, len(entries))
-	for k := range entries {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys, nil
+// CheckWritable reports whether an entry could be written now: it makes
+// the directory when it is missing, then creates and removes a probe file
+// in it.
+func (s *FileStore) CheckWritable(ctx context.Context) error {
+	return s.d.checkWritable(ctx, plainCodec{})
 }

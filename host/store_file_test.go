@@ -2,6 +2,9 @@ package host
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -46,102 +49,324 @@ func storeContract(t *testing.T, s Store) {
 	}
 }
 
-func TestFileStoreContract(t *testing.T) {
-	t.Parallel()
-	s, err := NewFileStore(filepath.Join(t.TempDir(), "tokens.json"))
+// entryPath is where a file store at dir keeps key's entry: spelled out
+// here as the contract states it, not through the code under test.
+func entryPath(dir, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return filepath.Join(dir, hex.EncodeToString(sum[:])[:32]+".json")
+}
+
+func fileStoreAt(t testing.TB, path string) *FileStore {
+	t.Helper()
+	s, err := NewFileStore(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	storeContract(t, s)
+	return s
+}
+
+func TestFileStoreContract(t *testing.T) {
+	t.Parallel()
+	storeContract(t, fileStoreAt(t, filepath.Join(t.TempDir(), "tokens.json")))
+}
+
+func TestFileStoreSwap(t *testing.T) {
+	t.Parallel()
+	testSwapSemantics(t, capable(fileStoreAt(t, filepath.Join(t.TempDir(), "tokens.json"))))
+}
+
+// TestFileStoreSwapStaleOld: a Swap whose old value someone else replaced
+// meanwhile writes nothing and answers the value now held.
+func TestFileStoreSwapStaleOld(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	ctx := context.Background()
+	a, b := fileStoreAt(t, path), fileStoreAt(t, path)
+	if err := a.Set(ctx, "k", "pair-1"); err != nil {
+		t.Fatal(err)
+	}
+	read, _ := a.Get(ctx, "k")
+	// Another process writes the winner's pair.
+	if ok, _, err := b.Swap(ctx, "k", sp("pair-1"), sp("pair-2")); !ok || err != nil {
+		t.Fatalf("the winner's swap: %v, %v", ok, err)
+	}
+	ok, cur, err := a.Swap(ctx, "k", &read, sp("pair-3"))
+	if err != nil || ok || cur == nil || *cur != "pair-2" {
+		t.Fatalf("a stale swap = %v, %v, %v; want a conflict showing pair-2", ok, deref(cur), err)
+	}
+	ok, cur, err = a.Swap(ctx, "k", &read, nil)
+	if err != nil || ok || cur == nil || *cur != "pair-2" {
+		t.Fatalf("a stale delete = %v, %v, %v; want a conflict showing pair-2", ok, deref(cur), err)
+	}
+	if v, _ := a.Get(ctx, "k"); v != "pair-2" {
+		t.Fatalf("the store holds %q, want the winner's pair", v)
+	}
+}
+
+// TestFileStoreSwapWithoutDirectory: a swap to nothing on a store that was
+// never written creates nothing.
+func TestFileStoreSwapWithoutDirectory(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	s := fileStoreAt(t, path)
+	if ok, cur, err := s.Swap(context.Background(), "k", nil, nil); !ok || cur != nil || err != nil {
+		t.Fatalf("Swap(nil, nil) = %v, %v, %v", ok, deref(cur), err)
+	}
+	if ok, cur, err := s.Swap(context.Background(), "k", sp("x"), nil); ok || cur != nil || err != nil {
+		t.Fatalf("Swap(x, nil) = %v, %v, %v", ok, deref(cur), err)
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Fatal("a swap to nothing created the store")
+	}
+}
+
+// TestFileStoreSwapRace: 32 goroutines, each with a store of its own on
+// one directory (as many lock descriptors), increment one counter by
+// compare-and-swap, and no increment is lost.
+func TestFileStoreSwapRace(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := fileStoreAt(t, path)
+			for range 10 {
+				if err := casIncrement(ctx, s, "n"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if v, _ := fileStoreAt(t, path).Get(ctx, "n"); v != "320" {
+		t.Fatalf("counter = %q, want 320", v)
+	}
+}
+
+// casIncrement adds one to the counter under key, retrying on conflict.
+func casIncrement(ctx context.Context, s interface {
+	Store
+	Swapper
+}, key string) error {
+	for {
+		var old *string
+		v, err := s.Get(ctx, key)
+		if err == nil {
+			old = &v
+		} else if !errors.Is(err, ErrNoEntry) {
+			return err
+		}
+		ok, _, err := s.Swap(ctx, key, old, sp(itoa(atoi(v)+1)))
+		if err != nil || ok {
+			return err
+		}
+	}
+}
+
+func TestFileStoreLock(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	testLockWaits(t, capable(fileStoreAt(t, path)))
+	testLockExclusive(t, capable(fileStoreAt(t, path)), 16, 10)
+	// Each goroutine with a store of its own: the lease files exclude them.
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := fileStoreAt(t, path)
+			for range 10 {
+				unlock, err := s.Lock(ctx, "k", time.Minute)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				v, _ := s.Get(ctx, "m")
+				var old *string
+				if v != "" {
+					old = &v
+				}
+				if ok, _, err := s.Swap(ctx, "m", old, sp(itoa(atoi(v)+1))); !ok || err != nil {
+					t.Errorf("a swap under the lease: %v, %v", ok, err)
+				}
+				unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if v, _ := fileStoreAt(t, path).Get(ctx, "m"); v != "160" {
+		t.Fatalf("counter = %q, want 160", v)
+	}
+	if _, err := os.Stat(strings.TrimSuffix(entryPath(path, "k"), ".json") + ".lease"); err != nil {
+		t.Errorf("no lease file: %v", err)
+	}
 }
 
 func TestFileStoreCreatesPrivateFiles(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no POSIX modes")
 	}
-	dir := filepath.Join(t.TempDir(), "new", "deviceflow")
-	path := filepath.Join(dir, "tokens.json")
-	s, _ := NewFileStore(path)
-	if _, err := s.Get(context.Background(), "k"); !errors.Is(err, ErrNoEntry) {
+	parent := filepath.Join(t.TempDir(), "new", "deviceflow")
+	path := filepath.Join(parent, "tokens.json")
+	s := fileStoreAt(t, path)
+	ctx := context.Background()
+	if _, err := s.Get(ctx, "k"); !errors.Is(err, ErrNoEntry) {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Fatal("a read created the directory")
+	if keys, err := s.Keys(ctx); err != nil || len(keys) != 0 {
+		t.Fatalf("Keys = %v, %v", keys, err)
 	}
-	if err := s.Set(context.Background(), "k", "v"); err != nil {
+	if err := s.Delete(ctx, "k"); err != nil {
 		t.Fatal(err)
 	}
-	for p, want := range map[string]os.FileMode{dir: 0o700, path: 0o600, path + ".lock": 0o600} {
+	if _, err := os.Stat(parent); !os.IsNotExist(err) {
+		t.Fatal("a read or a delete created the directory")
+	}
+	if err := s.Set(ctx, "k", "v"); err != nil {
+		t.Fatal(err)
+	}
+	entry := entryPath(path, "k")
+	lock := strings.TrimSuffix(entry, ".json") + ".lock"
+	for p, want := range map[string]os.FileMode{parent: 0o700, path: 0o700, entry: 0o600, lock: 0o600} {
 		fi, err := os.Stat(p)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if got := fi.Mode().Perm(); got != want {
-			t.Errorf("%s has mode %o, want %o", filepath.Base(p), got, want)
+			t.Errorf("%s has mode %o, want %o", p, got, want)
 		}
 	}
-	entries, _ := os.ReadDir(dir)
+	entries, _ := os.ReadDir(path)
 	if len(entries) != 2 {
-		t.Errorf("the directory holds %d files, want the store and its lock (no temporary file left)", len(entries))
+		t.Errorf("the directory holds %d files, want the entry and its lock (no temporary file left)", len(entries))
+	}
+	if err := s.CheckWritable(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadDir(path); len(after) != 2 {
+		t.Errorf("CheckWritable left a file behind")
 	}
 }
 
-// TestFileStoreNeverWidensMode shows that a write replaces the file with a
-// new 0600 file even where the old one was readable by others: the mode is
-// set at creation, never changed after.
+// TestFileStoreNeverWidensMode shows that a write replaces an entry file
+// with a new 0600 file even where the old one was readable by others: the
+// mode is set at creation, never changed after.
 func TestFileStoreNeverWidensMode(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no POSIX modes")
 	}
 	path := filepath.Join(t.TempDir(), "tokens.json")
-	os.WriteFile(path, []byte(`{"version":1,"entries":{}}`), 0o644)
-	s, _ := NewFileStore(path)
+	os.Mkdir(path, 0o700)
+	os.WriteFile(entryPath(path, "k"), []byte(`{"version":2,"key":"k","value":"old"}`), 0o644)
+	s := fileStoreAt(t, path)
 	if err := s.Set(context.Background(), "k", "v"); err != nil {
 		t.Fatal(err)
 	}
-	fi, _ := os.Stat(path)
+	fi, _ := os.Stat(entryPath(path, "k"))
 	if fi.Mode().Perm() != 0o600 {
 		t.Fatalf("mode %o after a write, want 600", fi.Mode().Perm())
 	}
 }
 
-// TestFileStoreFormat pins the document, which the Python SDK shares.
+// TestFileStoreFormat pins the layout, which the Python SDK shares.
 func TestFileStoreFormat(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "tokens.json")
-	// As the Python SDK writes it.
-	os.WriteFile(path, []byte(`{"entries": {"py": "from python"}, "version": 1}`), 0o600)
-	s, _ := NewFileStore(path)
+	os.Mkdir(path, 0o700)
+	// As the Python SDK writes it (json.dumps, compact, ensure_ascii=False).
+	os.WriteFile(entryPath(path, "py <&>"), []byte(`{"version":2,"key":"py <&>","value":"from pythön"}`), 0o600)
+	s := fileStoreAt(t, path)
 	ctx := context.Background()
-	if v, err := s.Get(ctx, "py"); err != nil || v != "from python" {
+	if v, err := s.Get(ctx, "py <&>"); err != nil || v != "from pythön" {
 		t.Fatalf("Get = %q, %v", v, err)
 	}
-	if err := s.Set(ctx, "go", "from go"); err != nil {
+	if err := s.Set(ctx, "go <&>", "from gö"); err != nil {
 		t.Fatal(err)
 	}
-	raw, _ := os.ReadFile(path)
-	doc, err := parseDocument(path, raw)
-	if err != nil || doc["py"] != "from python" || doc["go"] != "from go" || len(doc) != 2 {
-		t.Fatalf("file %s: %v", raw, err)
+	raw, err := os.ReadFile(entryPath(path, "go <&>"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(string(raw), `"version": 1`) {
-		t.Errorf("no version in %s", raw)
+	if string(raw) != `{"version":2,"key":"go <&>","value":"from gö"}` {
+		t.Errorf("entry file %s", raw)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(raw, &doc); err != nil || doc["version"] != 2.0 || doc["key"] != "go <&>" || doc["value"] != "from gö" || len(doc) != 3 {
+		t.Fatalf("entry file %s: %v", raw, err)
 	}
 	keys, err := s.Keys(ctx)
-	if err != nil || strings.Join(keys, ",") != "go,py" {
+	if err != nil || strings.Join(keys, ",") != "go <&>,py <&>" {
+		t.Errorf("Keys = %v, %v", keys, err)
+	}
+	// 32 hex digits of sha256("k"), fixed by the contract.
+	if got := entryName("k"); got != "8254c329a92850f6d539dd376f4816ee" {
+		t.Errorf("entryName(k) = %s", got)
+	}
+	// Locks, leases, temporary files and other files are no entries.
+	for _, name := range []string{"x.lock", "x.lease", ".y.123.tmp", "notes.txt"} {
+		os.WriteFile(filepath.Join(path, name), []byte("junk"), 0o600)
+	}
+	if keys, err := s.Keys(ctx); err != nil || len(keys) != 2 {
 		t.Errorf("Keys = %v, %v", keys, err)
 	}
 }
 
-func TestFileStoreEmptyFileIsEmpty(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "tokens.json")
-	os.WriteFile(path, []byte(" \n"), 0o600)
-	s, _ := NewFileStore(path)
-	storeContract(t, s)
+// TestFileStoreCorruptEntryIsKept: an entry file that is not an entry is
+// an error naming it, for every operation on it, and is never overwritten
+// nor removed; other entries still work.
+func TestFileStoreCorruptEntryIsKept(t *testing.T) {
+	cases := map[string]string{
+		"not json":      "this is my shopping list\n",
+		"empty":         "",
+		"truncated":     `{"version":2,"key":"k","value":"v"`,
+		"wrong shape":   `{"version":2,"key":"k","value":["v"]}`,
+		"no value":      `{"version":2,"key":"k"}`,
+		"v1 document":   `{"version":1,"entries":{"k":"v"}}`,
+		"newer version": `{"version":3,"key":"k","value":"v"}`,
+		"another key":   `{"version":2,"key":"not k","value":"v"}`,
+	}
+	for name, content := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "tokens.json")
+			os.Mkdir(path, 0o700)
+			file := entryPath(path, "k")
+			os.WriteFile(file, []byte(content), 0o600)
+			s := fileStoreAt(t, path)
+			ctx := context.Background()
+			_, gerr := s.Get(ctx, "k")
+			serr := s.Set(ctx, "k", "new")
+			derr := s.Delete(ctx, "k")
+			_, _, werr := s.Swap(ctx, "k", nil, sp("new"))
+			errs := []error{gerr, serr, derr, werr}
+			if name != "another key" {
+				_, kerr := s.Keys(ctx)
+				errs = append(errs, kerr)
+			}
+			for _, err := range errs {
+				if !errors.Is(err, ErrStoreCorrupt) {
+					t.Fatalf("got %v, want ErrStoreCorrupt", err)
+				}
+				if !strings.Contains(err.Error(), file) || !strings.Contains(err.Error(), "left untouched") {
+					t.Errorf("message %q does not name the file and say it was kept", err)
+				}
+			}
+			if raw, _ := os.ReadFile(file); string(raw) != content {
+				t.Fatalf("the file changed to %q", raw)
+			}
+			if err := s.Set(ctx, "other", "v"); err != nil {
+				t.Fatalf("another entry: %v", err)
+			}
+		})
+	}
 }
 
-// TestFileStoreCorruptFileIsKept: a file that is not a store is an error
-// naming it, for reads and writes alike, and is never overwritten.
-func TestFileStoreCorruptFileIsKept(t *testing.T) {
+// TestFileStoreCorruptV1IsKept: a file at the store's path that is not a
+// v1 store is an error naming it, and is neither moved nor changed.
+func TestFileStoreCorruptV1IsKept(t *testing.T) {
 	cases := map[string]string{
 		"not json":      "this is my shopping list\n",
 		"truncated":     `{"version":1,"entries":{"k":"v"`,
@@ -154,7 +379,7 @@ func TestFileStoreCorruptFileIsKept(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "tokens.json")
 			os.WriteFile(path, []byte(content), 0o600)
-			s, _ := NewFileStore(path)
+			s := fileStoreAt(t, path)
 			ctx := context.Background()
 			_, gerr := s.Get(ctx, "k")
 			serr := s.Set(ctx, "k", "new")
@@ -170,38 +395,42 @@ func TestFileStoreCorruptFileIsKept(t *testing.T) {
 			if raw, _ := os.ReadFile(path); string(raw) != content {
 				t.Fatalf("the file changed to %q", raw)
 			}
+			if _, err := os.Stat(path + ".v1"); !os.IsNotExist(err) {
+				t.Fatal("the file was moved")
+			}
 		})
 	}
 }
 
-func TestFileStoreFollowsSymlink(t *testing.T) {
+// TestFileStoreThroughSymlink: a symbolic link to a directory is used as
+// the directory, and stays a link.
+func TestFileStoreThroughSymlink(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("symbolic links need privileges")
 	}
 	dir := t.TempDir()
-	real := filepath.Join(dir, "real.json")
+	real := filepath.Join(dir, "real")
 	link := filepath.Join(dir, "tokens.json")
-	os.WriteFile(real, []byte(`{"version":1,"entries":{}}`), 0o600)
+	os.Mkdir(real, 0o700)
 	os.Symlink(real, link)
-	s, _ := NewFileStore(link)
+	s := fileStoreAt(t, link)
 	if err := s.Set(context.Background(), "k", "v"); err != nil {
 		t.Fatal(err)
 	}
 	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
-		t.Fatal("the link was replaced by a file")
+		t.Fatal("the link was replaced")
 	}
-	if raw, _ := os.ReadFile(real); !strings.Contains(string(raw), `"k"`) {
-		t.Fatalf("the linked file was not written: %s", raw)
+	if _, err := os.Stat(entryPath(real, "k")); err != nil {
+		t.Fatalf("the linked directory was not written: %v", err)
 	}
 }
 
-// TestFileStoreSharedInProcess: two stores on one file (two lock
+// TestFileStoreSharedInProcess: two stores on one directory (two lock
 // descriptors) writing at once lose nothing.
 func TestFileStoreSharedInProcess(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "tokens.json")
-	a, _ := NewFileStore(path)
-	b, _ := NewFileStore(path)
+	a, b := fileStoreAt(t, path), fileStoreAt(t, path)
 	var wg sync.WaitGroup
 	for i := 0; i < 8; i++ {
 		s := a
@@ -240,10 +469,10 @@ func init() {
 		}
 		return nil
 	}
-	// holdLock takes the store's lock, prints "locked", and keeps it until
-	// its standard input closes.
+	// holdLock takes the lock file PATH, prints "locked", and keeps it
+	// until its standard input closes.
 	helpers["holdLock"] = func(args []string) error {
-		unlock, err := lockFile(context.Background(), args[0]+".lock", time.Second)
+		unlock, err := lockFile(context.Background(), args[0], time.Second)
 		if err != nil {
 			return err
 		}
@@ -252,11 +481,74 @@ func init() {
 		unlock()
 		return nil
 	}
+	// leaseIncrement, N times: takes the lease on KEY in the store at PATH
+	// (kind "file" or "encrypted", the key in $DEVICEFLOW_ENCRYPTION_KEY),
+	// reads the counter, and swaps in the next value, which must succeed:
+	// nobody else writes while the lease is held.
+	helpers["leaseIncrement"] = func(args []string) error {
+		kind, path, key := args[0], args[1], args[2]
+		n, _ := strconv.Atoi(args[3])
+		st, err := OpenStore(kind, path)
+		if err != nil {
+			return err
+		}
+		s := capable(st)
+		ctx := context.Background()
+		for i := 0; i < n; i++ {
+			unlock, err := s.Lock(ctx, key, time.Minute)
+			if err != nil {
+				return err
+			}
+			var old *string
+			v, err := s.Get(ctx, key)
+			if err == nil {
+				old = &v
+			} else if !errors.Is(err, ErrNoEntry) {
+				unlock()
+				return err
+			}
+			ok, cur, err := s.Swap(ctx, key, old, sp(itoa(atoi(v)+1)))
+			unlock()
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("a swap under the lease found %v, not %v: another holder wrote", deref(cur), deref(old))
+			}
+		}
+		return nil
+	}
+	// casIncrement, N times: increments the counter under KEY in the file
+	// store at PATH by compare-and-swap alone, retrying on conflict.
+	helpers["casIncrement"] = func(args []string) error {
+		s, err := NewFileStore(args[0])
+		if err != nil {
+			return err
+		}
+		n, _ := strconv.Atoi(args[2])
+		for i := 0; i < n; i++ {
+			if err := casIncrement(context.Background(), s, args[1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	// openStore reads KEY from the file store at PATH (migrating it).
+	helpers["openStore"] = func(args []string) error {
+		s, err := NewFileStore(args[0])
+		if err != nil {
+			return err
+		}
+		_, err = s.Get(context.Background(), args[1])
+		if errors.Is(err, ErrNoEntry) {
+			err = nil
+		}
+		return err
+	}
 }
 
-// TestFileStoreAcrossProcesses: four processes writing the same file at
-// once lose none of each other's entries: the lock covers each
-// read-modify-write.
+// TestFileStoreAcrossProcesses: four processes writing one directory at
+// once lose none of each other's entries.
 func TestFileStoreAcrossProcesses(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "tokens.json")
@@ -271,66 +563,130 @@ func TestFileStoreAcrossProcesses(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	s, _ := NewFileStore(path)
-	keys, err := s.Keys(context.Background())
+	keys, err := fileStoreAt(t, path).Keys(context.Background())
 	if err != nil || len(keys) != 100 {
 		t.Fatalf("%d keys, %v; want 100", len(keys), err)
 	}
 }
 
-// TestFileStoreLockWaitIsBounded: a writer gives up with ErrStoreLocked
-// when another process keeps the lock, and a reader is not blocked.
+// TestFileStoreLeaseAcrossProcesses: eight processes, each taking the
+// lease, reading the counter and swapping in the next value 25 times, lose
+// no increment, and none ever finds another's write under its lease; the
+// same with eight processes doing compare-and-swap alone. Both for the
+// plain and the encrypted store.
+func TestFileStoreLeaseAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	const procs, each = 8, 25
+	key := GenerateKey()
+	env := []string{EncryptionKeyEnv + "=" + key}
+	for _, kind := range []string{StoreFile, StoreEncrypted} {
+		path := filepath.Join(t.TempDir(), "tokens.json")
+		var wg sync.WaitGroup
+		for p := 0; p < procs; p++ {
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				if out, err := runHelper(t, env, "leaseIncrement", kind, path, "lease", strconv.Itoa(each)); err != nil {
+					t.Errorf("%s lease helper %d: %v\n%s", kind, p, err, out)
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				if kind != StoreFile {
+					return
+				}
+				if out, err := runHelper(t, env, "casIncrement", path, "cas", strconv.Itoa(each)); err != nil {
+					t.Errorf("cas helper %d: %v\n%s", p, err, out)
+				}
+			}()
+		}
+		wg.Wait()
+		var s Store = fileStoreAt(t, path)
+		if kind == StoreEncrypted {
+			s = encryptedAt(t, path, testKey(t, key))
+		}
+		ctx := context.Background()
+		if v, err := s.Get(ctx, "lease"); err != nil || v != itoa(procs*each) {
+			t.Errorf("%s: lease counter = %q, %v; want %d", kind, v, err, procs*each)
+		}
+		if kind == StoreFile {
+			if v, err := s.Get(ctx, "cas"); err != nil || v != itoa(procs*each) {
+				t.Errorf("cas counter = %q, %v; want %d", v, err, procs*each)
+			}
+		}
+	}
+}
+
+// TestFileStoreLockWaitIsBounded: a writer of an entry whose lock another
+// process keeps gives up with ErrStoreLocked; writers of other entries and
+// readers are not held up.
 func TestFileStoreLockWaitIsBounded(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "tokens.json")
-	s, _ := NewFileStore(path)
+	s := fileStoreAt(t, path)
 	ctx := context.Background()
 	if err := s.Set(ctx, "k", "v"); err != nil {
 		t.Fatal(err)
 	}
-	unlock, err := lockFile(ctx, path+".lock", time.Second)
+	lock := strings.TrimSuffix(entryPath(path, "k"), ".json") + ".lock"
+	unlock, err := lockFile(ctx, lock, time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unlock()
-	s.f.lockWait = 100 * time.Millisecond
+	s.d.lockWait = 100 * time.Millisecond
 	start := time.Now()
 	err = s.Set(ctx, "k", "w")
-	if !errors.Is(err, ErrStoreLocked) || !strings.Contains(err.Error(), path+".lock") {
+	if !errors.Is(err, ErrStoreLocked) || !strings.Contains(err.Error(), lock) {
 		t.Fatalf("got %v, want ErrStoreLocked naming the lock", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Errorf("gave up after %v", d)
+	}
+	if _, _, err := s.Swap(ctx, "k", sp("v"), sp("w")); !errors.Is(err, ErrStoreLocked) {
+		t.Fatalf("Swap: got %v, want ErrStoreLocked", err)
+	}
+	start = time.Now()
+	if err := s.Set(ctx, "other", "v"); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 50*time.Millisecond {
+		t.Errorf("a write of another entry waited %v", d)
 	}
 	if v, err := s.Get(ctx, "k"); err != nil || v != "v" {
 		t.Fatalf("a read under another's lock: %q, %v", v, err)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	time.AfterFunc(20*time.Millisecond, cancel)
-	s.f.lockWait = time.Minute
+	s.d.lockWait = time.Minute
 	if err := s.Delete(cctx, "k"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want the context's error", err)
 	}
 }
 
 // TestFileStoreWaitsForAnotherProcess: a writer waits while another
-// process holds the lock, then proceeds.
+// process holds the entry's lock, then proceeds; a lease held by another
+// process is busy.
 func TestFileStoreWaitsForAnotherProcess(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "tokens.json")
-	cmd := helperCommand(t, "holdLock", path)
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	os.Mkdir(path, 0o700)
+	stem := strings.TrimSuffix(entryPath(path, "k"), ".json")
+	hold := func(file string) func() {
+		cmd := helperCommand(t, "holdLock", file)
+		stdin, _ := cmd.StdinPipe()
+		stdout, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 64)
+		if n, _ := stdout.Read(buf); !strings.Contains(string(buf[:n]), "locked") {
+			t.Fatalf("helper said %q", buf[:n])
+		}
+		return func() { stdin.Close(); cmd.Wait() }
 	}
-	defer cmd.Wait()
-	defer stdin.Close()
-	buf := make([]byte, 64)
-	if n, _ := stdout.Read(buf); !strings.Contains(string(buf[:n]), "locked") {
-		t.Fatalf("helper said %q", buf[:n])
-	}
-	s, _ := NewFileStore(path)
+	release := hold(stem + ".lock")
+	s := fileStoreAt(t, path)
 	done := make(chan error, 1)
 	go func() { done <- s.Set(context.Background(), "k", "v") }()
 	select {
@@ -338,11 +694,24 @@ func TestFileStoreWaitsForAnotherProcess(t *testing.T) {
 		t.Fatalf("the write did not wait for the other process: %v", err)
 	case <-time.After(200 * time.Millisecond):
 	}
-	stdin.Close()
+	release()
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
 	if v, err := s.Get(context.Background(), "k"); err != nil || v != "v" {
 		t.Fatalf("Get = %q, %v", v, err)
 	}
+	release = hold(stem + ".lease")
+	if _, err := s.Lock(context.Background(), "k", 50*time.Millisecond); !errors.Is(err, ErrBusy) {
+		t.Fatalf("Lock while another process holds the lease: %v, want ErrBusy", err)
+	}
+	if ok, _, err := s.Swap(context.Background(), "k", sp("v"), sp("w")); !ok || err != nil {
+		t.Fatalf("a swap while another process holds the lease: %v, %v", ok, err)
+	}
+	release()
+	unlock, err := s.Lock(context.Background(), "k", 0)
+	if err != nil {
+		t.Fatalf("Lock after the other process let go: %v", err)
+	}
+	unlock()
 }

@@ -39,9 +39,17 @@ func TestHostWithFileStores(t *testing.T) {
 			if err := h1.CallJSON(ctx, "authenticate", rawJSON(input(g.URL)), &first); err != nil || first.Token == "" {
 				t.Fatalf("first sign-in: %+v, %v", first, err)
 			}
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
+			var raw []byte
+			files, _ := filepath.Glob(filepath.Join(path, "*.json"))
+			for _, f := range files {
+				b, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw = append(raw, b...)
+			}
+			if len(files) != 1 {
+				t.Errorf("%d entry files, want 1", len(files))
 			}
 			if strings.Contains(string(raw), first.Token) != (kind == StoreFile) {
 				t.Errorf("token in the %s store's file: %v", kind, !(kind == StoreFile))
@@ -81,6 +89,7 @@ func TestHostStoreFailuresAreTyped(t *testing.T) {
 		{"keyring", newKeyringStore("", 0, failingKeyring{}), ErrKeyringUnavailable, "--store file"},
 		{"corrupt file", fileStore, ErrStoreCorrupt, corrupt},
 	}
+
 	for _, c := range cases {
 		g := startGitHub(t, emulator.Config{AutoApprove: 1}, nil)
 		h := testHost(t, g, func(o *Options) { o.Store = c.store })
@@ -98,5 +107,37 @@ func TestHostStoreFailuresAreTyped(t *testing.T) {
 	}
 	if raw, _ := os.ReadFile(corrupt); string(raw) != "not a store" {
 		t.Error("the corrupt file changed")
+	}
+}
+
+// TestHostCorruptEntryIsStoreError: an entry file damaged after a sign-in
+// is a "store" error naming the file, not "not logged in", and the file is
+// left as it is.
+func TestHostCorruptEntryIsStoreError(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	s, _ := NewFileStore(path)
+	g := startGitHub(t, emulator.Config{AutoApprove: 1}, nil)
+	h := testHost(t, g, func(o *Options) { o.Store = s })
+	ctx := context.Background()
+	if _, err := h.Call(ctx, "authenticate", input(g.URL)); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := s.Keys(ctx)
+	if err != nil || len(keys) != 1 {
+		t.Fatalf("Keys = %v, %v", keys, err)
+	}
+	file := entryPath(path, keys[0])
+	os.WriteFile(file, []byte(`{"version":2,"key":`), 0o600)
+	_, err = h.Call(ctx, "authenticate", input(g.URL))
+	e := wantCode(t, err, "store")
+	if !errors.Is(err, ErrStoreCorrupt) || !strings.Contains(e.Message, file) {
+		t.Fatalf("got %v, want ErrStoreCorrupt naming %s", err, file)
+	}
+	if raw, _ := os.ReadFile(file); string(raw) != `{"version":2,"key":` {
+		t.Error("the damaged entry changed")
+	}
+	if n := g.Emu.Stats().DeviceCode; n != 1 {
+		t.Errorf("%d device codes requested, want 1", n)
 	}
 }

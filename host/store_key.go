@@ -118,14 +118,25 @@ func decodeKey(s string) ([]byte, bool) {
 	return nil, false
 }
 
+// errNoRingKey is the cause of the error a keyring key's lookup fails with
+// when the keyring holds no key.
+var errNoRingKey = errors.New("deviceflow: no encryption key in the OS keyring")
+
 // resolve returns the AES keys; for a keyring key it reads the entry, and
-// creates it when create is set (the store's file does not exist yet, and
-// the caller holds the file's lock).
+// creates it when create is set (the store holds no entry yet, and the
+// caller holds the store's lock).
 func (k EncryptionKey) resolve(ctx context.Context, create bool) ([][]byte, error) {
 	if k.ring == nil {
 		return k.keys, nil
 	}
 	return k.ring.get(ctx, create)
+}
+
+// loaded reports whether the key was read already.
+func (r *keyringKey) loaded() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.key != nil
 }
 
 func (r *keyringKey) get(ctx context.Context, create bool) ([][]byte, error) {
@@ -145,8 +156,8 @@ func (r *keyringKey) get(ctx context.Context, create bool) ([][]byte, error) {
 			return nil, noKeyringKey(err)
 		}
 	case errors.Is(err, ErrNoEntry):
-		return nil, &storeError{kind: ErrNoEncryptionKey,
-			msg: "deviceflow: the OS keyring holds no deviceflow encryption key for the existing encrypted file: set " + EncryptionKeyEnv + " to the key it was written with"}
+		return nil, &storeError{kind: ErrNoEncryptionKey, cause: errNoRingKey,
+			msg: "deviceflow: the OS keyring holds no deviceflow encryption key for the existing encrypted store: set " + EncryptionKeyEnv + " to the key it was written with"}
 	case err != nil:
 		return nil, noKeyringKey(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -29,10 +31,23 @@ const DefaultKeyringTimeout = 10 * time.Second
 // to choose the file or encrypted store: the store never falls back to
 // plain text. (A call that timed out keeps its goroutine until the keyring
 // answers: go-keyring cannot be interrupted.)
+//
+// A keyring has no compare-and-swap and no leases of its own, so the
+// store's Swap and Lock go through lock files in a per-user directory,
+// keyring-locks under deviceflow's cache directory (os.UserCacheDir:
+// $XDG_CACHE_HOME or ~/.cache on Linux, ~/Library/Caches on macOS,
+// %LocalAppData% on Windows), shared with the Python SDK's KeyringStore:
+// N.lock is locked (flock) around one read-compare-write of an entry and
+// N.lease for a lease, N being the first 32 hex digits of the SHA-256 of
+// the key, as in the file stores. They exclude the goroutines and
+// processes of this user, not other users or machines sharing a keyring.
 type KeyringStore struct {
 	service string
 	timeout time.Duration
 	backend keyringBackend
+	// lockDir holds the lock files; "" means the default, found on first
+	// use.
+	lockDir string
 }
 
 // keyringBackend is the part of go-keyring a KeyringStore uses; tests
@@ -103,6 +118,49 @@ func (s *KeyringStore) Delete(ctx context.Context, key string) error {
 		return nil
 	}
 	return err
+}
+
+// Swap replaces the value under key with new when the value held is old
+// (see Swapper): a read, a comparison and a write, each time-boxed, under
+// the lock on the key's N.lock file.
+func (s *KeyringStore) Swap(ctx context.Context, key string, old, new *string) (bool, *string, error) {
+	path, err := s.lockFile(key, "lock")
+	if err != nil {
+		return false, nil, err
+	}
+	unlock, err := lockFile(ctx, path, s.timeout)
+	if err != nil {
+		return false, nil, err
+	}
+	defer unlock()
+	return swapWith(ctx, key, old, new, s.Get, s.Set, s.Delete)
+}
+
+// Lock takes the lease on key (see Locker): the lock on the key's N.lease
+// file.
+func (s *KeyringStore) Lock(ctx context.Context, key string, wait time.Duration) (func(), error) {
+	path, err := s.lockFile(key, "lease")
+	if err != nil {
+		return nil, err
+	}
+	return leaseFile(ctx, path, wait)
+}
+
+// lockFile returns the path of key's lock file of the given kind ("lock"
+// or "lease"), making the lock directory (0700) when it is missing.
+func (s *KeyringStore) lockFile(key, kind string) (string, error) {
+	dir := s.lockDir
+	if dir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			return "", fmt.Errorf("deviceflow: the keyring store needs a cache directory for its lock files: %w", err)
+		}
+		dir = filepath.Join(base, "deviceflow", "keyring-locks")
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("deviceflow: cannot create the keyring's lock directory %s: %w", dir, unwrapPath(err))
+	}
+	return filepath.Join(dir, entryName(key)+"."+kind), nil
 }
 
 // boxed runs one keyring call, waiting at most the store's timeout (or

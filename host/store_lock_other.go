@@ -8,9 +8,9 @@ import (
 	"time"
 )
 
-// lockFile fails: this platform has no file locking deviceflow knows, and a
+// flockFile fails: this platform has no file locking deviceflow knows, and a
 // store without its lock could lose entries.
-func lockFile(context.Context, string, time.Duration) (func(), error) {
+func flockFile(context.Context, string, time.Duration) (func(), error) {
 	return nil, errors.New("deviceflow: file stores need file locking, which this platform lacks: use the memory store")
 }
 

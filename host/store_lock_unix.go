@@ -12,13 +12,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// lockFile takes an exclusive flock(2) on path (created 0600 when absent)
+// flockFile takes an exclusive flock(2) on path (created 0600 when absent)
 // and returns the function that releases it. It polls rather than blocks,
-// so that it gives up when ctx ends or after wait (ErrStoreLocked), and a
-// stuck process never hangs another one. flock locks belong to the open
+// so that it gives up when ctx ends or after wait (errWaitOver; a wait of 0
+// tries once), and a stuck process never hangs another one. flock locks belong to the open
 // file, so two opens in one process exclude each other too; the lock goes
 // away with the process, so a crash never leaves it held.
-func lockFile(ctx context.Context, path string, wait time.Duration) (unlock func(), err error) {
+func flockFile(ctx context.Context, path string, wait time.Duration) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("deviceflow: cannot open the lock file %s: %w", path, unwrapPath(err))
@@ -38,7 +38,7 @@ func lockFile(ctx context.Context, path string, wait time.Duration) (unlock func
 			f.Close()
 			return nil, fmt.Errorf("deviceflow: cannot lock %s: %w", path, err)
 		}
-		if err := waitLock(ctx, path, deadline, wait, &pause); err != nil {
+		if err := waitLock(ctx, path, deadline, &pause); err != nil {
 			f.Close()
 			return nil, err
 		}

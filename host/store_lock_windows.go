@@ -12,11 +12,12 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// lockFile takes an exclusive LockFileEx lock on the first byte of path
+// flockFile takes an exclusive LockFileEx lock on the first byte of path
 // (created when absent) and returns the function that releases it. It polls
 // rather than blocks, so that it gives up when ctx ends or after wait
-// (ErrStoreLocked). The region matches what the Python SDK locks.
-func lockFile(ctx context.Context, path string, wait time.Duration) (unlock func(), err error) {
+// (errWaitOver; a wait of 0 tries once). The region matches what the
+// Python SDK locks.
+func flockFile(ctx context.Context, path string, wait time.Duration) (unlock func(), err error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("deviceflow: cannot open the lock file %s: %w", path, unwrapPath(err))
@@ -37,7 +38,7 @@ func lockFile(ctx context.Context, path string, wait time.Duration) (unlock func
 			f.Close()
 			return nil, fmt.Errorf("deviceflow: cannot lock %s: %w", path, err)
 		}
-		if err := waitLock(ctx, path, deadline, wait, &pause); err != nil {
+		if err := waitLock(ctx, path, deadline, &pause); err != nil {
 			f.Close()
 			return nil, err
 		}
