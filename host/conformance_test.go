@@ -15,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -27,7 +28,10 @@ type vector struct {
 	Export        string            `json:"export"`
 	Input         json.RawMessage   `json:"input"`
 	Clock         int64             `json:"clock"`
+	MonoClock     int64             `json:"monoClock"`
+	WallSteps     []wallStep        `json:"wallSteps"`
 	Store         map[string]string `json:"store"`
+	OtherLease    *otherLease       `json:"otherLease"`
 	Exchanges     []exchange        `json:"exchanges"`
 	Sleeps        []int64           `json:"sleeps"`
 	CancelAtSleep int               `json:"cancelAtSleep"`
@@ -37,6 +41,18 @@ type vector struct {
 	Result        json.RawMessage   `json:"result"`
 	Error         *expectedError    `json:"error"`
 	Calls         []call            `json:"calls"`
+}
+
+// wallStep moves the wall clock alone when a sleep finishes.
+type wallStep struct {
+	AtSleep int   `json:"atSleep"`
+	Ms      int64 `json:"ms"`
+}
+
+// otherLease is a lease another holder has when the call starts.
+type otherLease struct {
+	Key    string             `json:"key"`
+	Writes map[string]*string `json:"writes"`
 }
 
 type call struct {
@@ -56,6 +72,7 @@ type exchange struct {
 		JSON          json.RawMessage   `json:"json"`
 		Form          map[string]string `json:"form"`
 		Body          *string           `json:"body"`
+		TimeoutMs     *int64            `json:"timeoutMs"`
 	} `json:"request"`
 	Response *struct {
 		Status  int               `json:"status"`
@@ -63,8 +80,9 @@ type exchange struct {
 		JSON    json.RawMessage   `json:"json"`
 		Body    *string           `json:"body"`
 	} `json:"response"`
-	Fault     string `json:"fault"`
-	AdvanceMs int64  `json:"advanceMs"`
+	Fault       string             `json:"fault"`
+	AdvanceMs   int64              `json:"advanceMs"`
+	StoreWrites map[string]*string `json:"storeWrites"`
 }
 
 type expectedError struct {
@@ -77,7 +95,10 @@ type expectedError struct {
 	Status          *int    `json:"status"`
 }
 
-const defaultClock = 1767225600000
+const (
+	defaultClock     = 1767225600000
+	defaultMonoClock = 1000000000
+)
 
 // TestConformance plays every vector in wit/conformance/vectors through the
 // real wasm in this host.
@@ -108,6 +129,9 @@ type scripted struct {
 	failures  []string
 	advance   func(ms int64)
 	origin    string
+	store     *MemoryStore
+	// timeouts are the timeoutMs the plugin asked for, request by request.
+	timeouts []int64
 }
 
 func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -122,7 +146,13 @@ func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := s.exchanges[s.next]
 	s.next++
 	n := s.next
-	if problem := matchRequest(&ex, r, s.origin, body); problem != "" {
+	problem := matchRequest(&ex, r, s.origin, body)
+	if want := ex.Request.TimeoutMs; problem == "" && want != nil {
+		if len(s.timeouts) < n || s.timeouts[n-1] != *want {
+			problem = fmt.Sprintf("timeoutMs %v, want %d", s.timeouts, *want)
+		}
+	}
+	if problem != "" {
 		s.failures = append(s.failures, fmt.Sprintf("request %d: %s", n, problem))
 		s.mu.Unlock()
 		w.WriteHeader(500)
@@ -133,6 +163,8 @@ func (s *scripted) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if ex.AdvanceMs > 0 {
 		s.advance(ex.AdvanceMs)
 	}
+	// Another process writes while the request is in flight.
+	applyWrites(s.store, ex.StoreWrites)
 	switch ex.Fault {
 	case "reset":
 		hj, ok := w.(http.Hijacker)
@@ -239,22 +271,27 @@ func playVector(t *testing.T, name string, raw []byte) {
 	s.exchanges = v.Exchanges
 
 	var mu sync.Mutex
-	clock := v.Clock
-	if clock == 0 {
-		clock = defaultClock
+	wall, mono := v.Clock, v.MonoClock
+	if wall == 0 {
+		wall = defaultClock
 	}
-	s.advance = func(ms int64) { mu.Lock(); clock += ms; mu.Unlock() }
+	if mono == 0 {
+		mono = defaultMonoClock
+	}
+	s.advance = func(ms int64) { mu.Lock(); wall += ms; mono += ms; mu.Unlock() }
 	var sleeps []int64
 	var events []json.RawMessage
 	eventCancelled := false
-	store := NewMemoryStore()
+	store := &vectorStore{MemoryStore: NewMemoryStore(), other: v.OtherLease}
 	for k, val := range v.Store {
 		store.Set(context.Background(), k, val)
 	}
+	s.store = store.MemoryStore
 	h, err := New(Options{
 		BaseURL:        srv.URL,
 		RequestTimeout: time.Second,
-		Clock:          func() time.Time { mu.Lock(); defer mu.Unlock(); return time.UnixMilli(clock) },
+		Clock:          func() time.Time { mu.Lock(); defer mu.Unlock(); return time.UnixMilli(wall) },
+		Monotonic:      func() time.Duration { mu.Lock(); defer mu.Unlock(); return time.Duration(mono) * time.Millisecond },
 		Sleep: func(ctx context.Context, d time.Duration) bool {
 			mu.Lock()
 			defer mu.Unlock()
@@ -262,7 +299,13 @@ func playVector(t *testing.T, name string, raw []byte) {
 			if len(sleeps) == v.CancelAtSleep {
 				return true
 			}
-			clock += d.Milliseconds()
+			wall += d.Milliseconds()
+			mono += d.Milliseconds()
+			for _, st := range v.WallSteps {
+				if st.AtSleep == len(sleeps) {
+					wall += st.Ms
+				}
+			}
 			return false
 		},
 		Store: store,
@@ -280,6 +323,11 @@ func playVector(t *testing.T, name string, raw []byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	h.onRequest = func(r *httpRequest) {
+		s.mu.Lock()
+		s.timeouts = append(s.timeouts, r.TimeoutMs)
+		s.mu.Unlock()
+	}
 	calls := v.Calls
 	if len(calls) == 0 {
 		calls = []call{{Export: v.Export, Input: v.Input, Result: v.Result, Error: v.Error}}
@@ -293,6 +341,9 @@ func playVector(t *testing.T, name string, raw []byte) {
 		}
 		out, err := h.Call(context.Background(), c.Export, input)
 		label := fmt.Sprintf("call %d (%s)", i+1, c.Export)
+		if n := store.held.Load(); n != 0 {
+			t.Errorf("%s: the call left %d leases held", label, n)
+		}
 		checkOutcome(t, label, out, err, c.Result, c.Error)
 		var st struct {
 			State json.RawMessage `json:"state"`
@@ -326,6 +377,49 @@ func playVector(t *testing.T, name string, raw []byte) {
 		want = v.Store
 	}
 	checkStore(t, store.Snapshot(), want)
+}
+
+// vectorStore is the runner's in-memory store: it counts the leases held,
+// and plays the vector's other lease holder.
+type vectorStore struct {
+	*MemoryStore
+	held  atomic.Int64
+	mu    sync.Mutex
+	other *otherLease
+}
+
+// Lock answers busy for the other holder's key while it holds it; a
+// waiting attempt lets the holder finish (its writes) first.
+func (s *vectorStore) Lock(ctx context.Context, key string, wait time.Duration) (func(), error) {
+	s.mu.Lock()
+	other := s.other
+	if other != nil && other.Key == key {
+		if wait == 0 {
+			s.mu.Unlock()
+			return nil, ErrBusy
+		}
+		applyWrites(s.MemoryStore, other.Writes)
+		s.other = nil
+	}
+	s.mu.Unlock()
+	unlock, err := s.MemoryStore.Lock(ctx, key, wait)
+	if err != nil {
+		return nil, err
+	}
+	s.held.Add(1)
+	var once sync.Once
+	return func() { once.Do(func() { s.held.Add(-1); unlock() }) }, nil
+}
+
+// applyWrites writes (or, for nil, removes) values, as another process.
+func applyWrites(s *MemoryStore, writes map[string]*string) {
+	for k, v := range writes {
+		if v == nil {
+			s.Delete(context.Background(), k)
+		} else {
+			s.Set(context.Background(), k, *v)
+		}
+	}
 }
 
 func checkOutcome(t *testing.T, label string, out []byte, err error, result json.RawMessage, wantErr *expectedError) {

@@ -28,8 +28,14 @@ type Options struct {
 	RequestTimeout time.Duration
 	// MaxResponseBytes caps each response body; 1 MiB when zero.
 	MaxResponseBytes int64
-	// Clock is the time the plugin sees; time.Now when nil.
+	// Clock is the wall-clock time the plugin sees (for expiry stamps);
+	// time.Now when nil.
 	Clock func() time.Time
+	// Monotonic is the clock the plugin measures waits and deadlines on: it
+	// must never step. When nil it is Go's monotonic clock, except that a
+	// host with a Clock and no Monotonic uses the Clock for both, so a fake
+	// clock that a test advances moves both.
+	Monotonic func() time.Duration
 	// Sleep waits d and reports whether it was cut short; when nil the host
 	// sleeps on a timer that ends early when the context ends.
 	Sleep func(ctx context.Context, d time.Duration) (cancelled bool)
@@ -53,8 +59,15 @@ type Host struct {
 	allowed map[string]bool
 	client  *http.Client
 	store   Store
+	swapper Swapper
+	locker  Locker
 	pool    pool
+	// onRequest sees every request the plugin asks for (tests only).
+	onRequest func(*httpRequest)
 }
+
+// monoOrigin is the instant the host's monotonic readings count from.
+var monoOrigin = time.Now()
 
 // New returns a Host. The plugin is compiled on first use, once per process.
 func New(opts Options) (*Host, error) {
@@ -62,6 +75,8 @@ func New(opts Options) (*Host, error) {
 	if h.store == nil {
 		h.store = NewMemoryStore()
 	}
+	h.swapper = SwapperFor(h.store)
+	h.locker = LockerFor(h.store)
 	allowed, err := allowedHosts(opts)
 	if err != nil {
 		return nil, err
@@ -120,6 +135,8 @@ func (h *Host) Call(ctx context.Context, export string, input []byte) ([]byte, e
 	}
 	state := &callState{h: h}
 	rc, out, err := in.CallWithContext(context.WithValue(ctx, callKey{}, state), export, input)
+	// The contract: every lease the call still holds ends with it.
+	state.releaseAll()
 	if err == nil && rc == 0 {
 		h.pool.put(in)
 		return out, nil
@@ -172,6 +189,19 @@ func (h *Host) now() int64 {
 		return h.opts.Clock().UnixMilli()
 	}
 	return time.Now().UnixMilli()
+}
+
+// monotonic reads the clock waits and deadlines are measured on, in ms.
+func (h *Host) monotonic() int64 {
+	switch {
+	case h.opts.Monotonic != nil:
+		return h.opts.Monotonic().Milliseconds()
+	case h.opts.Clock != nil:
+		return h.opts.Clock().UnixMilli()
+	}
+	// An origin far from zero, so that a reading is never mistaken for a
+	// duration or a wall time.
+	return int64(time.Since(monoOrigin)/time.Millisecond) + 1_000_000_000
 }
 
 // sleep waits ms milliseconds; it reports true when the context ended first.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
+	"time"
 
 	extism "github.com/extism/go-sdk"
 )
@@ -23,6 +25,36 @@ type callState struct {
 	// eventErr is the error OnEvent returned to stop the call, kept as the
 	// Cause of the plugin's "cancelled" error.
 	eventErr error
+	// leases are the leases the call holds, by id: whatever the plugin has
+	// not released is released when the call ends, however it ends.
+	leases    map[string]func()
+	nextLease int
+}
+
+// takeLease remembers a lease and answers its id.
+func (c *callState) takeLease(unlock func()) string {
+	if c.leases == nil {
+		c.leases = map[string]func(){}
+	}
+	c.nextLease++
+	id := "L" + strconv.Itoa(c.nextLease)
+	c.leases[id] = unlock
+	return id
+}
+
+// releaseLease releases one lease; an unknown id is already released.
+func (c *callState) releaseLease(id string) {
+	if unlock, ok := c.leases[id]; ok {
+		delete(c.leases, id)
+		unlock()
+	}
+}
+
+// releaseAll releases every lease the call still holds.
+func (c *callState) releaseAll() {
+	for id := range c.leases {
+		c.releaseLease(id)
+	}
 }
 
 func callOf(ctx context.Context) *callState {
@@ -67,6 +99,9 @@ func hostFunctions() []extism.HostFunction {
 		extism.NewHostFunctionWithStack("now", func(ctx context.Context, _ *extism.CurrentPlugin, stack []uint64) {
 			stack[0] = extism.EncodeI64(callHost(ctx).now())
 		}, nil, i64),
+		extism.NewHostFunctionWithStack("monotonic", func(ctx context.Context, _ *extism.CurrentPlugin, stack []uint64) {
+			stack[0] = extism.EncodeI64(callHost(ctx).monotonic())
+		}, nil, i64),
 		extism.NewHostFunctionWithStack("store_get", func(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {
 			key, err := p.ReadString(stack[0])
 			ans := storeAnswer{}
@@ -79,26 +114,44 @@ func hostFunctions() []extism.HostFunction {
 			}
 			stack[0] = writeJSON(p, ans)
 		}, ptr, ptr),
-		extism.NewHostFunctionWithStack("store_set", func(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {
-			var e storeEntry
+		extism.NewHostFunctionWithStack("store_swap", func(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {
+			var sw storeSwap
 			ans := storeAnswer{}
-			if err := readJSON(p, stack[0], &e); err != nil {
+			if err := readJSON(p, stack[0], &sw); err != nil {
 				ans.Error = storeFailed(ctx, err)
-			} else if err := callHost(ctx).store.Set(ctx, e.Key, e.Value); err != nil {
+			} else if swapped, cur, err := callHost(ctx).swapper.Swap(ctx, sw.Key, sw.Old, sw.New); err != nil {
 				ans.Error = storeFailed(ctx, err)
+			} else if !swapped {
+				ans.Conflict, ans.Value = true, cur
 			}
 			stack[0] = writeJSON(p, ans)
 		}, ptr, ptr),
-		extism.NewHostFunctionWithStack("store_delete", func(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {
-			key, err := p.ReadString(stack[0])
+		extism.NewHostFunctionWithStack("store_lock", func(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {
+			var l storeLock
 			ans := storeAnswer{}
-			if err == nil {
-				err = callHost(ctx).store.Delete(ctx, key)
-			}
-			if err != nil {
+			if err := readJSON(p, stack[0], &l); err != nil {
 				ans.Error = storeFailed(ctx, err)
+			} else {
+				unlock, err := callHost(ctx).locker.Lock(ctx, l.Key, time.Duration(max(l.WaitMs, 0))*time.Millisecond)
+				switch {
+				case err == nil:
+					ans.Lease = callOf(ctx).takeLease(unlock)
+				case errors.Is(err, ErrBusy):
+					ans.Busy = true
+				case ctx.Err() != nil:
+					ans.Cancelled = true
+				default:
+					ans.Error = storeFailed(ctx, err)
+				}
 			}
 			stack[0] = writeJSON(p, ans)
+		}, ptr, ptr),
+		extism.NewHostFunctionWithStack("store_unlock", func(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {
+			var u storeUnlock
+			if err := readJSON(p, stack[0], &u); err == nil {
+				callOf(ctx).releaseLease(u.Lease)
+			}
+			stack[0] = writeJSON(p, storeAnswer{})
 		}, ptr, ptr),
 		extism.NewHostFunctionWithStack("emit", func(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {
 			raw, err := p.ReadBytes(stack[0])

@@ -3,6 +3,9 @@ package host
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +15,7 @@ import (
 	"github.com/tetratelabs/wazero"
 
 	"github.com/deviceflow/deviceflow/plugin"
+	"github.com/deviceflow/deviceflow/plugin/flow"
 )
 
 // MaxMemoryPages caps the plugin's linear memory: 1024 pages of 64 KiB, 64 MiB.
@@ -184,7 +188,49 @@ func (p *pool) get(ctx context.Context) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.Instance(context.WithoutCancel(ctx), extism.PluginInstanceConfig{ModuleConfig: moduleConfig()})
+	in, err := c.Instance(context.WithoutCancel(ctx), extism.PluginInstanceConfig{ModuleConfig: moduleConfig()})
+	if err != nil {
+		return nil, err
+	}
+	abiOnce.Do(func() { abiErr = checkABI(in, flow.ABIVersion) })
+	if abiErr != nil {
+		in.Close(context.Background())
+		return nil, abiErr
+	}
+	return in, nil
+}
+
+var (
+	abiOnce sync.Once
+	abiErr  error
+)
+
+// checkABI asks a plugin instance for its contract version (the info
+// export) and refuses a plugin whose major version differs from want's: its
+// imports, exports or payloads would not be the ones this host speaks.
+func checkABI(in *instance, want string) error {
+	_, out, err := in.Call("info", []byte("{}"))
+	if err != nil {
+		return fmt.Errorf("the plugin's info export failed: %w", err)
+	}
+	var info struct {
+		ABI string `json:"abi"`
+	}
+	if err := json.Unmarshal(out, &info); err != nil || info.ABI == "" {
+		return errors.New("the plugin's info export did not name its ABI: it is not a deviceflow plugin")
+	}
+	if major(info.ABI) != major(want) {
+		return fmt.Errorf("the plugin speaks contract %s, this host speaks %s: rebuild the plugin with `make wasm` from the same source as the host", info.ABI, want)
+	}
+	return nil
+}
+
+// major is the major part of a semantic version: "2" of "2.0.0".
+func major(v string) string {
+	if i := strings.IndexByte(v, '.'); i >= 0 {
+		return v[:i]
+	}
+	return v
 }
 
 func (p *pool) put(in *instance) {

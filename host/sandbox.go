@@ -96,6 +96,9 @@ func (h *Host) doHTTP(ctx context.Context, r *httpRequest) *httpResponse {
 	if err := h.check(r.URL); err != nil {
 		return &httpResponse{Error: &wireError{Kind: "denied", Message: err.Error()}}
 	}
+	if h.onRequest != nil {
+		h.onRequest(r)
+	}
 	timeout := h.opts.RequestTimeout
 	if r.TimeoutMs > 0 && time.Duration(r.TimeoutMs)*time.Millisecond < timeout {
 		timeout = time.Duration(r.TimeoutMs) * time.Millisecond

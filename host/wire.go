@@ -27,14 +27,33 @@ type wireError struct {
 
 // storeAnswer is the answer to every store call (wit: store-answer).
 type storeAnswer struct {
-	Value *string    `json:"value,omitempty"`
-	Error *wireError `json:"error,omitempty"`
+	Value     *string    `json:"value,omitempty"`
+	Conflict  bool       `json:"conflict,omitempty"`
+	Lease     string     `json:"lease,omitempty"`
+	Busy      bool       `json:"busy,omitempty"`
+	Cancelled bool       `json:"cancelled,omitempty"`
+	Error     *wireError `json:"error,omitempty"`
 }
 
-// storeEntry is store_set's argument (wit: store-entry).
-type storeEntry struct {
+// storeSwap is store_swap's argument (wit: store-swap): nil Old means
+// "absent", nil New means "remove".
+type storeSwap struct {
+	Key string  `json:"key"`
+	Old *string `json:"old"`
+	New *string `json:"new"`
+}
+
+// storeLock is store_lock's argument (wit: store-lock).
+type storeLock struct {
+	Key    string `json:"key"`
+	WaitMs int64  `json:"waitMs"`
+	TTLMs  int64  `json:"ttlMs"`
+}
+
+// storeUnlock is store_unlock's argument (wit: store-unlock).
+type storeUnlock struct {
 	Key   string `json:"key"`
-	Value string `json:"value"`
+	Lease string `json:"lease"`
 }
 
 // Event is something the plugin tells the application while it works: the
