@@ -39,8 +39,10 @@ func (v Verification) URL() string {
 // only the fields of that type are set. An event never carries an access or
 // refresh token.
 type Event struct {
-	// Type is "verification", "polling", "slow_down", "backoff" or
-	// "refreshed".
+	// Type is "verification", "polling", "slow_down", "backoff",
+	// "waiting" (another process holds this sign-in's lease: it is
+	// refreshing the token or waiting for its own device code to be
+	// approved, and this call waits for it) or "refreshed".
 	Type string
 	// Verification is set for "verification".
 	Verification *Verification
@@ -50,8 +52,10 @@ type Event struct {
 	Interval time.Duration
 	// Remaining is the time left before the code expires ("polling").
 	Remaining time.Duration
-	// Wait is how long the client waits after a failure ("backoff"), Reason
-	// why ("network", "timeout" or "http") and Status the HTTP status.
+	// Wait is how long the client waits after a failure ("backoff") or at
+	// most for another holder of the lease ("waiting"); Reason says why
+	// ("network", "timeout", "http" or "invalid_response" for a backoff,
+	// "lease" for a wait) and Status is the HTTP status.
 	Wait   time.Duration
 	Reason string
 	Status int
@@ -103,7 +107,7 @@ func decodeEvent(e host.Event) Event {
 		ev.Remaining = time.Duration(w.RemainingMs) * time.Millisecond
 	case "slow_down":
 		ev.Interval = seconds(w.Interval)
-	case "backoff":
+	case "backoff", "waiting":
 		ev.Wait = time.Duration(w.WaitMs) * time.Millisecond
 		ev.Reason = w.Reason
 		ev.Status = w.Status
