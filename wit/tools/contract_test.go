@@ -66,8 +66,8 @@ func TestPluginMatchesWIT(t *testing.T) {
 		return true
 	})
 
-	if len(witImports) != 7 || len(witExports) != 8 {
-		t.Fatalf("WIT world declares %d host functions and %d exports, want 7 and 8: %v %v", len(witImports), len(witExports), witImports, witExports)
+	if len(witImports) != 9 || len(witExports) != 8 {
+		t.Fatalf("WIT world declares %d host functions and %d exports, want 9 and 8: %v %v", len(witImports), len(witExports), witImports, witExports)
 	}
 
 	bin, err := os.ReadFile("../../plugin/deviceflow.wasm")
