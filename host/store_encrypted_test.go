@@ -6,9 +6,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -283,4 +285,83 @@ func TestEncryptedStoreKeyInKeyring(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	t.Logf("without a keyring: %v", err)
+}
+
+// TestEncryptedStoreRefusesOtherEntries: an entry file that is a plain
+// store's entry, a Fernet token or garbage is named, not overwritten.
+func TestEncryptedStoreRefusesOtherEntries(t *testing.T) {
+	t.Parallel()
+	for content, why := range map[string]string{
+		`{"version":2,"key":"k","value":"v"}`: "plain file store",
+		"gAAAAABl0123456789abcdef==":          "Fernet",
+		"garbage":                             "is not",
+	} {
+		path := filepath.Join(t.TempDir(), "t.enc.json")
+		os.Mkdir(path, 0o700)
+		file := entryPath(path, "k")
+		os.WriteFile(file, []byte(content), 0o600)
+		s := encryptedAt(t, path, testKey(t, GenerateKey()))
+		_, gerr := s.Get(context.Background(), "k")
+		serr := s.Set(context.Background(), "k", "w")
+		for _, err := range []error{gerr, serr} {
+			if !errors.Is(err, ErrStoreCorrupt) || !strings.Contains(err.Error(), why) || !strings.Contains(err.Error(), file) {
+				t.Errorf("%s: got %v", content, err)
+			}
+		}
+		if raw, _ := os.ReadFile(file); string(raw) != content {
+			t.Errorf("%s: the file changed", content)
+		}
+	}
+}
+
+// TestEncryptedStoreOneKeyringKey: stores in several goroutines writing
+// their first entries into one new directory at once create one key in
+// the keyring between them, and every entry opens with it.
+func TestEncryptedStoreOneKeyringKey(t *testing.T) {
+	t.Parallel()
+	ring := newFakeKeyring()
+	path := filepath.Join(t.TempDir(), "t.enc.json")
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := encryptedAt(t, path, KeyFromKeyring(newKeyringStore("", 0, ring)))
+			if err := s.Set(ctx, fmt.Sprint("k", i), "v"); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	s := encryptedAt(t, path, KeyFromKeyring(newKeyringStore("", 0, ring)))
+	if keys, err := s.Keys(ctx); err != nil || len(keys) != 8 {
+		t.Fatalf("Keys = %v, %v", keys, err)
+	}
+}
+
+func TestEncryptedStoreSwapAndLock(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "t.enc.json")
+	key := testKey(t, GenerateKey())
+	testSwapSemantics(t, capable(encryptedAt(t, path, key)))
+	testLockWaits(t, capable(encryptedAt(t, path, key)))
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := encryptedAt(t, path, key)
+			for range 10 {
+				if err := casIncrement(context.Background(), s, "n"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if v, _ := encryptedAt(t, path, key).Get(context.Background(), "n"); v != "80" {
+		t.Fatalf("counter = %q, want 80", v)
+	}
 }

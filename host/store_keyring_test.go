@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -183,5 +184,100 @@ func TestKeyringStoreNoSecretService(t *testing.T) {
 	}
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %v", d)
+	}
+}
+
+// keyringAt is a KeyringStore on ring whose lock files go to dir.
+func keyringAt(ring keyringBackend, dir string, timeout time.Duration) *KeyringStore {
+	s := newKeyringStore("", timeout, ring)
+	s.lockDir = dir
+	return s
+}
+
+func TestKeyringStoreSwap(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ring := newFakeKeyring()
+	testSwapSemantics(t, capable(keyringAt(ring, dir, 0)))
+	// Goroutines with stores of their own on one keyring: the lock files
+	// make each compare-and-swap atomic.
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s := keyringAt(ring, dir, 0)
+			for range 10 {
+				if err := casIncrement(ctx, s, "n"); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if v, _ := keyringAt(ring, dir, 0).Get(ctx, "n"); v != "160" {
+		t.Fatalf("counter = %q, want 160", v)
+	}
+	if _, err := os.Stat(filepath.Join(dir, entryName("n")+".lock")); err != nil {
+		t.Errorf("no lock file: %v", err)
+	}
+}
+
+func TestKeyringStoreLock(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ring := newFakeKeyring()
+	testLockWaits(t, capable(keyringAt(ring, dir, 0)))
+	testLockExclusive(t, capable(keyringAt(ring, dir, 0)), 16, 10)
+	if _, err := os.Stat(filepath.Join(dir, entryName("a")+".lease")); err != nil {
+		t.Errorf("no lease file: %v", err)
+	}
+}
+
+// TestKeyringStoreSwapTimeBoxed: a swap on a keyring that does not answer
+// fails after the store's timeout and lets go of the entry's lock.
+func TestKeyringStoreSwapTimeBoxed(t *testing.T) {
+	t.Parallel()
+	hang := hangingKeyring{release: make(chan struct{})}
+	defer close(hang.release)
+	dir := t.TempDir()
+	s := keyringAt(hang, dir, 100*time.Millisecond)
+	start := time.Now()
+	if _, _, err := s.Swap(context.Background(), "k", nil, sp("v")); !errors.Is(err, ErrKeyringUnavailable) {
+		t.Fatalf("got %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("took %v", d)
+	}
+	unlock, err := lockFile(context.Background(), filepath.Join(dir, entryName("k")+".lock"), 0)
+	if err != nil {
+		t.Fatalf("the entry's lock is still held: %v", err)
+	}
+	unlock()
+}
+
+// TestKeyringStoreLockDir: by default the lock files live in
+// deviceflow/keyring-locks under the user's cache directory, where the
+// Python SDK's KeyringStore puts them.
+func TestKeyringStoreLockDir(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("XDG_CACHE_HOME is Linux's")
+	}
+	cache := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", cache)
+	s := newKeyringStore("", 0, newFakeKeyring())
+	unlock, err := s.Lock(context.Background(), "k", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unlock()
+	dir := filepath.Join(cache, "deviceflow", "keyring-locks")
+	if _, err := os.Stat(filepath.Join(dir, entryName("k")+".lease")); err != nil {
+		t.Fatalf("no lease file in %s: %v", dir, err)
+	}
+	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
+		t.Errorf("lock directory mode %o", fi.Mode().Perm())
 	}
 }

@@ -11,6 +11,18 @@ import (
 	"sort"
 )
 
+// migrationStep, when set (by tests), is called after each step of a
+// migration: "renamed", "entry" (after each entry written) and "written"
+// (before PATH.v1 is removed). A test's child process exits there to
+// show that a kill at any point loses nothing.
+var migrationStep func(step string)
+
+func migrationReached(step string) {
+	if migrationStep != nil {
+		migrationStep(step)
+	}
+}
+
 // v1Path is where a v1 store file waits while it is being migrated.
 func (d *storeDir) v1Path() string { return d.path + ".v1" }
 
@@ -58,6 +70,7 @@ func (d *storeDir) migrate(ctx context.Context, c storeCodec) error {
 			return fmt.Errorf("deviceflow: cannot migrate the store file %s: %w", d.path, unwrapPath(err))
 		}
 		syncDir(filepath.Dir(d.path))
+		migrationReached("renamed")
 	}
 	if _, err := os.Lstat(v1); err == nil {
 		entries, err := d.readV1(ctx, c, v1)
@@ -83,7 +96,9 @@ func (d *storeDir) migrate(ctx context.Context, c storeCodec) error {
 			if err != nil {
 				return err
 			}
+			migrationReached("entry")
 		}
+		migrationReached("written")
 		if err := os.Remove(v1); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("deviceflow: cannot remove %s after migrating it: %w", v1, unwrapPath(err))
 		}
