@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile, access } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { abiError } from "./errors.js";
+import { guardWakeups } from "./extism-wakeup.js";
 import { hostFunctions } from "./hostfuncs.js";
 
 /**
@@ -126,6 +127,7 @@ async function newInstance() {
       functions: { "extism:host/user": functions },
     },
   );
+  guardWakeups(plugin);
   if (checkedModule !== module) {
     try {
       await checkAbi(plugin);
