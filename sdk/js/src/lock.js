@@ -5,9 +5,12 @@ const held = new AsyncLocalStorage();
 
 /**
  * Lock runs the exports that read and write one store one at a time, so
- * that concurrent auth() or hook calls collapse into one device flow or one
- * refresh (refresh tokens are single use): the second call waits, then finds
- * the first one's token in the store.
+ * that concurrent auth() or hook calls of one strategy collapse into one
+ * device flow or one refresh: the second call waits, then finds the first
+ * one's token in the store. It is an optimisation; the guarantee that a
+ * refresh token is spent once is the plugin's lease on the cache key and its
+ * compare-and-swap writes (store_lock, store_swap), which also hold across
+ * strategies, hosts and — with a store that supports it — processes.
  *
  * The lock is re-entrant along an async call chain: code running inside a
  * locked call (the HTTP request the plugin asked for, an onVerification
