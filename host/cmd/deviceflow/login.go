@@ -31,8 +31,8 @@ func runLogin(ctx context.Context, args []string, term *terminal, getenv func(st
 		if ctx.Err() != nil {
 			return failure(ctx, term, &c, &deviceflow.Error{Code: deviceflow.ErrCancelled.Code, Message: "cancelled", Cause: ctx.Err()}, "")
 		}
-		fmt.Fprintf(term.stderr, "deviceflow: the store cannot keep a token, so no code was asked for (store: %s): %s\n", st, message(err))
-		return exitFailure
+		return failure(ctx, term, &c, &deviceflow.Error{Code: deviceflow.ErrStore.Code, Cause: err,
+			Message: fmt.Sprintf("the store cannot keep a token, so no code was asked for (store: %s): %s", st, message(err))}, "")
 	}
 
 	a, err := cl.Token(ctx, deviceflow.WithRefresh())

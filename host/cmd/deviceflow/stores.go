@@ -25,9 +25,6 @@ type openedStore struct {
 	kind  string
 	// path is the store's file, for the file stores.
 	path string
-	// keyInKeyring is set for an encrypted store whose key is kept in the
-	// OS keyring (no DEVICEFLOW_ENCRYPTION_KEY).
-	keyInKeyring bool
 	// desc is the store's own description: "file /home/me/.config/...".
 	desc string
 }
@@ -55,10 +52,6 @@ func openStore(kind, path string) (*openedStore, error) {
 	if kind == host.StoreMemory {
 		o.desc = "memory (this process only)"
 	}
-	if kind == host.StoreEncrypted {
-		_, fromEnv, _ := host.KeyFromEnv()
-		o.keyInKeyring = !fromEnv
-	}
 	return o, nil
 }
 
@@ -72,33 +65,29 @@ const probeKey = "deviceflow-check"
 // preflight makes sure the store can take the token before login shows a
 // code: a store that cannot be written must fail now, not after the person
 // has approved the code (the token would be thrown away). It leaves nothing
-// behind and never rewrites a store's file:
+// behind and never rewrites an entry:
 //
 //   - every store is read once, so an unreadable, corrupt or wrongly keyed
-//     file fails here;
-//   - a store with a file (file, encrypted) must be able to write in its
-//     directory, checked with a temporary file made there and removed
-//     (the store replaces its file the same way); when the encrypted
-//     store's key lives in the OS keyring, that keyring must take a write;
+//     store fails here;
+//   - a store that can check itself (the host's file and encrypted stores:
+//     CheckWritable, which also makes sure an encrypted store's key can be
+//     had) does so;
+//   - another store with a file must be able to create a file where the
+//     file is (a temporary file, removed at once);
 //   - any other store but memory (the keyring) takes a probe entry, which
 //     is removed at once.
 func preflight(ctx context.Context, st *openedStore) error {
 	if _, err := st.store.Get(ctx, probeKey); err != nil && !errors.Is(err, host.ErrNoEntry) {
 		return err
 	}
+	if c, ok := st.store.(interface{ CheckWritable(context.Context) error }); ok {
+		return c.CheckWritable(ctx)
+	}
 	switch {
 	case st.kind == host.StoreMemory:
 		return nil
 	case st.path != "":
-		if err := dirWritable(st.path); err != nil {
-			return err
-		}
-		if st.keyInKeyring {
-			if err := probeWrite(ctx, host.NewKeyringStore("", 0)); err != nil {
-				return fmt.Errorf("the encryption key is kept in the OS keyring, which cannot take it: set %s (make one with: openssl rand -base64 32); the keyring said: %w", host.EncryptionKeyEnv, err)
-			}
-		}
-		return nil
+		return dirWritable(st.path)
 	}
 	return probeWrite(ctx, st.store)
 }

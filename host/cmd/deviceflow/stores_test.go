@@ -69,55 +69,88 @@ func TestPreflightChecksTheStoreTakesWrites(t *testing.T) {
 	}
 }
 
+// checkingStore checks itself, as the host's file stores do.
+type checkingStore struct {
+	host.Store
+	err error
+}
+
+func (s checkingStore) CheckWritable(context.Context) error { return s.err }
+
+func TestPreflightUsesTheStoresOwnCheck(t *testing.T) {
+	full := errors.New("disk full")
+	for _, want := range []error{nil, full} {
+		rec := &recordingStore{MemoryStore: host.NewMemoryStore()}
+		err := preflight(context.Background(), &openedStore{store: checkingStore{rec, want}, kind: host.StoreKeyring})
+		if err != want || rec.sets+rec.deletes != 0 {
+			t.Errorf("got %v, want %v; %d writes", err, want, rec.sets+rec.deletes)
+		}
+	}
+}
+
+// tree describes every file under root: its content and modification time,
+// so that a test can tell a file was not rewritten.
+func tree(t *testing.T, root string) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := os.ReadFile(p)
+		info, _ := d.Info()
+		out[p] = string(b) + "@" + info.ModTime().String()
+		return nil
+	})
+	return out
+}
+
 func TestPreflightFileStoreLeavesNothingBehind(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "tokens.json")
-	st, err := openStore("file", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := preflight(ctx, st); err != nil {
-		t.Fatalf("a fresh directory: %v", err)
-	}
-	if err := st.store.Set(ctx, "k", "v"); err != nil {
-		t.Fatal(err)
-	}
-	before, _ := os.ReadFile(path)
-	info, _ := os.Stat(path)
-	names := func() []string {
-		var out []string
-		entries, _ := os.ReadDir(dir)
-		for _, e := range entries {
-			out = append(out, e.Name())
+	for _, kind := range []string{host.StoreFile, host.StoreEncrypted} {
+		t.Setenv(host.EncryptionKeyEnv, host.GenerateKey())
+		st, err := openStore(kind, path+"."+kind)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return out
+		if err := preflight(ctx, st); err != nil {
+			t.Fatalf("%s, a fresh directory: %v", kind, err)
+		}
+		if err := st.store.Set(ctx, "k", "v"); err != nil {
+			t.Fatal(err)
+		}
+		before := tree(t, dir)
+		if err := preflight(ctx, st); err != nil {
+			t.Fatal(err)
+		}
+		if after := tree(t, dir); !reflect.DeepEqual(before, after) {
+			t.Errorf("%s: preflight changed the store: %v -> %v", kind, before, after)
+		}
 	}
-	beside := names()
-	if err := preflight(ctx, st); err != nil {
-		t.Fatal(err)
-	}
-	after, _ := os.ReadFile(path)
-	info2, _ := os.Stat(path)
-	if string(before) != string(after) || !info.ModTime().Equal(info2.ModTime()) || !reflect.DeepEqual(beside, names()) {
-		t.Errorf("preflight changed the store or its directory: %v -> %v", beside, names())
-	}
+}
 
-	// A store kept as a directory of entries is checked inside.
-	if err := dirWritable(dir); err != nil {
-		t.Errorf("a directory store: %v", err)
+func TestDirWritable(t *testing.T) {
+	dir := t.TempDir()
+	before := tree(t, dir)
+	for _, p := range []string{filepath.Join(dir, "tokens.json"), dir, filepath.Join(dir, "a", "b", "tokens.json")} {
+		if err := dirWritable(p); err != nil {
+			t.Errorf("%s: %v", p, err)
+		}
 	}
-	if err := dirWritable("/proc/self"); err == nil && runtime.GOOS == "linux" {
-		t.Error("a directory nobody can write in passed")
-	}
-
-	// A directory that does not exist yet is fine: the store makes it.
-	deep, _ := openStore("file", filepath.Join(dir, "a", "b", "tokens.json"))
-	if err := preflight(ctx, deep); err != nil {
-		t.Errorf("missing directories: %v", err)
+	if after := tree(t, dir); !reflect.DeepEqual(before, after) {
+		t.Errorf("left behind: %v", after)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "a")); err == nil {
-		t.Error("preflight made the store's directory")
+		t.Error("made a directory")
+	}
+	if runtime.GOOS == "linux" {
+		for _, p := range []string{"/proc/self", "/proc/deviceflow-test/tokens.json"} {
+			if err := dirWritable(p); err == nil {
+				t.Errorf("%s: nobody can write there, yet it passed", p)
+			}
+		}
 	}
 }
 
@@ -125,7 +158,7 @@ func TestPreflightRefusesAStoreThatCannotBeWritten(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("uses /proc, where nobody (root included) can create files")
 	}
-	// Reading works (there is no file: no entry); writing cannot.
+	// Reading works (there is nothing: no entry); writing cannot.
 	st, err := openStore("file", "/proc/deviceflow-test/tokens.json")
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +167,7 @@ func TestPreflightRefusesAStoreThatCannotBeWritten(t *testing.T) {
 		t.Fatalf("read: %v", err)
 	}
 	err = preflight(context.Background(), st)
-	if err == nil || !strings.Contains(err.Error(), "cannot write in the store directory /proc") {
+	if err == nil || !strings.Contains(err.Error(), "/proc/deviceflow-test") {
 		t.Errorf("got %v", err)
 	}
 }

@@ -219,6 +219,11 @@ func TestLoginChecksTheStoreTakesWritesBeforeShowingACode(t *testing.T) {
 	if r.code != 1 || strings.Contains(r.stderr, "one-time code") || !strings.Contains(r.stderr, "the store cannot keep a token, so no code was asked for (store: file /proc/deviceflow-test/tokens.json)") {
 		t.Errorf("exit %d:\n%s", r.code, r.output())
 	}
+	j := a.run(t, "login", "--no-browser", "--json")
+	var m map[string]map[string]string
+	if err := json.Unmarshal([]byte(j.stdout), &m); j.code != 1 || err != nil || m["error"]["code"] != "store" {
+		t.Errorf("login --json: exit %d %q", j.code, j.stdout)
+	}
 	if st := a.emu.Stats(); st.DeviceCode != 0 {
 		t.Errorf("a code was asked for: %+v", st)
 	}
@@ -254,9 +259,18 @@ func TestUnreadableEntryIsAStoreError(t *testing.T) {
 		}
 	}
 
-	// A store file that is not a store at all: a store error naming it,
-	// the name said once.
-	if err := os.WriteFile(a.store, []byte("not json"), 0o600); err != nil {
+	// An entry the store itself cannot read: a store error from the store,
+	// naming it, the command's name said once (run checks that).
+	broken := a.store
+	if info, err := os.Stat(a.store); err == nil && info.IsDir() {
+		// One file per entry.
+		entries, _ := filepath.Glob(filepath.Join(a.store, "*.json"))
+		if len(entries) != 1 {
+			t.Fatalf("entries %v", entries)
+		}
+		broken = entries[0]
+	}
+	if err := os.WriteFile(broken, []byte("not json"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r := a.run(t, "status")
