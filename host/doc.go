@@ -31,14 +31,34 @@
 // # Stores
 //
 // Cached authentications go to a Store: MemoryStore (the default), FileStore
-// (a 0600 JSON file, atomic writes, a cross-process lock),
-// EncryptedFileStore (the same, sealed with AES-256-GCM; key from
+// (a 0700 directory with one 0600 JSON file per entry, atomic writes),
+// EncryptedFileStore (the same, each file sealed with AES-256-GCM; key from
 // $DEVICEFLOW_ENCRYPTION_KEY or the OS keyring) or KeyringStore (the OS
 // keyring, each call time-boxed). OpenStore opens one by the name a
 // command-line flag gives. No store ever falls back to another: a missing
 // keyring, a wrong key or a damaged file is an error that says what to do,
 // and the plugin's "store" error wraps it (errors.Is(err,
 // ErrKeyringUnavailable) and the like work on a call's error).
+//
+// The plugin makes every write conditional on the value it read (Swapper)
+// and holds a lease on a key while it spends a refresh token or runs a
+// device flow (Locker). Every store above implements both: the memory
+// store within its process; the file stores across goroutines and
+// processes, through flock on a lock file per entry (N.lock around one
+// compare-and-swap, N.lease for a lease), so one entry's write never waits
+// on another's and costs the same in a store of ten entries or ten
+// thousand; the keyring store through the same lock files in the user's
+// cache directory. A Store of your own that lacks them gets an in-process
+// emulation (SwapperFor, LockerFor), safe within one process only. The
+// file layout and the locks are the Python SDK's, so Go and Python
+// programs can share a store.
+//
+// A file store still in the single-file layout of earlier releases
+// ({"version":1,"entries":{...}} at PATH) is migrated on first use, under
+// the flock on PATH.lock: PATH is renamed to PATH.v1, the directory PATH is
+// made and every entry it does not hold yet is written, then PATH.v1 is
+// removed. A process killed at any point leaves PATH.v1 behind, and the
+// next use finishes the job: nothing is lost.
 //
 // The host holds no protocol logic: slow_down, deadlines, caching and
 // refresh all live in the plugin.

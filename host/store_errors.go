@@ -8,17 +8,19 @@ import (
 // Store failures a caller may test with errors.Is, on an error from a store
 // or on the "store" *Error a call returns (which wraps the store's error).
 var (
-	// ErrStoreCorrupt: the store file is not a deviceflow store (damaged, or
-	// some other file). It is left untouched.
+	// ErrStoreCorrupt: a store file (an entry file, or a single-file store
+	// of an earlier release being migrated) is not a deviceflow store's
+	// (damaged, or some other file). It is left untouched.
 	ErrStoreCorrupt = errors.New("deviceflow: the store file is not a valid deviceflow store")
-	// ErrStoreLocked: another process held the store's lock longer than the
-	// store waits.
+	// ErrStoreLocked: another process held an entry's lock (taken for one
+	// compare-and-swap) longer than the store waits.
 	ErrStoreLocked = errors.New("deviceflow: the store file is locked by another process")
 	// ErrNoEncryptionKey: the encrypted store has no key, or the key given
 	// is malformed.
 	ErrNoEncryptionKey = errors.New("deviceflow: no usable encryption key")
-	// ErrWrongEncryptionKey: the encrypted store's file does not open with
-	// the key given (a wrong key, or an altered file). It is left untouched.
+	// ErrWrongEncryptionKey: a file of the encrypted store does not open
+	// with the key given (a wrong key, or an altered file). It is left
+	// untouched.
 	ErrWrongEncryptionKey = errors.New("deviceflow: the encryption key does not open the store file")
 	// ErrKeyringUnavailable: the OS keyring failed or did not answer in time.
 	// deviceflow never falls back to a plain file when it does.

@@ -12,10 +12,11 @@ import (
 const (
 	// StoreMemory keeps tokens for the process's lifetime only.
 	StoreMemory = "memory"
-	// StoreFile keeps tokens in a plain JSON file, mode 0600 (FileStore).
+	// StoreFile keeps tokens in plain JSON files, mode 0600, in a
+	// directory (FileStore).
 	StoreFile = "file"
-	// StoreEncrypted keeps tokens in an AES-256-GCM encrypted file
-	// (EncryptedFileStore).
+	// StoreEncrypted keeps tokens in AES-256-GCM encrypted files, in a
+	// directory (EncryptedFileStore).
 	StoreEncrypted = "encrypted"
 	// StoreKeyring keeps each token in the OS keyring (KeyringStore).
 	StoreKeyring = "keyring"
@@ -37,7 +38,8 @@ var StoreKinds = []string{StoreKeyring, StoreFile, StoreEncrypted, StoreMemory}
 //     ("deviceflow" when "").
 //
 // Opening does no I/O beyond parsing the key: a missing keyring or a wrong
-// key shows on first use, as a clear error. No kind ever falls back to
+// key shows on first use, as a clear error. Every store it opens implements
+// Swapper and Locker. No kind ever falls back to
 // another.
 func OpenStore(kind, path string) (Store, error) {
 	switch kind {
@@ -76,9 +78,11 @@ func ConfigDir() (string, error) {
 	return filepath.Join(base, "deviceflow"), nil
 }
 
-// DefaultStorePath is where a store of the given kind keeps its file by
-// default: ConfigDir()/tokens.json for "file" and ConfigDir()/tokens.enc.json
-// for "encrypted". Other kinds have no file.
+// DefaultStorePath is where a store of the given kind keeps its files by
+// default: the directory ConfigDir()/tokens.json for "file" and
+// ConfigDir()/tokens.enc.json for "encrypted" (names kept from the days each
+// was one file, which is migrated where it is found). Other kinds have no
+// file.
 func DefaultStorePath(kind string) (string, error) {
 	var name string
 	switch kind {
