@@ -15,6 +15,7 @@ query or a header value.
 
 from __future__ import annotations
 
+import heapq
 import http.client
 import ipaddress
 import socket
@@ -103,20 +104,67 @@ def perform(req: Any, limits: Limits) -> Dict[str, Any]:
         return _failure("network", f"the connection failed: {e.strerror or type(e).__name__}")
 
 
+class _Reaper:
+    """One daemon thread that runs callbacks at their deadlines (monotonic).
+
+    Shared by every exchange, so that watching a deadline costs a heap push
+    rather than a new thread.
+    """
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: List[Tuple[float, int, "_Watchdog"]] = []
+        self._seq = 0
+        self._thread: Optional[threading.Thread] = None
+
+    def watch(self, deadline: float, dog: "_Watchdog") -> None:
+        with self._cond:
+            self._seq += 1
+            heapq.heappush(self._heap, (deadline, self._seq, dog))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="deviceflow-deadlines", daemon=True)
+                self._thread.start()
+            elif self._heap[0][2] is dog:
+                self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0][2].stopped:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait(30.0)
+                    if not self._heap:
+                        self._thread = None
+                        return
+                    continue
+                deadline, _, dog = self._heap[0]
+                left = deadline - time.monotonic()
+                if left > 0:
+                    self._cond.wait(left)
+                    continue
+                heapq.heappop(self._heap)
+            dog.fire()
+
+
+_reaper = _Reaper()
+
+
 class _Watchdog:
     """Shuts an exchange's socket down when its deadline passes."""
 
     def __init__(self, conn: http.client.HTTPConnection, deadline: float) -> None:
         self.conn = conn
         self.expired = False
+        self.stopped = False
         self.raw: Optional[socket.socket] = None
         self._lock = threading.Lock()
-        self._timer = threading.Timer(max(deadline - time.monotonic(), 0.0), self._fire)
-        self._timer.daemon = True
-        self._timer.start()
+        _reaper.watch(deadline, self)
 
-    def _fire(self) -> None:
+    def fire(self) -> None:
         with self._lock:
+            if self.stopped:
+                return
             self.expired = True
             for sock in (self.conn.sock, self.raw):
                 if sock is None:
@@ -129,7 +177,8 @@ class _Watchdog:
                     pass
 
     def stop(self) -> None:
-        self._timer.cancel()
+        with self._lock:
+            self.stopped = True
 
 
 def _left(deadline: float) -> float:
