@@ -2,13 +2,18 @@ package flow
 
 import (
 	"encoding/json"
+	"strings"
 	"time"
 )
 
 // Authentication is octokit's authentication object: the result of
-// authenticate, refresh and a completed poll, and the value kept in the
-// store. Scopes is set for OAuth Apps only; RefreshToken, ExpiresAt and
-// RefreshTokenExpiresAt for GitHub Apps with expiring tokens.
+// authenticate, refresh and a completed poll. Scopes is set for OAuth Apps,
+// in the order the server granted them; RefreshToken, ExpiresAt and
+// RefreshTokenExpiresAt for tokens that expire (GitHub Apps with expiring
+// tokens, and any server's answer that carries expires_in or
+// refresh_token).
+//
+// The store keeps the same object plus the local stamps (see stored).
 type Authentication struct {
 	Type                  string    `json:"type"`
 	TokenType             string    `json:"tokenType"`
@@ -19,15 +24,34 @@ type Authentication struct {
 	RefreshToken          string    `json:"refreshToken,omitempty"`
 	ExpiresAt             string    `json:"expiresAt,omitempty"`
 	RefreshTokenExpiresAt string    `json:"refreshTokenExpiresAt,omitempty"`
+
+	// local are the expiry instants by the host's own clock.
+	local *localStamps
+}
+
+// localStamps are a token's expiry instants measured from the moment the
+// host received it, by the host's wall clock (Unix ms; 0: none). ExpiresAt
+// follows the server's Date header, as octokit computes it, and that clock
+// may be far off; the decision to refresh uses these instead (rule 7).
+type localStamps struct {
+	ExpiresAt             int64 `json:"expiresAt,omitempty"`
+	RefreshTokenExpiresAt int64 `json:"refreshTokenExpiresAt,omitempty"`
+}
+
+// storedAuthentication is the value kept in the store: the authentication
+// and, beside it, the local stamps.
+type storedAuthentication struct {
+	Authentication
+	Local *localStamps `json:"local,omitempty"`
 }
 
 // RefreshMarginMs is how long before expiresAt a token counts as expiring and
 // is refreshed instead of handed out (rule 7).
 const RefreshMarginMs = 5 * 60 * 1000
 
-// maxDateSkewMs bounds how far a server Date header may stand from the host's
-// clock to be believed (rule 7).
-const maxDateSkewMs = 24 * 60 * 60 * 1000
+// maxExpiresInMs caps an expires_in: 2^31-1 seconds (68 years). A larger
+// value means "practically never" and is clamped, not refused.
+const maxExpiresInMs = (1<<31 - 1) * 1000
 
 // isoMillis is the timestamp form of JavaScript's Date.toISOString, which
 // octokit uses for expiresAt.
@@ -43,27 +67,19 @@ func parseTime(s string) (int64, bool) {
 	return t.UnixMilli(), true
 }
 
-// clockBase picks the instant expiry is measured from (rule 7): the server's
-// Date header when it parses and lies within a day of the host's clock,
-// otherwise the host's clock.
+// clockBase is the instant octokit measures expiry from: the server's Date
+// header, whatever it says, when it parses; the host's clock otherwise
+// (octokit itself fails there).
 func clockBase(resp *Response, now int64) int64 {
-	d := resp.Header("date")
-	if d == "" {
-		return now
+	if t, ok := parseHTTPDate(resp.Header("date")); ok {
+		return t.UnixMilli()
 	}
-	t, ok := parseHTTPDate(d)
-	if !ok {
-		return now
-	}
-	ms := t.UnixMilli()
-	if ms-now > maxDateSkewMs || now-ms > maxDateSkewMs {
-		return now
-	}
-	return ms
+	return now
 }
 
 // tokenFromResponse builds the authentication object from a successful token
-// response. It fails with invalid_response when the fields are malformed.
+// response at host time now. It fails with invalid_response when the fields
+// are malformed.
 func tokenFromResponse(c *Config, f fields, resp *Response, now int64) (*Authentication, *Error) {
 	tok := f.str("access_token")
 	if tok == "" {
@@ -71,24 +87,30 @@ func tokenFromResponse(c *Config, f fields, resp *Response, now int64) (*Authent
 	}
 	a := &Authentication{Type: "token", TokenType: "oauth", ClientType: c.ClientType, ClientID: c.ClientID, Token: tok}
 	if c.ClientType == OAuthApp {
-		// GitHub answers the granted scopes, comma-separated (rule 6).
-		s := NormalizeScopes([]string{f.str("scope")})
+		// GitHub answers the granted scopes, comma-separated (rule 6),
+		// reported in its order.
+		s := SplitScopes(f.str("scope"))
 		a.Scopes = &s
-		return a, nil
 	}
 	if !f.has("expires_in") && !f.has("refresh_token") {
 		return a, nil
 	}
-	base := clockBase(resp, now)
-	exp, ok1 := f.seconds("expires_in", -1)
-	rexp, ok2 := f.seconds("refresh_token_expires_in", -1)
-	if !ok1 || !ok2 || exp < 0 || f.str("refresh_token") == "" {
-		return nil, badResponse(resp, "the expiring token response lacks a valid expires_in or refresh_token")
+	exp, ok1 := f.lifetime("expires_in")
+	rexp, ok2 := f.lifetime("refresh_token_expires_in")
+	if !ok1 || !ok2 {
+		return nil, badResponse(resp, "the token response has a malformed expires_in or refresh_token_expires_in")
 	}
+	base := clockBase(resp, now)
 	a.RefreshToken = f.str("refresh_token")
-	a.ExpiresAt = formatTime(base + exp)
-	if rexp >= 0 {
+	a.local = &localStamps{}
+	if exp >= 0 {
+		// An expiring token, refreshable or not (RFC 6749 section 5.1).
+		a.ExpiresAt = formatTime(base + exp)
+		a.local.ExpiresAt = now + exp
+	}
+	if a.RefreshToken != "" && rexp >= 0 {
 		a.RefreshTokenExpiresAt = formatTime(base + rexp)
+		a.local.RefreshTokenExpiresAt = now + rexp
 	}
 	return a, nil
 }
@@ -102,11 +124,13 @@ const (
 	stale                        // neither: a new device flow is needed
 )
 
+// freshness judges by the local stamps when the entry has them, by the
+// ISO stamps otherwise (entries stored before the local stamps existed).
 func (a *Authentication) freshness(now int64) freshness {
 	if a.ExpiresAt == "" {
 		return fresh
 	}
-	exp, ok := parseTime(a.ExpiresAt)
+	exp, ok := a.expiry(a.ExpiresAt, func(l *localStamps) int64 { return l.ExpiresAt })
 	if ok && now < exp-RefreshMarginMs {
 		return fresh
 	}
@@ -114,40 +138,70 @@ func (a *Authentication) freshness(now int64) freshness {
 		return stale
 	}
 	if a.RefreshTokenExpiresAt != "" {
-		if rexp, ok := parseTime(a.RefreshTokenExpiresAt); ok && now >= rexp {
+		if rexp, ok := a.expiry(a.RefreshTokenExpiresAt, func(l *localStamps) int64 { return l.RefreshTokenExpiresAt }); ok && now >= rexp {
 			return stale
 		}
 	}
 	return refreshable
 }
 
+// expiry is one expiry instant: the local stamp when there is one, else the
+// ISO stamp parsed.
+func (a *Authentication) expiry(iso string, local func(*localStamps) int64) (int64, bool) {
+	if a.local != nil {
+		if ms := local(a.local); ms != 0 {
+			return ms, true
+		}
+	}
+	return parseTime(iso)
+}
+
 // decodeCached reads a store value. A value that is not an authentication
 // object for this client counts as absent.
 func decodeCached(c *Config, value string) *Authentication {
-	var a Authentication
-	if err := json.Unmarshal([]byte(value), &a); err != nil {
+	var s storedAuthentication
+	if err := json.Unmarshal([]byte(value), &s); err != nil {
 		return nil
 	}
+	a := s.Authentication
 	if a.Token == "" || a.ClientID != c.ClientID || a.ClientType != c.ClientType {
 		return nil
 	}
+	a.local = s.Local
 	return &a
 }
 
+// json is the authentication as octokit shapes it: the result.
 func (a *Authentication) json() []byte {
 	b, _ := json.Marshal(a)
 	return b
 }
 
-// httpDateLayouts are the three date forms HTTP/1.1 allows (RFC 9110
-// section 5.6.7), preferred form first.
+// stored is the value kept in the store: the authentication with its local
+// stamps beside it.
+func (a *Authentication) stored() []byte {
+	b, _ := json.Marshal(storedAuthentication{Authentication: *a, Local: a.local})
+	return b
+}
+
+// httpDateLayouts are the date forms HTTP/1.1 allows (RFC 9110 section
+// 5.6.7: "Recipients ... MUST accept all three HTTP-date formats"),
+// preferred form first, each also with a one-digit day as servers and
+// JavaScript's Date parser accept it (`Thu, 1 Jan 1970 00:00:00 GMT`).
 var httpDateLayouts = []string{
 	"Mon, 02 Jan 2006 15:04:05 GMT",
+	"Mon, 2 Jan 2006 15:04:05 GMT",
 	"Monday, 02-Jan-06 15:04:05 GMT",
+	"Monday, 2-Jan-06 15:04:05 GMT",
 	"Mon Jan _2 15:04:05 2006",
+	"Mon Jan 2 15:04:05 2006",
 }
 
 func parseHTTPDate(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, false
+	}
 	for _, layout := range httpDateLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t, true

@@ -13,8 +13,14 @@ func TestClockBase(t *testing.T) {
 		{"Thursday, 01-Jan-26 00:00:07 GMT", now + 7000},
 		{"Thu Jan  1 00:00:07 2026", now + 7000},
 		{"Wed, 31 Dec 2025 23:00:00 GMT", now - 3600000},
-		{"Mon, 01 Jan 1990 00:00:00 GMT", now}, // far off: not sane
-		{"Sat, 03 Jan 2026 00:00:01 GMT", now}, // more than a day ahead
+		// octokit takes the server's Date whatever it says; the refresh
+		// decision uses the local stamps instead.
+		{"Mon, 01 Jan 1990 00:00:00 GMT", 631152000000},
+		{"Sat, 03 Jan 2026 00:00:01 GMT", now + 2*86400000 + 1000},
+		// RFC 9110 section 5.6.7's forms with a one-digit day.
+		{"Thu, 1 Jan 1970 00:00:00 GMT", 0},
+		{"Thursday, 1-Jan-70 00:00:00 GMT", 0},
+		{"Thu Jan 1 00:00:07 2026", now + 7000},
 		{"yesterday", now},
 	}
 	for _, tt := range tests {
@@ -38,6 +44,12 @@ func TestFreshness(t *testing.T) {
 		{"expired, live refresh", Authentication{Token: "t", ExpiresAt: formatTime(now - 1), RefreshToken: "r", RefreshTokenExpiresAt: formatTime(now + 1000)}, refreshable},
 		{"expired, dead refresh", Authentication{Token: "t", ExpiresAt: formatTime(now - 1), RefreshToken: "r", RefreshTokenExpiresAt: formatTime(now)}, stale},
 		{"expired, no refresh", Authentication{Token: "t", ExpiresAt: formatTime(now - 1)}, stale},
+		// The server's clock was a year behind: the ISO stamp is long past,
+		// but by the host's clock the token has hours left.
+		{"server clock off, local stamps fresh", Authentication{Token: "t", ExpiresAt: formatTime(now - 365*86400000), RefreshToken: "r",
+			local: &localStamps{ExpiresAt: now + 3600000}}, fresh},
+		{"server clock ahead, local stamps expiring", Authentication{Token: "t", ExpiresAt: formatTime(now + 365*86400000), RefreshToken: "r",
+			local: &localStamps{ExpiresAt: now + 60000}}, refreshable},
 		{"garbled expiry", Authentication{Token: "t", ExpiresAt: "soon", RefreshToken: "r"}, refreshable},
 	}
 	for _, tt := range tests {

@@ -262,7 +262,7 @@ func (m *Machine) onUser(ev Event) Effect {
 	}
 	result := map[string]any{"valid": true, "login": f.str("login")}
 	if h, ok := resp.lookup("x-oauth-scopes"); ok {
-		result["scopes"] = NormalizeScopes([]string{h})
+		result["scopes"] = SplitScopes(h)
 	}
 	return m.out(done(marshal(result)))
 }

@@ -64,6 +64,15 @@ func (m *Machine) onDeviceCode(ev Event) Effect {
 	if !ok {
 		return m.fail(badResponse(resp, "the device code response is neither JSON nor form data"))
 	}
+	if f.str("error") == "unauthorized_client" {
+		// RFC 8628 section 3.1 answers with RFC 6749's errors: this client
+		// may not use the device grant. GitHub CLI reads it as GitHub's
+		// device_flow_disabled.
+		e := oauthError(f, resp.Status)
+		e.Code = CodeUnsupported
+		e.Message += ". " + enableAdvice
+		return m.fail(e)
+	}
 	if f.has("error") {
 		return m.fail(oauthError(f, resp.Status))
 	}

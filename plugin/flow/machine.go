@@ -322,7 +322,7 @@ func (m *Machine) store(a *Authentication, before ...Effect) Effect {
 func (m *Machine) swap(old *string, a *Authentication) Effect {
 	e := Effect{Kind: EffectStoreSwap, Key: m.Config.CacheKey(), Old: old}
 	if a != nil {
-		v := string(a.json())
+		v := string(a.stored())
 		e.New = &v
 	}
 	return e

@@ -176,6 +176,21 @@ func NormalizeScopes(in []string) []string {
 	return out
 }
 
+// SplitScopes splits a server's scope list on commas and white space and
+// drops empty parts and duplicates, keeping the server's order: what results
+// report. Cache keys use NormalizeScopes' sorted set instead.
+func SplitScopes(s string) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, part := range strings.FieldsFunc(s, isScopeSeparator) {
+		if !seen[part] {
+			seen[part] = true
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
 func isScopeSeparator(r rune) bool {
 	return r == ',' || r == ' ' || r == '\t' || r == '\n' || r == '\r'
 }

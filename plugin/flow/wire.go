@@ -129,6 +129,25 @@ func (f fields) seconds(name string, def int64) (int64, bool) {
 	return int64(math.Ceil(x * 1000)), true
 }
 
+// lifetime parses a token lifetime field (expires_in,
+// refresh_token_expires_in) into milliseconds: like seconds, except that a
+// lifetime beyond 2^31-1 seconds, however large, is clamped there: such a
+// token practically never expires, and refusing it would lose it.
+func (f fields) lifetime(name string) (int64, bool) {
+	v, ok := f[name]
+	if !ok || v == "" {
+		return -1, true
+	}
+	x, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+	if math.IsInf(x, 1) || (err == nil && x > maxExpiresInMs/1000) {
+		return maxExpiresInMs, true
+	}
+	if err != nil || math.IsNaN(x) || x < 0 {
+		return 0, false
+	}
+	return int64(math.Ceil(x * 1000)), true
+}
+
 // parseBody decodes an OAuth response body as JSON or form by its content
 // type (rule 1), sniffing when the type is missing or generic.
 func parseBody(resp *Response) (fields, bool) {

@@ -70,8 +70,32 @@ def auth(token=TOK, client=CID, ctype="oauth-app", scopes=None, refresh=None, ex
     return a
 
 
-def stored(a):
-    return json.dumps(a, separators=(",", ":"))
+def stored(a, received=None, exp_s=28800, rexp_s=15811200):
+    """A store value. For a token the engine received at host time
+    `received` with lifetimes exp_s and rexp_s, the value keeps the local
+    expiry stamps beside octokit's (rule 7: refresh decisions use them)."""
+    d = dict(a)
+    if received is not None:
+        loc = {}
+        if "expiresAt" in a:
+            loc["expiresAt"] = received + exp_s * 1000
+        if "refreshTokenExpiresAt" in a:
+            loc["refreshTokenExpiresAt"] = received + rexp_s * 1000
+        d["local"] = loc
+    return json.dumps(d, separators=(",", ":"))
+
+
+def parse_http_date(s):
+    """RFC 9110 section 5.6.7's three forms, one-digit days too; None when
+    it does not parse."""
+    import datetime as dt
+    for fmt in ("%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %d %H:%M:%S %Y"):
+        try:
+            d = dt.datetime.strptime(" ".join(s.split()), fmt).replace(tzinfo=dt.timezone.utc)
+            return int(d.timestamp()) * 1000
+        except ValueError:
+            pass
+    return None
 
 
 def dc_request(client=CID, scope="", app=False, form=False, base="{server}"):

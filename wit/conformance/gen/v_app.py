@@ -33,15 +33,17 @@ vector("github-app-no-scope",
        result=auth(UTOK, APPID, "github-app"))
 
 
-def expiring(name, desc, date_ms=None, date_str=None, use_date=True, rexp=True, rules=(7,)):
+def expiring(name, desc, date_ms=None, date_str=None, rexp=True, rules=(7,)):
     f = Flow(); f.first_wait(); f.poll()
     now = f.now
     date = date_str if date_str is not None else (http_date(date_ms) if date_ms is not None else None)
-    base = (date_ms // 1000 * 1000) if use_date else now
+    # octokit: the server's Date, whatever it says, when it parses.
+    parsed = parse_http_date(date) if date else None
+    base = parsed if parsed is not None else now
     a = app_auth(base=base, rexp=rexp)
     vector(name, desc, list(rules), export="authenticate", input=APP_IN,
            exchanges=[DCX, ex(token_request(APPID), app_token(date=date, rexp=rexp))],
-           sleeps=f.sleeps, events=f.events, storeAfter={APP_KEY: stored(a)}, result=a)
+           sleeps=f.sleeps, events=f.events, storeAfter={APP_KEY: stored(a, received=now)}, result=a)
 
 
 T = CLOCK + 5250  # host time when the token arrives after one wait
@@ -55,17 +57,25 @@ expiring("github-app-expiring-date-within-a-day",
          "A Date 23 h 59 min 59 s behind the host clock is still believed.",
          date_ms=CLOCK + 5000 - 86399000)
 expiring("github-app-expiring-date-over-a-day",
-         "A Date more than a day behind the host clock is insane: expiry counts from the host's clock.",
-         date_ms=CLOCK + 5000 - 86401000, use_date=False)
+         "A Date more than a day behind the host clock: expiresAt still counts from it, as octokit computes it; the local stamps kept beside it count from the host's clock.",
+         date_ms=CLOCK + 5000 - 86401000)
 expiring("github-app-expiring-insane-date",
-         "A Date in 2001: expiry counts from the host's clock (with its milliseconds).",
-         date_str="Mon, 01 Jan 2001 00:00:00 GMT", use_date=False)
+         "A Date in 2001: expiresAt counts from it, as octokit computes it (octokit users see the same value); refresh decisions use the local stamps, so the token is not refreshed at once.",
+         date_str="Mon, 01 Jan 2001 00:00:00 GMT")
+expiring("github-app-expiring-one-digit-day-date",
+         "A Date with a one-digit day (RFC 9110's forms, as JavaScript's Date parses them): expiry counts from it.",
+         date_str="Thu, 1 Jan 2026 00:00:05 GMT")
+expiring("github-app-expiring-rfc850-date",
+         "A Date in RFC 850 form: expiry counts from it.",
+         date_str="Thursday, 01-Jan-26 00:00:05 GMT")
+expiring("github-app-expiring-asctime-date",
+         "A Date in asctime form: expiry counts from it.",
+         date_str="Thu Jan  1 00:00:05 2026")
 expiring("github-app-expiring-unparseable-date",
          "A Date that does not parse: expiry counts from the host's clock.",
-         date_str="yesterday at noon", use_date=False)
+         date_str="yesterday at noon")
 expiring("github-app-expiring-missing-date",
-         "No Date header: expiry counts from the host's clock.",
-         use_date=False)
+         "No Date header: expiry counts from the host's clock.")
 expiring("github-app-expiring-no-refresh-expiry",
          "An expiring token whose response has no refresh_token_expires_in: no refreshTokenExpiresAt.",
          date_ms=CLOCK + 5000, rexp=False)
@@ -92,7 +102,7 @@ def refreshed_vector(name, desc, cached, export="authenticate", inp=APP_IN, rule
     vector(name, desc, list(rules), export=export, input=inp, store={APP_KEY: stored(cached)},
            exchanges=[ex(refresh_request(RTOK, form=form), app_token(UTOK2, RTOK2, date=http_date(CLOCK)))],
            events=[{"type": "refreshed", "expiresAt": new["expiresAt"]}],
-           storeAfter={APP_KEY: stored(new)}, result=result)
+           storeAfter={APP_KEY: stored(new, received=CLOCK)}, result=result)
 
 
 refreshed_vector("github-app-cache-expiring-refreshed",
@@ -121,7 +131,7 @@ def new_flow_after(name, desc, cached, pre=(), rules=(7,)):
     a = app_auth(UTOK2, RTOK2, base=CLOCK + 5000)
     vector(name, desc, list(rules), export="authenticate", input=APP_IN, store={APP_KEY: stored(cached)},
            exchanges=list(pre) + [DCX, ex(token_request(APPID), app_token(UTOK2, RTOK2, date=http_date(CLOCK + 5000)))],
-           sleeps=f.sleeps, events=f.events, storeAfter={APP_KEY: stored(a)}, result=a)
+           sleeps=f.sleeps, events=f.events, storeAfter={APP_KEY: stored(a, received=f.now)}, result=a)
 
 
 new_flow_after("github-app-refresh-token-expired-new-flow",

@@ -37,7 +37,7 @@ def stepped(name, desc, step_ms, app=False):
         vector(name, desc, [4, 7], export="authenticate", input=APP_IN, wallSteps=[{"atSleep": 1, "ms": step_ms}],
                exchanges=[ex(dc_request(APPID, app=True), json_response(dc_body())),
                           ex(token_request(APPID), pending()), ex(token_request(APPID), body)],
-               sleeps=f.sleeps, events=f.events, storeAfter={key(APPID, "github-app", []): stored(a)}, result=a)
+               sleeps=f.sleeps, events=f.events, storeAfter={key(APPID, "github-app", []): stored(a, received=wall)}, result=a)
         return
     vector(name, desc, [2, 3, 4], export="authenticate", input=IN, wallSteps=[{"atSleep": 1, "ms": step_ms}],
            exchanges=[ex(dc_request(scope="repo"), json_response(dc_body())),

@@ -78,10 +78,10 @@ def user_req(tok=TOK, base="{server}"):
 
 # --- check ----------------------------------------------------------------
 vector("check-valid-with-scopes",
-       "check with the cached token: GET /user answers 200; the login and the X-OAuth-Scopes header (sorted) are returned.",
+       "check with the cached token: GET /user answers 200; the login and the X-OAuth-Scopes header's scopes (in the server's order) are returned.",
        [6, 9], export="check", input=IN, store=STORE,
        exchanges=[ex(user_req(), json_response({"login": "octocat", "id": 1}, headers={"x-oauth-scopes": "repo, read:org"}))],
-       result={"valid": True, "login": "octocat", "scopes": ["read:org", "repo"]})
+       result={"valid": True, "login": "octocat", "scopes": ["repo", "read:org"]})
 
 vector("check-ghes-api-v3",
        "check on GitHub Enterprise Server given as {server}/api/v3 asks {server}/api/v3/user.",

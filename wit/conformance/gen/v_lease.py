@@ -34,7 +34,7 @@ vector("lease-holder-signed-out",
        otherLease={"key": APP_KEY, "writes": {APP_KEY: None}},
        exchanges=[ex(dc_request(APPID, app=True), json_response(dc_body())),
                   ex(token_request(APPID), app_token(UTOK2, RTOK2, date=http_date(CLOCK + 5000)))],
-       sleeps=f.sleeps, events=f.events, storeAfter={APP_KEY: stored(new)}, result=new)
+       sleeps=f.sleeps, events=f.events, storeAfter={APP_KEY: stored(new, received=f.now)}, result=new)
 
 vector("lease-refresh-export-waits",
        "The refresh export waits for the lease too, then spends the refresh token it finds under the lease (the holder's), not the one it saw before.",
@@ -42,7 +42,7 @@ vector("lease-refresh-export-waits",
        otherLease={"key": APP_KEY, "writes": {APP_KEY: stored(other)}},
        exchanges=[ex(refresh_request(RTOK2), app_token(UTOK, RTOK, date=http_date(CLOCK)))],
        events=[waiting(WAIT_QUIET), {"type": "refreshed", "expiresAt": app_auth(base=CLOCK)["expiresAt"]}],
-       storeAfter={APP_KEY: stored(app_auth(base=CLOCK))}, result=app_auth(base=CLOCK))
+       storeAfter={APP_KEY: stored(app_auth(base=CLOCK), received=CLOCK)}, result=app_auth(base=CLOCK))
 
 BAD = json_response({"error": "bad_refresh_token", "error_description": "The refresh token passed is incorrect or expired."})
 vector("refresh-race-writer-without-lease",
@@ -59,11 +59,11 @@ vector("refresh-race-writer-stored-expiring-pair",
        exchanges=[ex(refresh_request(RTOK), BAD, store_writes={APP_KEY: stored(other_expiring)}),
                   ex(refresh_request(RTOK2), app_token(UTOK, RTOK, date=http_date(CLOCK)))],
        events=[{"type": "refreshed", "expiresAt": third["expiresAt"]}],
-       storeAfter={APP_KEY: stored(third)}, result=third)
+       storeAfter={APP_KEY: stored(third, received=CLOCK)}, result=third)
 
 vector("refresh-write-over-concurrent-change",
        "A writer without a lease replaces the entry while this run's refresh succeeds: the conditional write sees the change and the newly granted pair, the newest, is written over it.",
        [7], export="authenticate", input=APP_IN, store={APP_KEY: stored(expiring)},
        exchanges=[ex(refresh_request(RTOK), app_token(UTOK2, RTOK2, date=http_date(CLOCK)), store_writes={APP_KEY: stored(cached_app(CLOCK + 7200000, token="ghu_WriterWithoutLease0000000000000000", refresh="ghr_WriterWithoutLease000000000000000000000000000000000000000000000000000000000"))})],
        events=[{"type": "refreshed", "expiresAt": other["expiresAt"]}],
-       storeAfter={APP_KEY: stored(other)}, result=other)
+       storeAfter={APP_KEY: stored(other, received=CLOCK)}, result=other)

@@ -57,5 +57,5 @@ vector("events-never-carry-tokens",
                   ex(token_request(APPID), json_response({"access_token": UTOK, "expires_in": 28800, "refresh_token": RTOK,
                                                           "refresh_token_expires_in": 15811200, "token_type": "bearer", "scope": ""}))],
        sleeps=f.sleeps, events=f.events,
-       storeAfter={APP_KEY: stored(auth(UTOK, APPID, "github-app", refresh=RTOK, exp=iso(f.now + 28800000), rexp=iso(f.now + 15811200000)))},
+       storeAfter={APP_KEY: stored(auth(UTOK, APPID, "github-app", refresh=RTOK, exp=iso(f.now + 28800000), rexp=iso(f.now + 15811200000)), received=f.now)},
        result=auth(UTOK, APPID, "github-app", refresh=RTOK, exp=iso(f.now + 28800000), rexp=iso(f.now + 15811200000)))

@@ -130,14 +130,14 @@ f = Flow()
 f.first_wait()
 f.poll()
 vector("scopes-string-commas-whitespace",
-       "Scopes given as one string split on commas and white space, de-duplicated and sorted: sent space-joined, keyed comma-joined.",
+       "Scopes given as one string split on commas and white space, de-duplicated and sorted: sent space-joined, keyed comma-joined; the result reports the server's granted scopes in the server's order, as octokit does.",
        [1, 6], export="authenticate",
        input={"clientId": CID, "scopes": " repo,read:org\tgist  repo,,", "baseUrl": "{server}"},
        exchanges=[ex(dc_request(scope="gist read:org repo"), json_response(dc_body())),
                   ex(token_request(), oauth_token(TOK, "repo,read:org,gist"))],
        sleeps=f.sleeps, events=f.events,
-       storeAfter={key(scopes=["gist", "read:org", "repo"]): stored(auth(scopes=["gist", "read:org", "repo"]))},
-       result=auth(scopes=["gist", "read:org", "repo"]))
+       storeAfter={key(scopes=["gist", "read:org", "repo"]): stored(auth(scopes=["repo", "read:org", "gist"]))},
+       result=auth(scopes=["repo", "read:org", "gist"]))
 
 # Unusable answers while polling are transient (rule 4): back off, keep
 # polling; three in a row end with invalid_response.
