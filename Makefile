@@ -3,6 +3,10 @@ SHELL := /bin/bash
 GO ?= go
 WASM := plugin/deviceflow.wasm
 WASM_FLAGS := -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w'
+# The committed blob is byte-reproducible only with the same Go: the wasm is
+# always built with the Go that go.mod's go line names (the go command fetches
+# that toolchain through the module proxy when this machine has another Go).
+WASM_GO := GOTOOLCHAIN=go$(shell sed -n 's/^go //p' go.mod) $(GO)
 WASM_SRC := $(shell find plugin/guest plugin/flow -name '*.go' -not -name '*_test.go') go.mod go.sum
 
 .PHONY: all wasm verify-wasm test test-go test-wit test-node test-python fuzz demo bench
@@ -11,14 +15,14 @@ all: wasm
 
 ## wasm: build the plugin with standard Go (no TinyGo).
 wasm:
-	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $(WASM) ./plugin/guest
+	GOOS=wasip1 GOARCH=wasm $(WASM_GO) build $(WASM_FLAGS) -o $(WASM) ./plugin/guest
 
 ## verify-wasm: rebuild to a temporary file and fail if it differs from the committed blob.
 verify-wasm:
 	@tmp=$$(mktemp -d); \
-	GOOS=wasip1 GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $$tmp/deviceflow.wasm ./plugin/guest || exit 1; \
-	if cmp -s $$tmp/deviceflow.wasm $(WASM); then echo "verify-wasm: $(WASM) matches its source"; rm -rf $$tmp; \
-	else echo "verify-wasm: $(WASM) differs from a fresh build: run 'make wasm' and commit it"; rm -rf $$tmp; exit 1; fi
+	GOOS=wasip1 GOARCH=wasm $(WASM_GO) build $(WASM_FLAGS) -o $$tmp/deviceflow.wasm ./plugin/guest || exit 1; \
+	if cmp -s $$tmp/deviceflow.wasm $(WASM); then echo "verify-wasm: $(WASM) matches its source ($$($(WASM_GO) env GOVERSION))"; rm -rf $$tmp; \
+	else echo "verify-wasm: $(WASM) differs from a build of its source with $$($(WASM_GO) env GOVERSION): the source changed since the blob was built (run 'make wasm', check 'git diff plugin/', commit both)"; rm -rf $$tmp; exit 1; fi
 
 FUZZERS := FuzzParseFields FuzzInput FuzzServerAnswers FuzzCachedValue
 FUZZTIME ?= 4s

@@ -5,7 +5,7 @@
 // starts a goroutine. A caller feeds it events (the host's time, an HTTP
 // response, the end of a sleep, a store read) and receives effects (send this
 // request, sleep this long, emit this event, store this value, finish with
-// this result or fail with this error). A driver (package drive) turns those
+// this result or fail with this error). A driver (package driver) turns those
 // effects into host calls; inside the wasm plugin the host functions perform
 // them, in tests a scripted host does.
 //
