@@ -303,7 +303,8 @@ func stored(t *testing.T, store host.Store, key string) (auth, string) {
 }
 
 // rearm makes the stored token expire within the refresh window again,
-// keeping its pair: the next run must refresh it.
+// keeping its pair: the next run must refresh it. It rewrites the expiry
+// the engine reads: expiresAt, and the local stamp beside it.
 func rearm(t *testing.T, store host.Store, key string) {
 	t.Helper()
 	_, old := stored(t, store, key)
@@ -311,7 +312,16 @@ func rearm(t *testing.T, store host.Store, key string) {
 	if err := json.Unmarshal([]byte(old), &m); err != nil {
 		t.Fatal(err)
 	}
-	m["expiresAt"] = time.Now().Add(refreshLead).UTC().Format("2006-01-02T15:04:05.000Z")
+	exp := time.Now().Add(refreshLead)
+	m["expiresAt"] = exp.UTC().Format("2006-01-02T15:04:05.000Z")
+	// The engine decides on the local stamps it keeps beside the server's
+	// expiresAt (Unix ms by the host's clock) when there are any.
+	local, _ := m["local"].(map[string]any)
+	if local == nil {
+		local = map[string]any{}
+	}
+	local["expiresAt"] = exp.UnixMilli()
+	m["local"] = local
 	b, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
