@@ -11,11 +11,15 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/deviceflow/deviceflow/plugin/flow"
 )
 
-// allowedHosts derives the sandbox's allow-list: github.com and
-// api.github.com by default, SUBDOMAIN.ghe.com and api.SUBDOMAIN.ghe.com for
-// GitHub Enterprise Cloud, HOST for a GitHub Enterprise Server base URL.
+// allowedHosts is the sandbox's allow-list: the hosts of the OAuth and API
+// endpoints the engine derives from the base URL (rule 9; github.com and
+// api.github.com by default). The rule lives in the engine
+// (flow.DeriveEndpoints, which the info export answers too); the host only
+// takes the hosts out of its answer.
 func allowedHosts(opts Options) (map[string]bool, error) {
 	out := map[string]bool{}
 	if len(opts.AllowedHosts) > 0 {
@@ -24,28 +28,17 @@ func allowedHosts(opts Options) (map[string]bool, error) {
 		}
 		return out, nil
 	}
-	base := opts.BaseURL
-	if base == "" {
-		base = "https://github.com"
+	ep, ferr := flow.DeriveEndpoints(opts.BaseURL)
+	if ferr != nil {
+		return nil, &Error{Code: ErrInvalidInput.Code, Message: ferr.Message}
 	}
-	u, err := url.Parse(base)
-	if err != nil || u.Host == "" {
-		return nil, &Error{Code: ErrInvalidInput.Code, Message: "invalid input: baseUrl: not an absolute URL"}
+	for _, root := range []string{ep.Base, ep.API} {
+		u, err := url.Parse(root)
+		if err != nil {
+			return nil, &Error{Code: ErrInvalidInput.Code, Message: "invalid input: baseUrl: " + err.Error()}
+		}
+		out[strings.ToLower(u.Host)] = true
 	}
-	host := strings.ToLower(u.Host)
-	if host == "github.com" || host == "api.github.com" {
-		out["github.com"] = true
-		out["api.github.com"] = true
-		return out, nil
-	}
-	if strings.HasSuffix(host, ".ghe.com") {
-		// GitHub Enterprise Cloud with data residency: web and API hosts.
-		web := strings.TrimPrefix(host, "api.")
-		out[web] = true
-		out["api."+web] = true
-		return out, nil
-	}
-	out[host] = true
 	return out, nil
 }
 

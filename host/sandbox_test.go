@@ -51,7 +51,8 @@ func TestSandboxPolicy(t *testing.T) {
 	hosts := map[string]Options{
 		"default":   {HTTPClient: client},
 		"ghes":      {BaseURL: "https://ghe.example.com", HTTPClient: client},
-		"plainhttp": {BaseURL: "http://ghe.example.com", HTTPClient: client},
+		// An allow-list given outright: the https rule still holds.
+		"plainhttp": {AllowedHosts: []string{"ghe.example.com"}, HTTPClient: client},
 	}
 	cases := []struct {
 		host, url, why string
@@ -92,18 +93,16 @@ func TestSandboxPolicy(t *testing.T) {
 	}
 }
 
-// TestSandboxPlainHTTPThroughPlugin: the plugin itself refuses a plain
-// http base URL that is not loopback, before the host is asked.
-func TestSandboxPlainHTTPThroughPlugin(t *testing.T) {
+// TestSandboxRefusesBadBaseURLs: a base URL the engine refuses (plain http
+// off loopback, user info, a port out of range, another scheme) is refused
+// when the host is made, with the engine's message, before anything runs.
+func TestSandboxRefusesBadBaseURLs(t *testing.T) {
 	t.Parallel()
-	h, err := New(Options{BaseURL: "http://ghe.example.com"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close(context.Background())
-	_, err = h.Call(context.Background(), "authenticate", input("http://ghe.example.com"))
-	if e := wantCode(t, err, "invalid_input"); !strings.Contains(e.Message, "baseUrl") {
-		t.Errorf("message %q", e.Message)
+	for _, base := range []string{"http://ghe.example.com", "https://user:pw@ghe.example.com", "https://ghe.example.com:99999", "ftp://ghe.example.com", "javascript:alert(1)"} {
+		_, err := New(Options{BaseURL: base})
+		if e := wantCode(t, err, "invalid_input"); !strings.Contains(e.Message, "baseUrl") {
+			t.Errorf("%s: message %q", base, e.Message)
+		}
 	}
 }
 
