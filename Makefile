@@ -9,7 +9,7 @@ WASM_FLAGS := -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w'
 WASM_GO := GOTOOLCHAIN=go$(shell sed -n 's/^go //p' go.mod) $(GO)
 WASM_SRC := $(shell find plugin/guest plugin/flow -name '*.go' -not -name '*_test.go') go.mod go.sum
 
-.PHONY: all wasm verify-wasm test test-go test-wit test-node test-python fuzz demo bench
+.PHONY: all wasm verify-wasm test test-go test-wit test-node test-python test-reliability reliability fuzz demo bench
 
 all: wasm
 
@@ -28,7 +28,7 @@ FUZZERS := FuzzParseFields FuzzInput FuzzServerAnswers FuzzCachedValue
 FUZZTIME ?= 4s
 
 ## test: everything, from a fresh clone.
-test: verify-wasm test-go test-wit fuzz test-node test-python
+test: verify-wasm test-go test-wit fuzz test-node test-python test-reliability
 
 ## test-node: the npm package (conformance vectors, end to end, npm pack) and the Node example.
 test-node:
@@ -39,10 +39,20 @@ test-node:
 test-python:
 	sdk/python/scripts/test.sh
 
-## test-go: vet and test every Go package (engine, model check, host, conformance vectors, emulator, SDK, CLI).
+## test-reliability: issue 11's figures, short run: 20 Go and Python token processes on one store refresh once (2 rounds), 100 goroutines on one Host refresh once, 20 kill -9 around a refresh on an 8 MB store.
+test-reliability:
+	sdk/python/scripts/venv.sh
+	$(GO) test -count=1 -v ./host/reliability
+
+## reliability: the long run: 100 processes (half Go, half Python) x 5 rounds, 100 goroutines, 100 kill -9 on an 8 MB store; prints the figures.
+reliability:
+	sdk/python/scripts/venv.sh
+	DEVICEFLOW_RELIABILITY_FULL=1 $(GO) test ./host/reliability -v -count=1 -timeout 20m
+
+## test-go: vet and test every Go package (engine, model check, host, conformance vectors, emulator, SDK, CLI); host/reliability runs in test-reliability, once the Python venv exists.
 test-go:
 	$(GO) vet ./...
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/host/reliability$$')
 
 ## test-wit: validate the WIT with a real parser and check the wasm against it.
 test-wit:
