@@ -37,6 +37,10 @@ import (
 // (about 0.1 s, once per process and salt) for a passphrase a person
 // chose; a base64 key is used as it is, at no cost.
 //
+// With several keys (see EncryptionKeyEnv), each entry is sealed with the
+// first one the next time it is written; until then it opens with the key
+// it was sealed with.
+//
 // An EncryptedFileStore implements Swapper and Locker, across processes,
 // as a FileStore does.
 type EncryptedFileStore struct {
