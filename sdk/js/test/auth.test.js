@@ -43,7 +43,7 @@ test("an OAuth App gets octokit's authentication object, then the cached one", a
     clientType: "oauth-app",
     clientId: "Iv1.oauth",
     token: "gho_first",
-    scopes: ["read:org", "repo"],
+    scopes: ["repo", "read:org"], // as the server answered them
   });
   assert.equal(verifications.length, 1);
   assert.deepEqual(verifications[0], {

@@ -164,8 +164,10 @@ test("a waiter uses the pair the lease holder wrote, without a refresh of its ow
   await new Promise((r) => setTimeout(r, 100));
   // The holder refreshes out of band and writes the new pair, then releases.
   const fresh = JSON.parse(store.get(key));
+  const later = Date.now() + 8 * 3600_000;
   fresh.token = "ghu_holder";
-  fresh.expiresAt = new Date(Date.now() + 8 * 3600_000).toISOString();
+  fresh.expiresAt = new Date(later).toISOString();
+  if (fresh.local) fresh.local.expiresAt = later; // the local stamp decides refreshes
   store.set(key, JSON.stringify(fresh));
   release();
   assert.equal((await waiting).token, "ghu_holder");
