@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	extism "github.com/extism/go-sdk"
@@ -161,7 +162,12 @@ func hostFunctions() []extism.HostFunction {
 	}
 }
 
-func storeFailure(err error) *wireError { return &wireError{Kind: "store", Message: err.Error()} }
+// storeFailure describes a store's failure to the plugin, which puts it in
+// its own sentence ("the token store failed: …"): without the package's
+// "deviceflow: " prefix, so that the message never reads it twice.
+func storeFailure(err error) *wireError {
+	return &wireError{Kind: "store", Message: strings.TrimPrefix(err.Error(), "deviceflow: ")}
+}
 
 func boolI32(b bool) int32 {
 	if b {

@@ -49,8 +49,8 @@ func TestSandboxPolicy(t *testing.T) {
 		},
 	}}
 	hosts := map[string]Options{
-		"default":   {HTTPClient: client},
-		"ghes":      {BaseURL: "https://ghe.example.com", HTTPClient: client},
+		"default": {HTTPClient: client},
+		"ghes":    {BaseURL: "https://ghe.example.com", HTTPClient: client},
 		// An allow-list given outright: the https rule still holds.
 		"plainhttp": {AllowedHosts: []string{"ghe.example.com"}, HTTPClient: client},
 	}

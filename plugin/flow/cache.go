@@ -1,5 +1,7 @@
 package flow
 
+import "encoding/json"
+
 // onCacheRead decides what a cached entry is good for (rule 7): a fresh
 // token is handed out at once; anything else (refresh it, or run a new
 // device flow) happens under the cache key's lease.
@@ -61,12 +63,19 @@ func (m *Machine) onLeasedRead(ev Event) Effect {
 		switch {
 		case !ev.Found:
 			return m.fail(errorf(CodeNotFound, "no cached token to refresh: sign in first"))
+		case !json.Valid([]byte(ev.Value)):
+			return m.fail(damaged())
 		case a == nil:
 			return m.fail(errorf(CodeNotFound, "the cached entry is unreadable: sign in again"))
 		case a.RefreshToken == "":
 			return m.fail(errorf(CodeNotFound, "the cached token has no refresh token: only GitHub Apps with expiring tokens have one"))
 		}
 		return m.refreshWith(a)
+	}
+	if ev.Found && m.noFlow && !json.Valid([]byte(ev.Value)) {
+		// A call that may not sign in reports the damage; one that may
+		// replaces the entry with a new sign-in (conditional on it).
+		return m.fail(damaged())
 	}
 	if m.fullFlow || a == nil {
 		return m.startDeviceFlow()
@@ -210,8 +219,18 @@ func (m *Machine) onRefreshResponse(ev Event) Effect {
 	return m.store(a, emit(refreshed))
 }
 
+// damaged is the store error for an entry under this run's key that is not
+// JSON at all: a damaged store, reported as such rather than as "not signed
+// in".
+func damaged() *Error {
+	return errorf(CodeStore, "the token store's entry for this app and these scopes is not valid JSON (the store is damaged): remove the entry (logout) or repair the store, then sign in again")
+}
+
 // onCheckGet starts check with the cached token.
 func (m *Machine) onCheckGet(ev Event) Effect {
+	if ev.Found && !json.Valid([]byte(ev.Value)) {
+		return m.fail(damaged())
+	}
 	a := (*Authentication)(nil)
 	if ev.Found {
 		a = decodeCached(&m.Config, ev.Value)

@@ -61,6 +61,14 @@ vector("cache-unreadable-value",
        exchanges=[DCX, ex(token_request(), oauth_token(TOK, "repo"))],
        sleeps=f.sleeps, events=f.events, storeAfter=STORE, result=A)
 
+DAMAGED = {"code": "store", "messageContains": "not valid JSON"}
+vector("cache-damaged-value-check",
+       "check with a cached value that is not JSON at all: a store error saying the store is damaged, not \"nothing cached\"; no request, the value left as it is.",
+       [11], export="check", input=IN, store={K: "{not json"}, error=DAMAGED)
+vector("cache-damaged-value-non-interactive",
+       "authenticate with interactive false and a damaged value: the same store error, the value left as it is.",
+       [11], export="authenticate", input=dict(IN, interactive=False), store={K: "{not json"}, error=DAMAGED)
+
 # --- GHES -----------------------------------------------------------------
 f = Flow(); f.first_wait(); f.poll()
 vector("ghes-api-v3-base-url",
