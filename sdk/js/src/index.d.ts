@@ -126,7 +126,12 @@ export type OAuthAppAuthentication = {
   clientType: "oauth-app";
   clientId: string;
   token: string;
+  /** The granted scopes, in the server's order. */
   scopes: string[];
+  /** Present when the server answered an expiring token (refresh_token, expires_in). */
+  refreshToken?: string;
+  expiresAt?: string;
+  refreshTokenExpiresAt?: string;
 };
 
 export type GitHubAppAuthentication = {
@@ -135,6 +140,8 @@ export type GitHubAppAuthentication = {
   clientType: "github-app";
   clientId: string;
   token: string;
+  /** Set for a token that expires without a refresh token to renew it. */
+  expiresAt?: string;
 };
 
 export type GitHubAppAuthenticationWithExpiration = GitHubAppAuthentication & {
