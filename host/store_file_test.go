@@ -715,3 +715,39 @@ func TestFileStoreWaitsForAnotherProcess(t *testing.T) {
 	}
 	unlock()
 }
+
+// TestFileStoreTouchesOneEntry: with hundreds of other entry files that
+// cannot even be parsed, one entry's read, swap, write, delete and lease
+// still work: an operation reads and writes that entry's files only, so
+// its cost does not depend on the others (BenchmarkFileStoreSwap measures
+// it).
+func TestFileStoreTouchesOneEntry(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tokens.json")
+	os.Mkdir(path, 0o700)
+	for i := range 300 {
+		os.WriteFile(entryPath(path, fmt.Sprint("other-", i)), []byte("not an entry"), 0o600)
+	}
+	s := fileStoreAt(t, path)
+	ctx := context.Background()
+	unlock, err := s.Lock(ctx, "k", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := s.Swap(ctx, "k", nil, sp("1")); !ok || err != nil {
+		t.Fatalf("Swap = %v, %v", ok, err)
+	}
+	if err := s.Set(ctx, "k", "2"); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := s.Get(ctx, "k"); v != "2" || err != nil {
+		t.Fatalf("Get = %q, %v", v, err)
+	}
+	if err := s.Delete(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	unlock()
+	if _, err := s.Keys(ctx); !errors.Is(err, ErrStoreCorrupt) {
+		t.Fatalf("Keys over damaged entries = %v, want ErrStoreCorrupt", err)
+	}
+}
