@@ -46,8 +46,8 @@ type Swapper interface {
 // Locker is a store's exclusive lease on a key.
 type Locker interface {
 	// Lock takes the lease on key, waiting up to wait for another holder to
-	// release it (a wait of 0 tries once). It returns the function that
-	// releases the lease, which may be called more than once. When another
+	// release it (a wait of 0, or less, tries once). It returns the
+	// function that releases the lease, which may be called more than once. When another
 	// holder kept the lease for the whole wait, Lock fails with ErrBusy;
 	// when ctx ends first, with an error that wraps ctx.Err(). A lease is
 	// not re-entrant: a second Lock on a key its caller already holds waits
@@ -162,7 +162,7 @@ func sameValue(a, b *string) bool {
 type emulatedLocker struct{ id any }
 
 func (e *emulatedLocker) Lock(ctx context.Context, key string, wait time.Duration) (func(), error) {
-	return leaseLocks.lock(ctx, storeKey{e.id, key}, wait)
+	return leaseLocks.lock(ctx, storeKey{e.id, key}, max(wait, 0))
 }
 
 // keyLocks is a set of in-process exclusive locks by key that a waiter can
@@ -308,7 +308,7 @@ func (s *MemoryStore) Swap(_ context.Context, key string, old, new *string) (boo
 // Lock takes the lease on key (see Locker). Waiters are served as the Go
 // runtime wakes them, not strictly in order.
 func (s *MemoryStore) Lock(ctx context.Context, key string, wait time.Duration) (func(), error) {
-	return s.leases.lock(ctx, key, wait)
+	return s.leases.lock(ctx, key, max(wait, 0))
 }
 
 // Snapshot returns a copy of every entry, for tests and diagnostics.
