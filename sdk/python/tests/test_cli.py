@@ -296,6 +296,7 @@ def test_a_corrupt_entry_is_a_store_error_naming_the_file_not_signed_out(tmp_pat
             env=clean_env())
     assert r.returncode == 1
     assert str(entry) in r.stderr and "Not signed in" not in r.stderr
+    assert "store: store" not in r.stderr and "failed: store:" not in r.stderr  # said once
     assert entry.read_text() == "{not json"
     assert_clean(r.stderr)
 

@@ -189,8 +189,15 @@ def _emit(cp: CurrentPlugin, inputs: List[Val], outputs: List[Val], *_: Any) -> 
 
 
 def _describe(e: BaseException) -> str:
-    """A store failure's message: the exception's own, which names no value."""
-    message = str(e)
+    """A store failure's message: the exception's own, which names no value.
+
+    The plugin says itself that the store failed, so a leading "store: "
+    or "deviceflow: " is dropped.
+    """
+    message = str(e).strip()
+    for prefix in ("deviceflow: ", "store: "):
+        if message.startswith(prefix):
+            message = message[len(prefix):]
     return message if message else type(e).__name__
 
 
