@@ -149,6 +149,7 @@ def assert_clean(text: str) -> None:
     "args",
     [
         ["login", "--no-such-flag"],
+        ["login", "--open", "--no-browser"],
         ["login", "--base-url", "ftp://github.com"],
         ["login", "--base-url", "http://ghe.example.com"],
         ["login", "--base-url", "javascript:alert(1)"],
