@@ -222,7 +222,7 @@ def test_the_plugins_timeout_bounds_the_whole_exchange(headers: bool) -> None:
         ans = _http.perform(request(srv.origin + "/", timeoutMs=400), limits(srv.origin, timeout=30.0))
         elapsed = time.monotonic() - t0
     assert ans == {"error": {"kind": "timeout", "message": "the request timed out"}}
-    assert 0.35 < elapsed < 0.9
+    assert 0.35 < elapsed < 2.0  # without a total deadline: 4 s
 
 
 def test_a_trickle_that_ends_in_time_is_read_whole() -> None:
@@ -236,7 +236,7 @@ def test_resolving_the_name_counts_against_the_deadline(monkeypatch: pytest.Monk
 
     def slow(host: str, *args: Any, **kw: Any) -> Any:
         if host == "localhost":
-            time.sleep(2.0)
+            time.sleep(5.0)
         return real(host, *args, **kw)
 
     monkeypatch.setattr(socket, "getaddrinfo", slow)
@@ -244,7 +244,7 @@ def test_resolving_the_name_counts_against_the_deadline(monkeypatch: pytest.Monk
     ans = _http.perform(request("http://localhost:9/", timeoutMs=300), limits("http://localhost:9"))
     elapsed = time.monotonic() - t0
     assert ans == {"error": {"kind": "timeout", "message": "the request timed out"}}
-    assert elapsed < 0.8
+    assert elapsed < 2.0  # the resolver alone takes 5 s
 
 
 def test_connecting_counts_against_the_deadline() -> None:
@@ -271,4 +271,4 @@ def test_connecting_counts_against_the_deadline() -> None:
             for s in fillers:
                 s.close()
     assert ans["error"]["kind"] == "timeout"
-    assert elapsed < 0.9
+    assert elapsed < 2.0

@@ -66,7 +66,7 @@ def test_memory_store_lease_excludes_waits_and_is_not_re_entrant() -> None:
     assert s.lock("other", 0) is not None  # other keys are free
     t0 = time.monotonic()
     assert s.lock("k", 0.2) is None
-    assert 0.15 < time.monotonic() - t0 < 1.0
+    assert 0.15 < time.monotonic() - t0 < 2.0
     threading.Timer(0.1, release).start()
     again = s.lock("k", 5)
     assert again is not None
@@ -82,7 +82,7 @@ def test_memory_store_lease_wait_honours_cancellation() -> None:
     threading.Timer(0.1, cancel.set).start()
     t0 = time.monotonic()
     assert s.lock("k", 30, cancel) is None
-    assert time.monotonic() - t0 < 1.0
+    assert time.monotonic() - t0 < 2.0  # instead of 30 s
 
 
 # FileStore and EncryptedFileStore: the layout.
@@ -363,7 +363,7 @@ def test_waiting_for_a_lease_honours_cancellation(tmp_path: Path) -> None:
     threading.Timer(0.1, cancel.set).start()
     t0 = time.monotonic()
     assert s.lock(KEY, 30, cancel) is None
-    assert time.monotonic() - t0 < 1.0
+    assert time.monotonic() - t0 < 2.0  # instead of 30 s
 
 
 @posix_only
@@ -609,7 +609,7 @@ def test_a_store_without_lock_gets_an_in_process_lease() -> None:
     threading.Timer(0.1, cancel.set).start()
     t0 = time.monotonic()
     assert _capabilities.lock(store, "k", 30, cancel) is None
-    assert time.monotonic() - t0 < 1.0
+    assert time.monotonic() - t0 < 2.0  # instead of 30 s
     release()
     assert _capabilities.lock(store, "k", 0, never) is not None
 
@@ -627,5 +627,5 @@ def test_a_store_lock_without_cancel_is_waited_on_in_slices() -> None:
     threading.Timer(0.35, cancel.set).start()
     t0 = time.monotonic()
     assert _capabilities.lock(OwnLock(), "k", 30, cancel) is None
-    assert time.monotonic() - t0 < 1.0
+    assert time.monotonic() - t0 < 2.0  # instead of 30 s
     assert all(w <= _capabilities.WAIT_SLICE for w in calls) and len(calls) >= 3
