@@ -194,3 +194,22 @@ def test_a_token_process_waits_on_a_lease_another_process_holds(tmp_path: Path) 
     assert token.returncode == 0, err
     assert out.strip() == "ghu_fromTheOtherProcess00000000000000000"
     assert srv.refreshes == 0
+
+
+@posix_only
+def test_go_and_python_token_processes_share_one_file_store_and_refresh_once(emulator_binary: Path, tmp_path: Path) -> None:
+    # The Go command and this package read, write and lock the very same files.
+    store_dir = tmp_path / "store"
+    env = {k: v for k, v in os.environ.items() if k not in _TOKEN_ENV_KEYS}
+    with Refresher(delay=0.5) as srv:
+        FileStore(store_dir).set(cache_key(srv.origin), expiring_entry())
+        common = ["token", "--client-id", CLIENT_ID, "--client-type", "github-app", "--base-url", srv.origin,
+                  "--store", "file", "--store-path", str(store_dir)]
+        commands = [[str(emulator_binary), *common], [sys.executable, "-m", "deviceflow", *common]]
+        procs = [subprocess.Popen(commands[i % 2], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+                 for i in range(20)]
+        outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 20, [err for _, err in outs]
+    assert srv.refreshes == 1
+    assert {out.strip() for out, _ in outs} == {srv.issued[0]}
+    assert json.loads(FileStore(store_dir).get(cache_key(srv.origin)) or "{}")["token"] == srv.issued[0]
