@@ -57,18 +57,22 @@ func TestManyProcessesOneRefresh(t *testing.T) {
 		// Hold the first refresh until every process has read the entry
 		// (N reads, and the lease holder's second read under the lease).
 		var readers atomic.Int64
+		var held time.Duration
 		var once sync.Once
 		g.set(func() bool {
 			once.Do(func() {
+				t0 := time.Now()
 				readers.Store(int64(w.awaitCount(from, n+1, time.Now().Add(holdLimit), in(dir, entry, syscall.IN_OPEN))))
+				held = time.Since(t0)
 			})
 			return true
 		}, nil)
 
+		// The slow starters (Python) first.
 		start := time.Now()
 		procs := make([]*proc, n)
 		for i := range procs {
-			procs[i] = startToken(t, commands[i%len(commands)], g, dir)
+			procs[i] = startToken(t, commands[len(commands)-1-(i*len(commands)/n)], g, dir)
 		}
 		for _, p := range procs {
 			p.wait()
@@ -99,9 +103,9 @@ func TestManyProcessesOneRefresh(t *testing.T) {
 		refreshes := after.Refreshes - before.Refreshes
 		spent := emuAfter.Refreshes - emuBefore.Refreshes
 		end, _ := stored(t, store, key)
-		t.Logf("round %d: %d processes (%d go, %d python): %d refresh request(s) reached the server (%d succeeded), %d failed, %d device-flow starts; %d reads of the entry before the refresh was answered (want %d); store holds the newest pair: %v; wall %v; go %s; python %s",
+		t.Logf("round %d: %d processes (%d go, %d python): %d refresh request(s) reached the server (%d succeeded), %d failed, %d device-flow starts; %d reads of the entry before the refresh was answered (want %d; refresh held %v); store holds the newest pair: %v; wall %v; go %s; python %s",
 			round, n, langs["go"], langs["python"], refreshes, spent, failed, after.DeviceCodes-before.DeviceCodes,
-			readers.Load(), n+1, end.Token == newest.AccessToken && end.RefreshToken == newest.RefreshToken,
+			readers.Load(), n+1, held.Round(time.Millisecond), end.Token == newest.AccessToken && end.RefreshToken == newest.RefreshToken,
 			wall.Round(time.Millisecond), durations(times["go"]), durations(times["python"]))
 		if refreshes != 1 {
 			t.Errorf("round %d: %d refresh requests reached the server, want exactly 1", round, refreshes)
