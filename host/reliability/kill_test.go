@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -115,6 +116,8 @@ func TestKillDuringRefresh(t *testing.T) {
 	// The window: from the server's answer to the rename of the new entry,
 	// unkilled, on the small store and then on the padded one.
 	window := map[string][]time.Duration{}
+	toTmp := map[string][]time.Duration{}
+	toRename := map[string][]time.Duration{}
 	runs := map[string][]time.Duration{}
 	for _, s := range []struct {
 		name string
@@ -149,17 +152,31 @@ func TestKillDuringRefresh(t *testing.T) {
 			k := s.name + " " + c.lang
 			window[k] = append(window[k], ev.at.Sub(at))
 			runs[k] = append(runs[k], p.end.Sub(p.start))
+			// The temporary file the new entry was written to, created
+			// between the answer and the rename: before it, the process
+			// reads the answer; after it, it writes, syncs and renames.
+			tmp := func(e fsEvent) bool {
+				return e.dir == s.dir && e.mask&syscall.IN_CREATE != 0 && strings.HasPrefix(e.name, "."+entryName(key)) && strings.HasSuffix(e.name, ".tmp")
+			}
+			if te, ok := w.await(from, time.Now(), tmp); ok && !te.at.Before(at) && !te.at.After(ev.at) {
+				toTmp[k] = append(toTmp[k], te.at.Sub(at))
+				toRename[k] = append(toRename[k], ev.at.Sub(te.at))
+			}
 		}
 	}
 	for _, k := range []string{"small go", "8MB go", "small python", "8MB python"} {
 		if len(window[k]) > 0 {
-			t.Logf("%s: server's answer to the new entry renamed into place: %s (token process with a refresh: %s)", k, durations(window[k]), durations(runs[k]))
+			t.Logf("%-12s server's answer to the new entry renamed into place: %s (answer to the temporary file created: %s; then written, synced and renamed: %s); token process with a refresh: %s",
+				k+":", durations(window[k]), durations(toTmp[k]), durations(toRename[k]), durations(runs[k]))
 		}
 	}
+	// The fastest run is the least disturbed by the machine's load: compare
+	// those. Rewriting an 8 MB document (layout v1) costs tens of
+	// milliseconds at the very least.
 	for _, lang := range []string{"go", "python"} {
-		smallW, bigW := median(window["small "+lang]), median(window["8MB "+lang])
-		if len(window["8MB "+lang]) > 0 && bigW > 3*smallW+15*time.Millisecond {
-			t.Errorf("%s: the write of a refreshed pair takes %v with an 8 MB store against %v with a small one: it grows with the store's size", lang, bigW, smallW)
+		smallW, bigW := slices.Min(append(window["small "+lang], time.Hour)), slices.Min(append(window["8MB "+lang], time.Hour))
+		if bigW != time.Hour && bigW > 3*smallW+15*time.Millisecond {
+			t.Errorf("%s: the write of a refreshed pair takes at least %v with an 8 MB store against %v with a small one: it grows with the store's size", lang, bigW, smallW)
 		}
 	}
 
