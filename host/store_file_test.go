@@ -646,12 +646,11 @@ func TestFileStoreLockWaitIsBounded(t *testing.T) {
 	if _, _, err := s.Swap(ctx, "k", sp("v"), sp("w")); !errors.Is(err, ErrStoreLocked) {
 		t.Fatalf("Swap: got %v, want ErrStoreLocked", err)
 	}
-	start = time.Now()
+	// Another entry's write takes its own lock only: with no wait at all
+	// for a held lock, it succeeds.
+	s.d.lockWait = 0
 	if err := s.Set(ctx, "other", "v"); err != nil {
-		t.Fatal(err)
-	}
-	if d := time.Since(start); d > 50*time.Millisecond {
-		t.Errorf("a write of another entry waited %v", d)
+		t.Fatalf("a write of another entry: %v", err)
 	}
 	if v, err := s.Get(ctx, "k"); err != nil || v != "v" {
 		t.Fatalf("a read under another's lock: %q, %v", v, err)
