@@ -137,6 +137,20 @@ func (h *Host) Call(ctx context.Context, export string, input []byte) ([]byte, e
 	rc, out, err := in.CallWithContext(context.WithValue(ctx, callKey{}, state), export, input)
 	// The contract: every lease the call still holds ends with it.
 	state.releaseAll()
+	if cerr := ctx.Err(); cerr != nil && (err != nil || rc != 0) {
+		// Cancellation is seen at host-function boundaries (every sleep,
+		// emit, request and lease wait answers "cancelled" once the context
+		// has ended), so the plugin stops within one host call. Whatever it
+		// answered then, the caller asked it to stop: ErrCancelled. The
+		// instance is discarded, not reused.
+		in.Close(context.Background())
+		h.pool.drop()
+		cause := state.eventErr
+		if cause == nil {
+			cause = cerr
+		}
+		return nil, &Error{Code: ErrCancelled.Code, Message: "cancelled: " + cerr.Error(), Cause: cause}
+	}
 	if err == nil && rc == 0 {
 		h.pool.put(in)
 		return out, nil
@@ -158,6 +172,7 @@ func (h *Host) Call(ctx context.Context, export string, input []byte) ([]byte, e
 	}
 	// A trap or a kill leaves the instance unusable: drop it.
 	in.Close(context.Background())
+	h.pool.drop()
 	if cerr := ctx.Err(); cerr != nil {
 		return nil, &Error{Code: ErrCancelled.Code, Message: "cancelled: " + cerr.Error(), Cause: cerr}
 	}
@@ -204,11 +219,15 @@ func (h *Host) monotonic() int64 {
 	return int64(time.Since(monoOrigin)/time.Millisecond) + 1_000_000_000
 }
 
-// sleep waits ms milliseconds; it reports true when the context ended first.
+// sleep waits ms milliseconds; it reports true when the context ended first
+// (or ends during a custom Sleep that ignores it).
 func (h *Host) sleep(ctx context.Context, ms int64) bool {
+	if ctx.Err() != nil {
+		return true
+	}
 	d := time.Duration(ms) * time.Millisecond
 	if h.opts.Sleep != nil {
-		return h.opts.Sleep(ctx, d)
+		return h.opts.Sleep(ctx, d) || ctx.Err() != nil
 	}
 	t := time.NewTimer(d)
 	defer t.Stop()

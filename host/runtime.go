@@ -92,8 +92,12 @@ func writableDir(dir string) bool {
 // compileWith compiles wasm as the plugin, through cache when it is not
 // nil.
 func compileWith(ctx context.Context, cache wazero.CompilationCache, wasm []byte) (*extism.CompiledPlugin, error) {
+	// No per-loop cancellation check: with it, wazero tests the context at
+	// the top of every loop, and Go's wasm output has one at the top of
+	// every function (a call ran 2-3x slower). Calls are cancelled at
+	// host-function boundaries instead (see Host.Call).
 	rc := wazero.NewRuntimeConfig().
-		WithCloseOnContextDone(true).
+		WithCloseOnContextDone(false).
 		WithMemoryLimitPages(MaxMemoryPages)
 	if cache != nil {
 		rc = rc.WithCompilationCache(cache)
@@ -169,14 +173,23 @@ func moduleConfig() wazero.ModuleConfig {
 // concurrent use, so each call takes one from the pool.
 type instance = extism.Plugin
 
-// pool keeps idle instances for reuse.
+// pool keeps idle instances for reuse. It keeps as many as the most calls
+// that have run at once (at least minIdle), so a process serving many
+// concurrent flows does not instantiate the plugin on every call.
 type pool struct {
 	mu   sync.Mutex
 	idle []*instance
+	busy int // instances handed out and not yet returned or dropped
+	peak int // the most instances out at once
 }
+
+// minIdle is how many idle instances the pool keeps at least.
+const minIdle = 4
 
 func (p *pool) get(ctx context.Context) (*instance, error) {
 	p.mu.Lock()
+	p.busy++
+	p.peak = max(p.peak, p.busy)
 	if n := len(p.idle); n > 0 {
 		in := p.idle[n-1]
 		p.idle = p.idle[:n-1]
@@ -184,6 +197,22 @@ func (p *pool) get(ctx context.Context) (*instance, error) {
 		return in, nil
 	}
 	p.mu.Unlock()
+	in, err := p.create(ctx)
+	if err != nil {
+		p.drop()
+	}
+	return in, err
+}
+
+// drop records that an instance handed out was closed instead of returned.
+func (p *pool) drop() {
+	p.mu.Lock()
+	p.busy--
+	p.mu.Unlock()
+}
+
+// create instantiates the compiled plugin, checking its ABI once.
+func (p *pool) create(ctx context.Context) (*instance, error) {
 	c, err := compiledPlugin(ctx)
 	if err != nil {
 		return nil, err
@@ -236,7 +265,8 @@ func major(v string) string {
 func (p *pool) put(in *instance) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.idle) < 4 {
+	p.busy--
+	if len(p.idle) < max(minIdle, p.peak) {
 		p.idle = append(p.idle, in)
 		return
 	}

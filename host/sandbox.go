@@ -86,6 +86,9 @@ func sandboxClient(c *http.Client) *http.Client {
 
 // doHTTP performs one request for the plugin inside the sandbox.
 func (h *Host) doHTTP(ctx context.Context, r *httpRequest) *httpResponse {
+	if ctx.Err() != nil {
+		return &httpResponse{Error: &wireError{Kind: "network", Message: "cancelled before the request was sent"}}
+	}
 	if err := h.check(r.URL); err != nil {
 		return &httpResponse{Error: &wireError{Kind: "denied", Message: err.Error()}}
 	}
