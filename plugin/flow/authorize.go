@@ -23,7 +23,8 @@ import (
 //   - a leading "//", or a backslash where a slash could stand, is a
 //     scheme-relative URL to another authority: no credentials;
 //   - anything doubtful (user info, percent signs or non-ASCII in the
-//     authority, other schemes) gets no credentials.
+//     authority, a backslash right after it, which parsers read
+//     differently, other schemes) gets no credentials.
 //
 // What remains is a path (or a path-relative reference) against the API.
 func withoutCredentials(c *Config, rawURL string) (bool, *Error) {
@@ -46,6 +47,12 @@ func withoutCredentials(c *Config, rawURL string) (bool, *Error) {
 	authority, path := rest, ""
 	if end >= 0 {
 		authority, path = rest[:end], rest[end:]
+	}
+	if strings.HasPrefix(path, `\`) {
+		// WHATWG ends the authority at a backslash, but other parsers
+		// (Python's urllib.parse) read on to a later "@" and another host:
+		// doubtful.
+		return true, nil
 	}
 	origin, ok := originOf(scheme, authority)
 	if !ok || !c.allowsOrigin(origin) {

@@ -28,6 +28,7 @@ FOREIGN = [
     ("host-suffix", "{server}.evil.example/x"),
     ("percent-encoded-host", "https://evil%2Eexample/x"),
     ("github-lookalike", "https://api.github.com.evil.example/user"),
+    ("backslash-then-userinfo", "{server}\\@evil.example/x"),
 ]
 for name, url in FOREIGN:
     vector("authorize-url-%s" % name,
