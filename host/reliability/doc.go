@@ -11,8 +11,8 @@
 //     about 8 MB, and a time from the server's answer to the durable write
 //     of the new pair that does not grow with the store's size.
 //
-// The package has tests only (Linux: they use inotify to see what the
-// processes do to the store). `go test ./host/reliability` runs the short
+// The package has tests only (Linux: they read /proc and use inotify to see
+// what the processes do to the store). `go test ./host/reliability` runs the short
 // version; DEVICEFLOW_RELIABILITY_FULL=1 (make reliability) the long one.
 // See README.md.
 package reliability

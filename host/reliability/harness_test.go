@@ -112,6 +112,9 @@ func run(m *testing.M) int {
 func pythonCLI(t *testing.T) (string, bool) {
 	t.Helper()
 	if p := os.Getenv("DEVICEFLOW_RELIABILITY_PYTHON"); p != "" {
+		if _, err := exec.LookPath(p); err != nil {
+			t.Fatalf("DEVICEFLOW_RELIABILITY_PYTHON=%s: %v", p, err)
+		}
 		return p, true
 	}
 	p := filepath.Join(root, "sdk", "python", ".venv", "bin", "python")

@@ -5,10 +5,11 @@ package reliability_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -18,8 +19,9 @@ import (
 // TestManyProcessesOneRefresh (issue 11 §1): N concurrent `token` processes,
 // half of them the Go command and half the Python one, share one file store
 // whose GitHub App token is inside the refresh window. The refresh request
-// is held at the server until every process has read the expiring entry
-// (seen through inotify), so all of them compete for the lease at once.
+// is held at the server until every process holds or waits for the lease
+// (each has the entry's lease file open, seen in /proc), so all of them
+// compete for it at once.
 // Each round: exactly one refresh request reaches the server, no process
 // fails, every process prints the new token, and the store ends with the
 // pair the server issued last.
@@ -36,7 +38,6 @@ func TestManyProcessesOneRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	key := signIn(t, g, store)
-	entry := entryName(key) + ".json"
 
 	// Both commands must find the sign-in the harness stored (same store
 	// layout, same cache key); this also fills their compilation caches.
@@ -48,21 +49,32 @@ func TestManyProcessesOneRefresh(t *testing.T) {
 		}
 	}
 
-	w := newWatcher(t, syscall.IN_OPEN, dir)
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lease := filepath.Join(real, entryName(key)+".lease")
 	for round := 1; round <= rounds; round++ {
 		rearm(t, store, key)
 		before, emuBefore := g.Counts(), g.emu.Stats()
-		from := w.mark()
 
-		// Hold the first refresh until every process has read the entry
-		// (N reads, and the lease holder's second read under the lease).
-		var readers atomic.Int64
+		// Hold the first refresh until every process has the entry's lease
+		// file open: the one that sent the refresh holds the lease, all the
+		// others wait for it (they keep the file open while they poll).
+		started := make(chan []*proc, 1)
+		var contending atomic.Int64
 		var held time.Duration
 		var once sync.Once
 		g.set(func() bool {
 			once.Do(func() {
 				t0 := time.Now()
-				readers.Store(int64(w.awaitCount(from, n+1, time.Now().Add(holdLimit), in(dir, entry, syscall.IN_OPEN))))
+				deadline := t0.Add(holdLimit)
+				var ps []*proc
+				select {
+				case ps = <-started:
+				case <-time.After(holdLimit):
+				}
+				contending.Store(int64(awaitOpeners(ps, lease, deadline)))
 				held = time.Since(t0)
 			})
 			return true
@@ -74,6 +86,7 @@ func TestManyProcessesOneRefresh(t *testing.T) {
 		for i := range procs {
 			procs[i] = startToken(t, commands[len(commands)-1-(i*len(commands)/n)], g, dir)
 		}
+		started <- procs
 		for _, p := range procs {
 			p.wait()
 		}
@@ -103,9 +116,9 @@ func TestManyProcessesOneRefresh(t *testing.T) {
 		refreshes := after.Refreshes - before.Refreshes
 		spent := emuAfter.Refreshes - emuBefore.Refreshes
 		end, _ := stored(t, store, key)
-		t.Logf("round %d: %d processes (%d go, %d python): %d refresh request(s) reached the server (%d succeeded), %d failed, %d device-flow starts; %d reads of the entry before the refresh was answered (want %d; refresh held %v); store holds the newest pair: %v; wall %v; go %s; python %s",
+		t.Logf("round %d: %d processes (%d go, %d python): %d refresh request(s) reached the server (%d succeeded), %d failed, %d device-flow starts; %d processes holding or waiting for the lease when the refresh was answered (refresh held %v); store holds the newest pair: %v; wall %v; go %s; python %s",
 			round, n, langs["go"], langs["python"], refreshes, spent, failed, after.DeviceCodes-before.DeviceCodes,
-			readers.Load(), n+1, held.Round(time.Millisecond), end.Token == newest.AccessToken && end.RefreshToken == newest.RefreshToken,
+			contending.Load(), held.Round(time.Millisecond), end.Token == newest.AccessToken && end.RefreshToken == newest.RefreshToken,
 			wall.Round(time.Millisecond), durations(times["go"]), durations(times["python"]))
 		if refreshes != 1 {
 			t.Errorf("round %d: %d refresh requests reached the server, want exactly 1", round, refreshes)
@@ -120,6 +133,38 @@ func TestManyProcessesOneRefresh(t *testing.T) {
 			return
 		}
 	}
+}
+
+// awaitOpeners waits until every process has path open (as seen in
+// /proc/PID/fd), or deadline passes; it returns how many had it open last.
+func awaitOpeners(ps []*proc, path string, deadline time.Time) int {
+	for {
+		n := 0
+		for _, p := range ps {
+			if hasOpen(p.cmd.Process.Pid, path) {
+				n++
+			}
+		}
+		if n == len(ps) || !time.Now().Before(deadline) {
+			return n
+		}
+		time.Sleep(10 * time.Millisecond) // polling /proc: there is no event for it
+	}
+}
+
+// hasOpen says whether process pid has path open.
+func hasOpen(pid int, path string) bool {
+	fdDir := "/proc/" + strconv.Itoa(pid) + "/fd"
+	ents, err := os.ReadDir(fdDir)
+	if err != nil {
+		return false
+	}
+	for _, e := range ents {
+		if target, err := os.Readlink(fdDir + "/" + e.Name()); err == nil && target == path {
+			return true
+		}
+	}
+	return false
 }
 
 // tokenState says what the emulator knows of a token, for messages (never
