@@ -1,29 +1,18 @@
 package host
 
-import "encoding/json"
+import (
+	"encoding/json"
 
-// httpRequest is the plugin's http_request argument (wit: http-request).
-type httpRequest struct {
-	Method    string            `json:"method"`
-	URL       string            `json:"url"`
-	Headers   map[string]string `json:"headers"`
-	Body      string            `json:"body"`
-	TimeoutMs int64             `json:"timeoutMs"`
-}
+	"github.com/deviceflow/deviceflow/plugin/flow"
+)
 
-// httpResponse is the host's answer (wit: http-response).
-type httpResponse struct {
-	Status  int               `json:"status,omitempty"`
-	Headers map[string]string `json:"headers,omitempty"`
-	Body    string            `json:"body,omitempty"`
-	Error   *wireError        `json:"error,omitempty"`
-}
-
-// wireError is a failure without a response (wit: http-error).
-type wireError struct {
-	Kind    string `json:"kind"`
-	Message string `json:"message"`
-}
+// The HTTP records are the engine's own types (wit: http-request,
+// http-response, http-error), declared once in plugin/flow.
+type (
+	httpRequest  = flow.Request
+	httpResponse = flow.Response
+	wireError    = flow.HTTPError
+)
 
 // storeAnswer is the answer to every store call (wit: store-answer).
 type storeAnswer struct {
