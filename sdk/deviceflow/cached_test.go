@@ -24,8 +24,13 @@ func TestCachedOnlyNeverStartsAFlow(t *testing.T) {
 	if st := emu.Stats(); st.DeviceCode+st.AccessToken != 0 {
 		t.Errorf("requests were sent: %+v", st)
 	}
-	if _, err := c.Token(context.Background(), deviceflow.WithCachedOnly(), deviceflow.WithRefresh()); !errors.Is(err, deviceflow.ErrInvalidInput) {
-		t.Errorf("contradictory options: %v", err)
+	// "A new flow, but never prompt": the engine answers not_found, as in
+	// every language; no request is sent.
+	if _, err := c.Token(context.Background(), deviceflow.WithCachedOnly(), deviceflow.WithRefresh()); !errors.Is(err, deviceflow.ErrNotFound) {
+		t.Errorf("WithCachedOnly and WithRefresh: %v, want not_found", err)
+	}
+	if st := emu.Stats(); st.DeviceCode+st.AccessToken != 0 {
+		t.Errorf("requests were sent: %+v", st)
 	}
 }
 

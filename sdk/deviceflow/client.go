@@ -53,9 +53,6 @@ func (c *Client) Close() error { return c.host.Close(context.Background()) }
 // forbid one.
 func (c *Client) Token(ctx context.Context, opts ...Option) (*Authentication, error) {
 	o := c.options(opts)
-	if o.cachedOnly && o.refresh {
-		return nil, &Error{Code: ErrInvalidInput.Code, Message: "invalid input: WithCachedOnly and WithRefresh contradict each other"}
-	}
 	kind := "token"
 	switch {
 	case o.refresh:
@@ -66,7 +63,8 @@ func (c *Client) Token(ctx context.Context, opts ...Option) (*Authentication, er
 	in := c.input(o)
 	if o.cachedOnly {
 		// The plugin answers the cached token, refreshes it, or fails with
-		// not_found: it never starts a device flow.
+		// not_found: it never starts a device flow (with WithRefresh too:
+		// the engine decides, as in every language).
 		in.Interactive = new(false)
 	}
 	out, err := c.flights.do(ctx, c.key(o), kind, func(ctx context.Context) ([]byte, error) {

@@ -3,7 +3,6 @@ package deviceflow
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 
 	"golang.org/x/oauth2"
@@ -54,44 +53,35 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return base.RoundTrip(r)
 }
 
-// authorize asks the plugin for a request's headers, never letting it
-// start a device flow (interactive: false): it answers nothing for the OAuth
-// endpoints and other hosts, and the cached token, refreshed when it is
-// about to expire, for the API. The calls take turns per cache entry, with
-// Token's, so concurrent requests never refresh twice. When nothing usable
-// is cached, Token (shared by concurrent requests) signs in, unless the
-// options say WithCachedOnly, and a second call answers from its result.
+// authorize asks the plugin for a request's headers. The plugin decides
+// everything: nothing for the OAuth endpoints and other hosts, the cached
+// token (refreshed when it is about to expire) for the API, and — unless the
+// options say WithCachedOnly — a device flow when nothing usable is cached,
+// under the cache key's lease, so concurrent requests sign in and refresh
+// once. The calls take turns per cache entry with Token's, as an
+// optimisation.
 func (c *Client) authorize(ctx context.Context, req *http.Request, opts []Option) (map[string]string, error) {
 	o := c.options(opts)
 	in := c.input(o)
-	in.Refresh = false
-	in.Interactive = new(false)
-	in.Method, in.URL = req.Method, req.URL.String()
-	for try := 0; ; try++ {
-		out, err := c.flights.do(ctx, c.key(o), exclusive, func(ctx context.Context) ([]byte, error) {
-			return c.call(ctx, "authorize", in)
-		})
-		if err == nil {
-			var r struct {
-				Headers map[string]string `json:"headers"`
-			}
-			if err := json.Unmarshal(out, &r); err != nil {
-				return nil, &Error{Code: ErrPlugin.Code, Message: "deviceflow: malformed authorize answer", Cause: err}
-			}
-			return r.Headers, nil
-		}
-		if !errors.Is(err, ErrNotFound) || try > 0 || o.cachedOnly {
-			return nil, err
-		}
-		if _, err := c.Token(ctx, append(append([]Option{}, opts...), withoutRefresh)...); err != nil {
-			return nil, err
-		}
+	in.Refresh = false // a Transport never starts a new flow per request
+	if o.cachedOnly {
+		in.Interactive = new(false)
 	}
+	in.Method, in.URL = req.Method, req.URL.String()
+	out, err := c.flights.do(ctx, c.key(o), exclusive, func(ctx context.Context) ([]byte, error) {
+		return c.call(ctx, "authorize", in)
+	})
+	if err != nil {
+		return nil, err
+	}
+	var r struct {
+		Headers map[string]string `json:"headers"`
+	}
+	if err := json.Unmarshal(out, &r); err != nil {
+		return nil, &Error{Code: ErrPlugin.Code, Message: "deviceflow: malformed authorize answer", Cause: err}
+	}
+	return r.Headers, nil
 }
-
-// withoutRefresh keeps a Transport from starting a new device flow for
-// every request when its Options include WithRefresh.
-func withoutRefresh(o *callOptions) { o.refresh = false }
 
 // Client returns an *http.Client whose requests carry the token (see
 // Transport). Its base transport is the one of the *http.Client stored in
