@@ -115,11 +115,10 @@ class DeviceFlow:
         ``refresh=True`` skips the cache and runs a new device flow.
         ``interactive=False`` never starts a device flow: the cached token,
         refreshed when needed, or :class:`deviceflow.NotFound` (for commands
-        that must not prompt). Setting ``cancel`` (from another thread) stops
+        that must not prompt; with ``refresh=True`` too — the plugin decides,
+        as in every language). Setting ``cancel`` (from another thread) stops
         a waiting flow with :class:`deviceflow.Cancelled`.
         """
-        if refresh and not interactive:
-            raise InvalidInput("invalid input: refresh=True and interactive=False contradict each other")
         extra: Dict[str, Any] = {"refresh": bool(refresh)}
         if not interactive:
             extra["interactive"] = False
