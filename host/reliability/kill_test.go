@@ -313,8 +313,8 @@ func TestKillDuringRefresh(t *testing.T) {
 		t.Logf("%-8s %3d kills (%d hit a running process): %d lost sign-ins (%d of them killed between the server's answer and the rename of the new entry, where no client can keep it; %d kills landed there), new entry renamed in before the kill %d times",
 			ph, r.kills, r.hit, r.lost, r.lostInWindow, r.window, r.renamed)
 	}
-	t.Logf("kill -9 during a refresh with an 8 MB store: %d lost of %d kills (%d outside the unavoidable window); %d refresh requests refused as spent; following token: %s",
-		lost, kills, lost-inWin, refused, durations(follow))
+	t.Logf("kill -9 during a refresh with an 8 MB store: %d lost of %d kills (%d of them hit a running process; %d lost outside the unavoidable window); %d refresh requests refused as spent; following token: %s",
+		lost, kills, hit, lost-inWin, refused, durations(follow))
 }
 
 // answeredBefore says whether the server had answered a refresh by the time
