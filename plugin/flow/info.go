@@ -14,7 +14,9 @@ var (
 
 // Info answers the info export. When the input names a baseUrl (or is
 // empty), the answer also carries the endpoints derived from it (rule 9), so
-// hosts need not derive them again: {"endpoints": {"base", "api"}}.
+// hosts need not derive them again: {"endpoints": {"base", "api"}}, or
+// {"endpointsError": {"code": "invalid_input", "message"}} when the engine
+// refuses the base URL.
 func Info(raw []byte) []byte {
 	out := map[string]any{
 		"name":       "deviceflow",
@@ -30,6 +32,10 @@ func Info(raw []byte) []byte {
 	if len(raw) == 0 || json.Unmarshal(raw, &in) == nil {
 		if ep, err := DeriveEndpoints(in.BaseURL); err == nil {
 			out["endpoints"] = ep
+		} else {
+			// Hosts build their sandbox's allow-list from the endpoints; a
+			// base URL the engine refuses is refused with its own words.
+			out["endpointsError"] = err
 		}
 	}
 	return marshal(out)

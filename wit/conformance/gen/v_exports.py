@@ -192,3 +192,8 @@ vector("info-endpoints-ghes",
        [9], export="info", input={"baseUrl": "https://ghe.example.com/api/v3"},
        result={"name": "deviceflow", "version": "{any}", "abi": "2.0.0", "exports": "{any}", "imports": "{any}",
                "errorCodes": "{any}", "endpoints": {"base": "https://ghe.example.com", "api": "https://ghe.example.com/api/v3"}})
+vector("info-endpoints-refused-base-url",
+       "info with a base URL the plugin refuses answers the engine's own error in endpointsError instead of endpoints, so a host refuses it in the engine's words and derives nothing itself.",
+       [9, 11], export="info", input={"baseUrl": "http://ghe.example.com"},
+       result={"name": "deviceflow", "version": "{any}", "abi": "2.0.0", "exports": "{any}", "imports": "{any}",
+               "errorCodes": "{any}", "endpointsError": {"code": "invalid_input", "message": "{any}"}})
