@@ -2,8 +2,8 @@
  * Errors leave the plugin as JSON `{code, message, error?, description?,
  * uri?, status?}` (wit/deviceflow.wit). DeviceFlowError carries those fields
  * and also looks like the RequestError that @octokit/auth-oauth-device
- * throws: the message is the plugin's octokit-style message
- * ("<description> (<error>, <uri>)" for an OAuth error), `status` is 400 for
+ * throws: for a server's OAuth error the message is octokit's
+ * ("<description> (<error>, <uri>)") and the name "HttpError", `status` is 400 for
  * an OAuth error GitHub answered with HTTP 200 (as octokit reports it), and
  * `response.data` holds the server's `error`, `error_description` and
  * `error_uri`. No field ever holds a token.
@@ -14,10 +14,20 @@ export class DeviceFlowError extends Error {
    * @param {{cause?: unknown}} [options]
    */
   constructor(fields, options) {
-    super(fields.message || `deviceflow: ${fields.code}`, options);
-    this.name = "DeviceFlowError";
+    const detail = fields.message || `deviceflow: ${fields.code}`;
+    // A server's OAuth error reads exactly as octokit's RequestError does:
+    // "<error_description> (<error>, <error_uri>)", "undefined" for a field
+    // the server left out, as octokit writes it. The plugin's own message,
+    // which adds what to do, stays in `detail`. An app that cannot use the
+    // device flow ("unsupported") keeps the advice in its message.
+    const octokitStyle = fields.error && fields.code !== "unsupported";
+    super(octokitStyle ? `${fields.description} (${fields.error}, ${fields.uri})` : detail, options);
+    /** "HttpError" (as octokit's RequestError) for a server's OAuth error, else "DeviceFlowError". */
+    this.name = fields.error ? "HttpError" : "DeviceFlowError";
     /** The plugin's error code, such as "access_denied" or "cancelled". */
     this.code = fields.code;
+    /** The plugin's message: the error and what to do about it. */
+    this.detail = detail;
     if (fields.error) {
       /** The server's raw OAuth error string. */
       this.oauthError = fields.error;

@@ -210,7 +210,7 @@ function checkOutcome(label, out, err, result, wantErr) {
     assert.ok(err instanceof DeviceFlowError, `${label}: got ${JSON.stringify(out)} / ${err}; want error ${wantErr.code}`);
     assert.equal(err.code, wantErr.code, `${label}: error code (${err.message})`);
     const raw = {
-      message: err.message,
+      message: err.detail ?? err.message,
       error: err.oauthError,
       description: err.description,
       uri: err.uri,
@@ -220,7 +220,9 @@ function checkOutcome(label, out, err, result, wantErr) {
       if (wantErr[f] !== undefined) assert.equal(raw[f], wantErr[f], `${label}: error ${f}`);
     }
     if (wantErr.messageContains) {
-      assert.ok(err.message.includes(wantErr.messageContains), `${label}: error message ${JSON.stringify(err.message)} lacks ${JSON.stringify(wantErr.messageContains)}`);
+      // The vectors give the plugin's message, which the SDK keeps in `detail`.
+      const message = err.detail ?? err.message;
+      assert.ok(message.includes(wantErr.messageContains), `${label}: error message ${JSON.stringify(message)} lacks ${JSON.stringify(wantErr.messageContains)}`);
     }
     return;
   }
