@@ -32,6 +32,10 @@ export function createOAuthDeviceAuth(options) {
     onVerification: options.onVerification,
     onEvent: options.onEvent,
     requestTimeoutMs: options.requestTimeoutMs,
+    // For tests, as in HostOptions: a fake wall clock, monotonic clock and sleep.
+    now: options.now,
+    monotonic: options.monotonic,
+    sleep: options.sleep,
   };
   const hosts = new WeakMap();
   let plainHost = null;
@@ -123,14 +127,26 @@ function newHost(state, request) {
     fetch: state.fetch,
     store: state.store,
     requestTimeoutMs: state.requestTimeoutMs,
+    now: state.now,
+    monotonic: state.monotonic,
+    sleep: state.sleep,
     onEvent: async (event) => {
       if (event.type === "verification") {
-        const { type: _type, ...verification } = event;
-        await state.onVerification(verification);
+        await state.onVerification(verificationOf(event));
       }
       if (state.onEvent) await state.onEvent(event);
     },
   });
+}
+
+/** The verification event's fields in the order GitHub sends them, as octokit hands them on. */
+const VERIFICATION_ORDER = ["device_code", "user_code", "verification_uri", "expires_in", "interval", "verification_uri_complete"];
+function verificationOf(event) {
+  const { type: _type, ...fields } = event;
+  const out = {};
+  for (const k of VERIFICATION_ORDER) if (k in fields) out[k] = fields[k];
+  for (const [k, v] of Object.entries(fields)) if (!(k in out)) out[k] = v;
+  return out;
 }
 
 /**

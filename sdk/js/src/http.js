@@ -87,11 +87,11 @@ export class HttpClient {
     };
     const options = {
       method: req.method,
-      url: req.url,
-      headers: { ...(req.headers ?? {}) },
+      ...routeOf(req.url, request.endpoint?.DEFAULTS?.baseUrl),
+      headers: instanceHeaders(req.headers ?? {}, request.endpoint?.DEFAULTS?.headers ?? {}),
       request: { fetch: capture, redirect: "manual", signal },
     };
-    if (hasBody(req)) options.data = req.body;
+    if (hasBody(req)) Object.assign(options, parametersOf(req));
     let response;
     try {
       response = await request(options);
@@ -141,15 +141,137 @@ export class HttpClient {
   }
 }
 
+/**
+ * The URL as octokit's oauth-methods hand it to a request instance: a path
+ * under the instance's baseUrl, or under the origin it belongs to
+ * (`{baseUrl: "https://github.com", url: "/login/device/code"}`), so the
+ * instance's hooks see the endpoint octokit's would.
+ */
+function routeOf(url, instanceBase) {
+  if (typeof instanceBase === "string" && instanceBase && url.startsWith(`${instanceBase.replace(/\/+$/, "")}/`)) {
+    return { url: url.slice(instanceBase.replace(/\/+$/, "").length) };
+  }
+  try {
+    const u = new URL(url);
+    const rest = url.slice(u.origin.length);
+    if (u.origin !== "null" && url.startsWith(u.origin) && rest.startsWith("/") && !/[{}]|:[a-z]/i.test(rest)) {
+      return { baseUrl: u.origin, url: rest };
+    }
+  } catch {
+    // Not a URL octokit could split: send it whole.
+  }
+  return { url };
+}
+
+const RESERVED = new Set(["method", "baseUrl", "url", "headers", "request", "mediaType", "data"]);
+
+/**
+ * The body as octokit's oauth-methods pass it: a JSON object's fields as
+ * parameters (octokit serialises them the same way), so the instance's hooks
+ * see `client_id`, `scope`…; any other body as `data`, sent as it is.
+ */
+function parametersOf(req) {
+  const type = headerNamed(req.headers ?? {}, "content-type") ?? "";
+  if (/^application\/json\b/i.test(type)) {
+    try {
+      const value = JSON.parse(req.body);
+      if (
+        value && typeof value === "object" && !Array.isArray(value) &&
+        Object.keys(value).length > 0 &&
+        Object.entries(value).every(([k, v]) => !RESERVED.has(k) && typeof v === "string") &&
+        JSON.stringify(value) === req.body
+      ) {
+        return value;
+      }
+    } catch {
+      // Not JSON: sent as it is.
+    }
+  }
+  return { data: req.body };
+}
+
 function hasBody(req) {
   const m = (req.method || "GET").toUpperCase();
   return m !== "GET" && m !== "HEAD" && typeof req.body === "string" && req.body !== "";
 }
 
 function fetchInit(req, signal) {
-  const init = { method: req.method || "GET", headers: req.headers ?? {}, redirect: "manual", signal };
+  const init = { method: req.method || "GET", headers: fetchHeaders(req.headers ?? {}), redirect: "manual", signal };
   if (hasBody(req)) init.body = req.body;
   return init;
+}
+
+// The user-agent rule. The plugin names itself (`user-agent: deviceflow/0.1.0`);
+// the host decides what goes on the wire, the way @octokit/auth-oauth-device
+// does with its `request`:
+//  - through the user's @octokit/request instance, the instance's user-agent
+//    is sent as it is (the one the user set, or Octokit's), unless it is only
+//    @octokit/request's (or @octokit/endpoint's) own default: then ours comes
+//    first, naming both, `deviceflow/0.1.0 octokit-request.js/10.0.16 Node.js/…`;
+//  - without an instance (a fetch), octokit's form: ours followed by what
+//    universal-user-agent gives, `deviceflow/0.1.0 Node.js/20.20.2 (linux; x64)`.
+// Every other header the instance defines is sent as octokit sends it; the
+// plugin sets only what the protocol needs (accept, content-type,
+// authorization). The JSON content-type is left to octokit, which adds it
+// after the instance's hooks ran, unless the instance has one of its own.
+
+/** octokit's own default user agents: the user set none. */
+const OCTOKIT_DEFAULT_UA = /^octokit-(?:request|endpoint)\.js\/\S+ /;
+
+/** What universal-user-agent's getUserAgent() answers, as octokit's default user agents end. */
+export function runtimeUserAgent() {
+  if (typeof navigator === "object" && navigator && "userAgent" in navigator) return navigator.userAgent;
+  if (typeof process === "object" && process.version !== undefined) {
+    return `Node.js/${process.version.slice(1)} (${process.platform}; ${process.arch})`;
+  }
+  return "<environment undetectable>";
+}
+
+function headerNamed(headers, name) {
+  for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() === name) return v;
+  return undefined;
+}
+
+/**
+ * The headers for a fetch (no request instance): in the order @octokit/request
+ * sends them (accept, user-agent, others, content-type), with our user agent
+ * in octokit's form.
+ */
+function fetchHeaders(pluginHeaders) {
+  const out = {};
+  const accept = headerNamed(pluginHeaders, "accept");
+  if (accept !== undefined) out.accept = accept;
+  const ua = headerNamed(pluginHeaders, "user-agent");
+  if (ua !== undefined) out["user-agent"] = `${ua} ${runtimeUserAgent()}`;
+  for (const [k, v] of Object.entries(pluginHeaders)) {
+    const name = k.toLowerCase();
+    if (name !== "accept" && name !== "user-agent" && name !== "content-type") out[name] = v;
+  }
+  const type = headerNamed(pluginHeaders, "content-type");
+  if (type !== undefined) out["content-type"] = type;
+  return out;
+}
+
+/**
+ * The headers passed to the user's request instance, merged by it over its
+ * defaults: the instance's user-agent governs (see above).
+ */
+function instanceHeaders(pluginHeaders, defaults) {
+  const out = {};
+  const theirs = headerNamed(defaults, "user-agent");
+  for (const [k, v] of Object.entries(pluginHeaders)) {
+    const name = k.toLowerCase();
+    if (name === "user-agent") {
+      if (theirs === undefined) out[name] = `${v} ${runtimeUserAgent()}`;
+      else if (OCTOKIT_DEFAULT_UA.test(String(theirs))) out[name] = `${v} ${theirs}`;
+      continue;
+    }
+    // octokit adds this one itself, after the instance's hooks have run (and
+    // not over a content-type of the instance's own).
+    if (name === "content-type" && v === "application/json; charset=utf-8") continue;
+    out[name] = v;
+  }
+  return out;
 }
 
 /** An answer from octokit's parsed response, when no raw answer was seen. */

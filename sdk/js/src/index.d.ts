@@ -93,6 +93,12 @@ export interface DeviceFlowStrategyOptions {
   onEvent?: (event: DeviceFlowEvent) => any | Promise<any>;
   /** Caps each HTTP request; 30 000 ms by default. */
   requestTimeoutMs?: number;
+  /** For tests, as in HostOptions: the wall clock the plugin sees (Unix ms). */
+  now?: () => number;
+  /** For tests, as in HostOptions: the monotonic clock every wait runs on. */
+  monotonic?: () => number;
+  /** For tests, as in HostOptions: waits ms, resolves true when cut short. */
+  sleep?: (ms: number, signal?: AbortSignal) => boolean | Promise<boolean>;
 }
 
 export type OAuthAppStrategyOptions = DeviceFlowStrategyOptions & {
@@ -175,7 +181,16 @@ export declare function createOAuthDeviceAuth(options: GitHubAppStrategyOptions)
 
 /** A plugin failure; `code` is one of `codes`. Looks like octokit's RequestError for OAuth errors. */
 export declare class DeviceFlowError extends Error {
-  name: "DeviceFlowError";
+  /** "HttpError" (as octokit's RequestError) for a server's OAuth error, "DeviceFlowError" otherwise. */
+  name: "DeviceFlowError" | "HttpError";
+  /**
+   * For a server's OAuth error, octokit's message exactly:
+   * "<error_description> (<error>, <error_uri>)"; otherwise (and for
+   * "unsupported") the plugin's message, which says what to do.
+   */
+  message: string;
+  /** The plugin's message: what happened and what to do. */
+  detail: string;
   code: string;
   /** HTTP status; 400 for an OAuth error answered with HTTP 200, as octokit reports it. */
   status?: number;
