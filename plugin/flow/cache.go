@@ -32,18 +32,46 @@ func (m *Machine) onLockTry(ev Event) Effect {
 	if m.noFlow || m.Op == OpRefresh || m.Op == OpLogout {
 		wait = leaseWaitQuietMs
 	}
+	m.leaseGiveUp = ev.Mono + wait
 	waiting := emit(map[string]any{"type": "waiting", "reason": "lease", "waitMs": wait})
-	return m.batch(phLocking, waiting, Effect{Kind: EffectStoreLock, Key: m.Config.CacheKey(), WaitMs: wait, TTLMs: leaseTTLMs})
+	return m.batch(phLocking, waiting, m.lockWait(ev.Mono))
+}
+
+// lockWait asks for the lease again, waiting a short while at most: a run
+// that waits re-reads the entry between attempts, so that when the holder
+// has stored a fresh pair every waiter can use it at once instead of taking
+// the lease in turn.
+func (m *Machine) lockWait(mono int64) Effect {
+	wait := max(min(leaseRecheckMs, m.leaseGiveUp-mono), 1)
+	return Effect{Kind: EffectStoreLock, Key: m.Config.CacheKey(), WaitMs: wait, TTLMs: leaseTTLMs}
 }
 
 // onLocked re-reads the entry under the lease: whoever held it may have
-// stored a new pair.
+// stored a new pair. While the lease stays busy, the entry is read without
+// it until the run's wait is over.
 func (m *Machine) onLocked(ev Event) Effect {
 	if ev.Busy || ev.Lease == "" {
+		m.lockTries++
+		// A host whose lock answers busy at once while its clock stands
+		// still would keep a run here forever: the tries are bounded too.
+		if ev.Busy && ev.Mono < m.leaseGiveUp && m.lockTries <= maxLockTries {
+			return m.read(phWaitRead, m.Config.CacheKey())
+		}
 		return m.fail(errorf(CodeStore, "another deviceflow run kept this sign-in busy too long (a device flow waiting for approval, or a stuck refresh): try again when it has finished"))
 	}
 	m.lease = ev.Lease
 	return m.read(phLeasedRead, m.Config.CacheKey())
+}
+
+// onWaitRead hands out a fresh pair that the lease holder has stored (an
+// authenticate or authorize run needs no lease for that), or waits on.
+func (m *Machine) onWaitRead(ev Event) Effect {
+	if ev.Found && (m.Op == OpAuthenticate || m.Op == OpAuthorize) && !m.fullFlow {
+		if a := decodeCached(&m.Config, ev.Value); a != nil && a.freshness(ev.Now) == fresh {
+			return m.finish(a)
+		}
+	}
+	return m.batch(phLocking, m.lockWait(ev.Mono))
 }
 
 // onLeasedRead acts on the entry read under the lease.

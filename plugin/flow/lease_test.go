@@ -28,10 +28,9 @@ func newSharedStore() *sharedStore {
 // leaseHost is one run's host over the shared store and a refresh server
 // that counts the refresh tokens it is sent and honours single use.
 type leaseHost struct {
-	s       *sharedStore
-	server  *refreshServer
-	events  []string
-	waiting bool
+	s      *sharedStore
+	server *refreshServer
+	events []string
 }
 
 type refreshServer struct {
@@ -189,4 +188,28 @@ type busyHost struct{ leaseHost }
 
 func (h *busyHost) StoreLock(string, int64, int64) (string, bool, bool, string) {
 	return "", true, false, ""
+}
+
+// A holder that stores a fresh pair but keeps the lease a while longer (as
+// a process does between its write and its unlock, or while a hundred
+// others queue for the lease): a waiter re-reads the entry between its
+// attempts and uses that pair without taking the lease in turn.
+func TestLeaseWaiterUsesFreshPairWithoutTheLease(t *testing.T) {
+	const key = "deviceflow:v1:https://github.com|github-app|Iv23.app|"
+	s := newSharedStore()
+	s.values[key] = entry("ghu_OldToken00001", "ghr_OldRefresh00001", "2026-01-01T00:01:00.000Z")
+	srv := &refreshServer{live: "ghr_OldRefresh00001"}
+	holder := &leaseHost{s: s, server: srv}
+	lease, _, _, _ := holder.StoreLock(key, 0, 0)
+	defer holder.StoreUnlock(key, lease)
+	go func() {
+		time.Sleep(20 * time.Millisecond)
+		s.mu.Lock()
+		s.values[key] = entry("ghu_HolderToken000001", "ghr_HolderRefresh00001", "2026-01-01T08:00:00.000Z")
+		s.mu.Unlock()
+	}()
+	out, err := driver.Run(flow.OpAuthenticate, []byte(`{"clientId":"Iv23.app","clientType":"github-app"}`), &leaseHost{s: s, server: srv})
+	if err != nil || !strings.Contains(string(out), "ghu_HolderToken000001") || srv.requests.Load() != 0 {
+		t.Fatalf("got %s, %v after %d requests; want the holder's pair, no request", out, err, srv.requests.Load())
+	}
 }

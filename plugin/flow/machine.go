@@ -24,7 +24,8 @@ type phase string
 const (
 	phCacheRead  phase = "cacheRead"  // authenticate/authorize: cached entry, no lease
 	phLockTry    phase = "lockTry"    // the first, non-waiting lease attempt
-	phLocking    phase = "locking"    // the waiting lease attempt
+	phLocking    phase = "locking"    // a waiting lease attempt
+	phWaitRead   phase = "waitRead"   // the entry, read while another holder has the lease
 	phLeasedRead phase = "leasedRead" // the entry, read again under the lease
 	phRefreshing phase = "refreshing" // refresh-token grant response
 	phDeviceCode phase = "deviceCode" // device authorization response
@@ -44,9 +45,15 @@ const (
 // the holder: long enough for a person to approve a device code when the
 // run may start a flow itself, a minute (several refreshes) when it may not.
 const (
-	leaseWaitMs         = 16 * 60 * 1000
-	leaseWaitQuietMs    = 60 * 1000
-	leaseTTLMs          = 16 * 60 * 1000
+	leaseWaitMs      = 16 * 60 * 1000
+	leaseWaitQuietMs = 60 * 1000
+	leaseTTLMs       = 16 * 60 * 1000
+	// leaseRecheckMs is how long one lease attempt waits before the entry
+	// is read again without the lease.
+	leaseRecheckMs = 200
+	// maxLockTries bounds the attempts of one wait (16 minutes of 200 ms
+	// attempts, and some).
+	maxLockTries        = leaseWaitMs/leaseRecheckMs + 100
 	maxSwapAttempts     = 3
 	maxRefreshesPerCall = 2
 )
@@ -87,6 +94,10 @@ type Machine struct {
 	pending *Error
 	// lease is the lease this run holds on its cache key, "" when none.
 	lease string
+	// leaseGiveUp is when (monotonic) a run waiting for the lease stops;
+	// lockTries counts its attempts.
+	leaseGiveUp int64
+	lockTries   int
 	// held is the stored value this run read under its lease (nil: none):
 	// every replace or delete it makes is conditional on it.
 	held *string
@@ -209,6 +220,8 @@ func (m *Machine) dispatch(ev Event) Effect {
 		return m.onLockTry(ev)
 	case phLocking:
 		return m.onLocked(ev)
+	case phWaitRead:
+		return m.onWaitRead(ev)
 	case phLeasedRead:
 		return m.onLeasedRead(ev)
 	case phRefreshing:
