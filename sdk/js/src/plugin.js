@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { abiError } from "./errors.js";
 import { guardWakeups } from "./extism-wakeup.js";
 import { hostFunctions } from "./hostfuncs.js";
+import { withQuietWorkers, withoutWasiWarning } from "./quiet-wasi.js";
 
 /**
  * The contract version this SDK speaks (wit/deviceflow.wit's package
@@ -84,22 +85,14 @@ class Instance {
 let extism = null;
 
 /**
- * Loads @extism/extism on first use. Loading it loads node:wasi, which
- * prints an ExperimentalWarning; that one warning is left out (the plugin
- * uses WASI only for the Go runtime's clock and random numbers). The worker
- * thread Extism starts prints it once more: NODE_NO_WARNINGS=1 or
- * --disable-warning=ExperimentalWarning hides that one.
+ * Loads @extism/extism on first use, without the WASI ExperimentalWarning
+ * that loading node:wasi prints (see quiet-wasi.js).
  */
 function loadExtism() {
   if (!extism) {
-    const original = process.emitWarning;
-    process.emitWarning = function filtered(warning, ...rest) {
-      const text = typeof warning === "string" ? warning : warning?.message;
-      if (typeof text === "string" && text.startsWith("WASI is an experimental feature")) return;
-      return original.call(this, warning, ...rest);
-    };
-    extism = import("@extism/extism").finally(() => {
-      process.emitWarning = original;
+    extism = withoutWasiWarning(() => import("@extism/extism"));
+    extism.catch(() => {
+      extism = null;
     });
   }
   return extism;
@@ -119,13 +112,16 @@ async function newInstance() {
   if (missing.length > 0) {
     throw abiError(`other than ${ABI_VERSION} (it imports ${missing.join(", ")}, which this host does not supply)`, ABI_VERSION, await wasmPath().catch(() => undefined));
   }
-  const plugin = await createPlugin(
-    { wasm: [{ module }] },
-    {
-      useWasi: true,
-      runInWorker: true,
-      functions: { "extism:host/user": functions },
-    },
+  // Extism's worker thread loads node:wasi too: it starts behind the same filter.
+  const plugin = await withQuietWorkers(() =>
+    createPlugin(
+      { wasm: [{ module }] },
+      {
+        useWasi: true,
+        runInWorker: true,
+        functions: { "extism:host/user": functions },
+      },
+    ),
   );
   guardWakeups(plugin);
   if (checkedModule !== module) {
