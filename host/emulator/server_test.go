@@ -253,7 +253,7 @@ func TestStartAndListenAndServe(t *testing.T) {
 	if _, err := s.Start(""); err == nil {
 		t.Error("second Start accepted")
 	}
-	if s.Close() != nil || s.Close() != nil {
+	if first, second := s.Close(), s.Close(); first != nil || second != nil {
 		t.Error("Close twice")
 	}
 
