@@ -4,7 +4,7 @@
 # SDK's tests (conformance vectors, stores, keyring, sandboxed HTTP, host,
 # end to end against the emulator, the CLI, the wheel installed into a fresh
 # venv) and the examples' tests.
-# Needs python3 (3.9+) and go (to build the emulator).
+# Needs python3 (3.11+) and go (to build the emulator).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/venv.sh

@@ -12,6 +12,7 @@ if [ -z "$PY" ]; then
   done
 fi
 [ -n "$PY" ] || { echo "venv.sh: no python3 found" >&2; exit 1; }
+"$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "venv.sh: $PY is $("$PY" --version 2>&1); the package needs Python 3.11 or later (set PYTHON=...)" >&2; exit 1; }
 
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
