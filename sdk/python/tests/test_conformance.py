@@ -281,7 +281,7 @@ def play(path: Path) -> List[str]:
         got = "\n      ".join(json.dumps(e) for e in world.events)
         problems.append(f"{len(world.events)} events, want {len(want_events)}:\n got: {got}")
     else:
-        for i, (g, w) in enumerate(zip(world.events, want_events)):
+        for i, (g, w) in enumerate(zip(world.events, want_events, strict=True)):
             if not strict_equal(g, w):
                 problems.append(f"event {i + 1} = {json.dumps(g)}, want {json.dumps(w)}")
     want_store = v["storeAfter"] if v.get("storeAfter") is not None else (v.get("store") or {})

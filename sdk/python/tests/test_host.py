@@ -27,8 +27,9 @@ from deviceflow import (
     NotFound,
     PluginError,
     StoreError,
+    _hostfns,
+    _runtime,
 )
-from deviceflow import _hostfns, _runtime
 from helpers.loopback import Loopback, send
 
 TOKEN = "gho_16C7e42F292c6912E7710c838347Ae178B4a"

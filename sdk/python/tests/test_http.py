@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 
-from deviceflow import InvalidInput
-from deviceflow import _http, _sandbox
+from deviceflow import InvalidInput, _http, _sandbox
 from helpers.loopback import Loopback, send
 
 

@@ -18,8 +18,7 @@ from typing import Dict, List, Optional
 import pytest
 
 from deviceflow import EncryptedFileStore, FileStore, MemoryStore, StoreError
-from deviceflow.stores import KEY_ENV, generate_key
-from deviceflow.stores import _capabilities
+from deviceflow.stores import KEY_ENV, _capabilities, generate_key
 
 SECRET = "gho_thisIsNotARealTokenButItMustNeverBeVisible0"
 KEY = "deviceflow:v1:https://github.com|oauth-app|Ov23li|repo"

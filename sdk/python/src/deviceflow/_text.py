@@ -140,7 +140,7 @@ def browsable(url: object) -> bool:
     try:
         parts = urlsplit(url)
         host = parts.hostname
-        parts.port
+        _ = parts.port  # raises ValueError for a port that is not a number in 0-65535
     except ValueError:
         return False
     if not host or "@" in parts.netloc or not url.lower().startswith(parts.scheme.lower() + "://"):

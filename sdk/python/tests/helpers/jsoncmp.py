@@ -17,7 +17,7 @@ def strict_equal(a: Any, b: Any) -> bool:
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(strict_equal(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(strict_equal(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(strict_equal(x, y) for x, y in zip(a, b, strict=True))
     return type(a) is type(b) and a == b
 
 
@@ -33,7 +33,7 @@ def matches(got: Any, pattern: Any) -> bool:
         )
     if isinstance(pattern, list):
         return isinstance(got, list) and len(got) == len(pattern) and all(
-            matches(g, p) for g, p in zip(got, pattern)
+            matches(g, p) for g, p in zip(got, pattern, strict=True)
         )
     return strict_equal(got, pattern)
 

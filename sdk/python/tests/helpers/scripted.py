@@ -8,6 +8,7 @@ switched off.
 
 from __future__ import annotations
 
+import json
 import select
 import threading
 import time
@@ -16,8 +17,6 @@ from typing import Any, Callable, Dict, List, Optional
 from urllib.parse import parse_qsl
 
 from .jsoncmp import compact, strict_equal
-
-import json
 
 
 class Script:
