@@ -26,6 +26,10 @@ type Options struct {
 	HTTPClient *http.Client
 	// RequestTimeout caps each request; 30 s when zero.
 	RequestTimeout time.Duration
+	// UserAgent, when set, is the User-Agent of every request the plugin
+	// makes, in place of the plugin's own ("deviceflow/VERSION"): the
+	// application's name governs, as a user's octokit request instance does.
+	UserAgent string
 	// MaxResponseBytes caps each response body; 1 MiB when zero.
 	MaxResponseBytes int64
 	// Clock is the wall-clock time the plugin sees (for expiry stamps);

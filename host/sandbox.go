@@ -108,6 +108,9 @@ func (h *Host) doHTTP(ctx context.Context, r *httpRequest) *httpResponse {
 	for k, v := range r.Headers {
 		req.Header.Set(k, v)
 	}
+	if h.opts.UserAgent != "" {
+		req.Header.Set("User-Agent", h.opts.UserAgent)
+	}
 	resp, err := h.client.Do(req)
 	if err != nil {
 		return &httpResponse{Error: transportFailure(rctx, err)}

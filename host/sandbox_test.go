@@ -5,12 +5,14 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/plugin/flow"
 )
 
 // The sandbox, exercised through the real plugin against real servers on
@@ -236,5 +238,32 @@ func TestSandboxInputCap(t *testing.T) {
 	_, err = h.Call(context.Background(), "authenticate", huge)
 	if e := wantCode(t, err, "invalid_input"); !strings.Contains(e.Message, "1 MiB") {
 		t.Errorf("message %q", e.Message)
+	}
+}
+
+// TestUserAgentGoverns: the application's User-Agent replaces the plugin's
+// on every request; without one the plugin's own is sent.
+func TestUserAgentGoverns(t *testing.T) {
+	t.Parallel()
+	for _, ua := range []string{"", "my-cli/1.2 (+https://example.com)"} {
+		var got atomic.Value
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got.Store(r.Header.Get("User-Agent"))
+			w.WriteHeader(500)
+		}))
+		h, err := New(Options{BaseURL: srv.URL, UserAgent: ua})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Call(context.Background(), "authenticate", input(srv.URL))
+		want := ua
+		if want == "" {
+			want = "deviceflow/" + flow.Version
+		}
+		if g, _ := got.Load().(string); g != want {
+			t.Errorf("UserAgent %q: the server saw %q, want %q", ua, g, want)
+		}
+		h.Close(context.Background())
+		srv.Close()
 	}
 }

@@ -32,6 +32,7 @@ func New(cfg Config) (*Client, error) {
 		BaseURL:        cfg.BaseURL,
 		HTTPClient:     cfg.HTTPClient,
 		RequestTimeout: cfg.RequestTimeout,
+		UserAgent:      cfg.UserAgent,
 		Clock:          cfg.Clock,
 		Sleep:          cfg.Sleep,
 		Store:          c.cfg.Store,

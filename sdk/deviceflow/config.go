@@ -55,6 +55,11 @@ type Config struct {
 	HTTPClient *http.Client
 	// RequestTimeout caps each request to GitHub; 30 s when zero.
 	RequestTimeout time.Duration
+	// UserAgent names the application in every request to GitHub, in
+	// place of the plugin's own "deviceflow/VERSION". Nothing else about
+	// the requests changes: HTTPClient's transport sees them as the
+	// protocol makes them.
+	UserAgent string
 	// Clock and Sleep replace the real clock and sleep, for tests.
 	Clock func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) (cancelled bool)
