@@ -220,7 +220,8 @@ const OCTOKIT_DEFAULT_UA = /^octokit-(?:request|endpoint)\.js\/\S+ /;
 
 /** What universal-user-agent's getUserAgent() answers, as octokit's default user agents end. */
 export function runtimeUserAgent() {
-  if (typeof navigator === "object" && navigator && "userAgent" in navigator) return navigator.userAgent;
+  const nav = /** @type {any} */ (globalThis).navigator;
+  if (typeof nav === "object" && nav && "userAgent" in nav) return nav.userAgent;
   if (typeof process === "object" && process.version !== undefined) {
     return `Node.js/${process.version.slice(1)} (${process.platform}; ${process.arch})`;
   }
