@@ -6,7 +6,7 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { closeIdle } from "../../src/index.js";
-import { DELIBERATE, firstDifference, runScenario } from "./harness.js";
+import { DELIBERATE, NORMALIZE, firstDifference, runScenario } from "./harness.js";
 import { scenarios } from "./scenarios.js";
 
 const outcome = { compared: 0, identical: 0, deliberate: new Map(), unexpected: [] };
@@ -49,6 +49,17 @@ for (const scenario of scenarios) {
     }
     if (scenario.deliberate) {
       outcome.deliberate.set(scenario.deliberate, (outcome.deliberate.get(scenario.deliberate) ?? 0) + 1);
+      const normalize = NORMALIZE[scenario.deliberate];
+      if (normalize) {
+        // The named difference taken out, the transcripts must be the same
+        // (but for the error class).
+        const a = normalize(octokit);
+        const b = asRequestErrors(normalize(ours));
+        if (JSON.stringify(a) !== JSON.stringify(b)) {
+          outcome.unexpected.push(scenario.name);
+          assert.fail(`${scenario.name}: beyond ${scenario.deliberate}, octokit and ours differ at ${firstDifference(a, b)}`);
+        }
+      }
       return;
     }
     outcome.unexpected.push(scenario.name);

@@ -57,6 +57,46 @@ export const DELIBERATE = {
     "a GitHub App sends no scope (GitHub ignores it); octokit sends the scopes option if one is given",
 };
 
+/**
+ * For some deliberate differences, the transform that takes that difference
+ * out of both transcripts: a scenario naming one must then be identical, so
+ * it differs in that way only. (The others change what follows too — a
+ * refresh, a cache hit, an error instead of a result — and are checked by the
+ * unit tests.)
+ */
+export const NORMALIZE = {
+  "user-agent": (t) => mapRequests(t, (r) => ({ ...r, headers: r.headers.filter(([k]) => k.toLowerCase() !== "user-agent") })),
+  "polling-schedule": (t) => t.filter((e) => !("wait" in e)),
+  "verification-fields": (t) =>
+    t.map((e) => {
+      if (!e.verification) return e;
+      const keep = ["device_code", "user_code", "verification_uri", "expires_in", "interval", "verification_uri_complete"];
+      return { verification: Object.fromEntries(Object.entries(e.verification).filter(([k]) => keep.includes(k))) };
+    }),
+  "scope-order": (t) => mapBodies(t, (b) => (typeof b.scope === "string" ? { ...b, scope: [...new Set(b.scope.split(" "))].sort().join(" ") } : b)),
+  "github-app-scope": (t) =>
+    mapRequests(t, (r) => (r.url.endsWith("/login/device/code") ? { ...r, body: JSON.stringify(withoutScope(JSON.parse(r.body))) } : r)),
+};
+
+function withoutScope({ scope: _scope, ...rest }) {
+  return rest;
+}
+
+function mapRequests(transcript, fn) {
+  return transcript.map((e) => (e.request ? { request: fn(e.request) } : e));
+}
+
+function mapBodies(transcript, fn) {
+  return mapRequests(transcript, (r) => {
+    if (typeof r.body !== "string") return r;
+    try {
+      return { ...r, body: JSON.stringify(fn(JSON.parse(r.body))) };
+    } catch {
+      return r;
+    }
+  });
+}
+
 /** A fake wall clock and monotonic clock, moved by waits only. */
 export class Clock {
   constructor() {
