@@ -1,0 +1,23 @@
+// ESLint (flat config): `npm run lint`. The recommended rules over the
+// package, its tests, scripts and benchmarks, all ES modules on Node.
+import js from "@eslint/js";
+import globals from "globals";
+
+export default [
+  { ignores: ["node_modules/"] },
+  js.configs.recommended,
+  {
+    files: ["**/*.js"],
+    languageOptions: {
+      ecmaVersion: 2023,
+      sourceType: "module",
+      globals: { ...globals.node },
+    },
+    linterOptions: { reportUnusedDisableDirectives: "error" },
+    rules: {
+      // An unused argument keeps a signature readable (callbacks, host functions);
+      // a leading underscore names a value left out on purpose.
+      "no-unused-vars": ["error", { args: "none", caughtErrors: "none", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
+    },
+  },
+];
