@@ -34,7 +34,7 @@ export class FakeGitHub {
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const text = Buffer.concat(chunks).toString("utf8");
-    let body = {};
+    let body;
     try {
       body = text ? JSON.parse(text) : {};
     } catch {
