@@ -91,6 +91,18 @@ def test_sends_exactly_the_plugins_request_and_reads_the_answer() -> None:
     }
 
 
+def test_the_applications_user_agent_replaces_the_plugins() -> None:
+    def respond(h: BaseHTTPRequestHandler, body: bytes) -> None:
+        send(h, 200, b"{}", [("Content-Type", "application/json")])
+
+    with Loopback(respond) as srv:
+        lim = _http.Limits(allowed=limits(srv.origin).allowed, user_agent="my-cli/1.2")
+        _http.perform(request(srv.origin + "/login/device/code", headers={"user-agent": "deviceflow/test", "accept": "application/json"}), lim)
+        _, _, headers, _ = srv.requests[0]
+    sent = {k.lower(): v for k, v in headers.items()}
+    assert sent["user-agent"] == "my-cli/1.2" and sent["accept"] == "application/json"
+
+
 def test_redirects_are_not_followed() -> None:
     def respond(h: BaseHTTPRequestHandler, body: bytes) -> None:
         send(h, 302, b"", [("Location", "https://evil.example/")])

@@ -60,7 +60,8 @@ class Host:
     monotonic clock, so a fake sleep needs a fake monotonic clock that it
     advances: when only ``now_ms`` is given, it serves as both clocks);
     ``ssl_context`` verifies HTTPS servers (the system's trust store by
-    default).
+    default); ``user_agent`` names the application in every request in
+    place of the plugin's own ``deviceflow/VERSION``.
 
     Every call holds its store leases in its :class:`CallContext`, and the
     host releases whatever a call still holds when it ends, however it ends.
@@ -79,6 +80,7 @@ class Host:
         sleep_ms: Optional[SleepHook] = None,
         ssl_context: Optional[ssl.SSLContext] = None,
         monotonic_ms: Optional[Callable[[], int]] = None,
+        user_agent: Optional[str] = None,
     ) -> None:
         if request_timeout <= 0:
             raise InvalidInput("invalid input: request_timeout: must be positive")
@@ -89,6 +91,7 @@ class Host:
             timeout=request_timeout,
             max_response_bytes=max_response_bytes,
             ssl_context=ssl_context,
+            user_agent=user_agent,
         )
         self.store: Store = store if store is not None else MemoryStore()
         self.on_event = on_event

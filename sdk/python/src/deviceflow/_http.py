@@ -39,6 +39,8 @@ class Limits:
     timeout: float = 30.0
     max_response_bytes: int = 1 << 20
     ssl_context: Optional[ssl.SSLContext] = None
+    #: The application's User-Agent, sent in place of the plugin's own.
+    user_agent: Optional[str] = None
 
 
 class _Timeout(Exception):
@@ -261,6 +263,8 @@ def _exchange(req: Dict[str, Any], url: str, timeout: float, limits: Limits) -> 
         body = req.get("body", "").encode("utf-8")
         conn.putrequest(method, target, skip_accept_encoding=True)
         for name, value in (req.get("headers") or {}).items():
+            if limits.user_agent and name.lower() == "user-agent":
+                value = limits.user_agent
             conn.putheader(name, value)
         if body or method in _BODY_METHODS:
             conn.putheader("Content-Length", str(len(body)))

@@ -19,7 +19,7 @@ import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 from extism import Plugin
 from extism.extism import CompiledPlugin
@@ -186,6 +186,18 @@ def give_back(instance: Plugin) -> None:
 def discard(instance: Plugin) -> None:
     """Frees an instance that trapped or was interrupted."""
     instance.__del__()
+
+
+def info(request: Dict[str, Any]) -> Dict[str, Any]:
+    """Runs the plugin's info export (which calls no host function)."""
+    instance = take()
+    try:
+        out = json.loads(bytes(instance.call("info", json.dumps(request).encode("utf-8"))))
+    except BaseException:
+        discard(instance)
+        raise
+    give_back(instance)
+    return out if isinstance(out, dict) else {}
 
 
 def preload() -> None:

@@ -1,8 +1,11 @@
 """The sandbox's allow-list: which URLs the plugin may ask the host to fetch.
 
-The hosts come from the configured base URL: github.com and api.github.com
-for the default, ``HOST[:PORT]`` for a GitHub Enterprise Server or a local
-server. Plain http is allowed only for loopback hosts.
+The hosts are those of the endpoints the plugin derives from the configured
+base URL and answers in its ``info`` export (github.com and api.github.com by
+default; ``HOST[:PORT]`` for GitHub Enterprise Server or a local server;
+``SUBDOMAIN.ghe.com`` and ``api.SUBDOMAIN.ghe.com`` for GitHub Enterprise
+Cloud): the rule lives in the engine, once. Plain http is allowed only for
+loopback hosts.
 """
 
 from __future__ import annotations
@@ -36,19 +39,26 @@ def host_key(url: str) -> Optional[str]:
 
 
 def allowed_hosts(base_url: Optional[str], extra: Optional[Iterable[str]] = None) -> FrozenSet[str]:
-    """Derives the allow-list from a base URL, or takes ``extra`` as given."""
+    """The allow-list: ``extra`` as given, or the hosts of the endpoints the
+    plugin derives from ``base_url``. A base URL the plugin refuses raises
+    InvalidInput with the plugin's own message."""
     if extra:
         return frozenset(h.lower() for h in extra)
-    key = host_key(base_url or DEFAULT_BASE_URL)
-    if key is None:
-        raise InvalidInput("invalid input: baseUrl: not an absolute URL")
-    if key in ("github.com", "api.github.com"):
-        return frozenset(("github.com", "api.github.com"))
-    if key.endswith(".ghe.com"):
-        # GitHub Enterprise Cloud with data residency: web and API hosts.
-        web = key[4:] if key.startswith("api.") else key
-        return frozenset((web, "api." + web))
-    return frozenset((key,))
+    from . import _runtime
+
+    answer = _runtime.info({"baseUrl": base_url or DEFAULT_BASE_URL})
+    ep = answer.get("endpoints")
+    if not isinstance(ep, dict):
+        refusal = answer.get("endpointsError")
+        message = refusal.get("message") if isinstance(refusal, dict) else None
+        raise InvalidInput(message if isinstance(message, str) else "invalid input: baseUrl: refused by the plugin")
+    hosts = set()
+    for root in (ep.get("base"), ep.get("api")):
+        key = host_key(root) if isinstance(root, str) else None
+        if key is None:
+            raise InvalidInput("invalid input: baseUrl: the plugin answered no usable endpoints")
+        hosts.add(key)
+    return frozenset(hosts)
 
 
 def is_loopback(host: str) -> bool:

@@ -47,7 +47,8 @@ class DeviceFlow:
     want form-encoded request bodies (GitHub takes JSON, the default).
 
     The remaining keywords tune the host: ``request_timeout`` (seconds per
-    HTTP request), ``ssl_context`` (to trust a private CA), ``allowed_hosts``
+    HTTP request), ``user_agent`` (the application's name in every request,
+    in place of the plugin's), ``ssl_context`` (to trust a private CA), ``allowed_hosts``
     (replaces the allow-list derived from ``base_url``), and ``now_ms``,
     ``monotonic_ms`` and ``sleep_ms`` (the wall clock, the monotonic clock
     and a sleep for tests; see :class:`deviceflow.Host`). A DeviceFlow is
@@ -73,6 +74,7 @@ class DeviceFlow:
         now_ms: Optional[Callable[[], int]] = None,
         sleep_ms: Optional[SleepHook] = None,
         monotonic_ms: Optional[Callable[[], int]] = None,
+        user_agent: Optional[str] = None,
     ) -> None:
         if not isinstance(client_id, str):
             raise InvalidInput("invalid input: clientId: must be a string")
@@ -94,6 +96,7 @@ class DeviceFlow:
             sleep_ms=sleep_ms,
             ssl_context=ssl_context,
             monotonic_ms=monotonic_ms,
+            user_agent=user_agent,
         )
 
     @property
