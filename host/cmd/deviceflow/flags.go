@@ -27,10 +27,8 @@ type common struct {
 	storePath  string
 	json       bool
 
-	// Set by client: the store opened, and the cache key the engine keeps
-	// this sign-in under.
-	opened   *openedStore
-	cacheKey string
+	// Set by client: the store opened.
+	opened *openedStore
 }
 
 // newFlagSet returns a flag set for a subcommand with the common flags.
@@ -183,14 +181,13 @@ func (c *common) client(w io.Writer, cfg deviceflow.Config) (*deviceflow.Client,
 	if !slices.Contains(storeKinds, c.store) {
 		return nil, nil, usageError(w, "unknown store %+q: --store must be one of %s", c.store, storeKindList())
 	}
-	conf, err := c.configure()
+	_, err := c.configure()
 	if err != nil {
 		if errors.Is(err, deviceflow.ErrInvalidInput) {
 			return nil, nil, usageError(w, "%s", c.usageText(message(err)))
 		}
 		return nil, nil, say(w, err, exitFailure)
 	}
-	c.cacheKey = conf.CacheKey()
 	st, err := openStore(c.store, c.storePath)
 	if err != nil {
 		return nil, nil, say(w, err, exitFailure)
@@ -219,3 +216,16 @@ func (c *common) client(w io.Writer, cfg deviceflow.Config) (*deviceflow.Client,
 // errWouldPrompt stops a command other than login that was about to show
 // a code: only login signs in.
 var errWouldPrompt = errors.New("this command does not sign in: run deviceflow login")
+
+// open parses a command's flags and opens its client: the opening that
+// status, token and logout share. A nil client means the command ends with
+// code (usage or store errors were printed).
+func open(name, about string, args []string, term *terminal, getenv func(string) string) (*common, *deviceflow.Client, *openedStore, int) {
+	c := &common{}
+	fs := newFlagSet(name, about, c, getenv, term.stderr)
+	if code, ok := parse(fs, args); !ok {
+		return c, nil, nil, code
+	}
+	cl, st, code := c.client(term.stderr, deviceflow.Config{})
+	return c, cl, st, code
+}

@@ -9,22 +9,14 @@ import (
 )
 
 func runToken(ctx context.Context, args []string, term *terminal, getenv func(string) string) int {
-	var c common
-	fs := newFlagSet("token", "Print the stored token, refreshed first when it is about to expire. It never signs in: run `deviceflow login` for that", &c, getenv, term.stderr)
-	if code, ok := parse(fs, args); !ok {
-		return code
-	}
-	cl, _, code := c.client(term.stderr, deviceflow.Config{})
+	c, cl, _, code := open("token", "Print the stored token, refreshed first when it is about to expire. It never signs in: run `deviceflow login` for that", args, term, getenv)
 	if cl == nil {
 		return code
 	}
 	defer cl.Close()
 	a, err := cl.Token(ctx, deviceflow.WithCachedOnly())
 	if err != nil {
-		if bad := unreadableEntry(ctx, &c, err); bad != nil {
-			return failure(ctx, term, &c, bad, "")
-		}
-		return notSignedIn(ctx, term, &c, err)
+		return notSignedIn(ctx, term, c, err)
 	}
 	if c.json {
 		// The refresh token stays in the store: it is single use, and a
