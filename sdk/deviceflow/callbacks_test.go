@@ -68,8 +68,14 @@ func TestSharedFlowSurvivesOneCallerLeaving(t *testing.T) {
 		}
 		patient <- a
 	}()
-	// Give the second caller time to join, then the first one leaves.
-	time.Sleep(20 * time.Millisecond)
+	// Once the second caller has joined the flight, the first one leaves.
+	joined := timeout(t)
+	for deviceflow.Waiting(c) < 2 {
+		if joined.Err() != nil {
+			t.Fatal("the second caller never joined the flight")
+		}
+		time.Sleep(time.Millisecond)
+	}
 	leave()
 	if err := <-errs; !errors.Is(err, deviceflow.ErrCancelled) {
 		t.Errorf("the impatient caller got %v", err)
