@@ -39,7 +39,12 @@ func (m *Machine) startDeviceFlow() Effect {
 	c := &m.Config
 	params := []param{{"client_id", c.ClientID}}
 	if c.ClientType == OAuthApp {
-		params = append(params, param{"scope", strings.Join(c.Scopes, " ")})
+		// In the caller's order, as octokit sends it; the cache key sorts.
+		scopes := c.Requested
+		if scopes == nil {
+			scopes = c.Scopes
+		}
+		params = append(params, param{"scope", strings.Join(scopes, " ")})
 	}
 	return m.batch(phDeviceCode, Effect{Kind: EffectRequest, Request: oauthPost(c, c.DeviceCodeURL(), params...)})
 }

@@ -48,7 +48,11 @@ type Input struct {
 type Config struct {
 	ClientID   string   `json:"clientId"`
 	ClientType string   `json:"clientType"`
-	Scopes     []string `json:"scopes"`
+	// Scopes is the sorted, de-duplicated set: what cache keys use.
+	Scopes []string `json:"scopes"`
+	// Requested is the same set in the order the caller gave it: what the
+	// device authorization request sends, as octokit sends it.
+	Requested []string `json:"requested,omitempty"`
 	Encoding   string   `json:"encoding"`
 	Endpoints
 }
@@ -123,6 +127,7 @@ func (in *Input) Configure() (*Config, *Error) {
 	}
 	if c.ClientType == OAuthApp {
 		c.Scopes = scopes
+		c.Requested = requestedScopes(in.Scopes)
 	} else {
 		// GitHub Apps have no scopes: permissions come from the app (rule 1).
 		c.Scopes = []string{}
@@ -157,6 +162,20 @@ func parseScopes(raw json.RawMessage) ([]string, *Error) {
 		return NormalizeScopes([]string{one}), nil
 	}
 	return nil, invalidInput("scopes", "must be a list of strings or one string")
+}
+
+// requestedScopes is the scope list in the caller's order, split and
+// de-duplicated (parseScopes has checked its type).
+func requestedScopes(raw json.RawMessage) []string {
+	var list []string
+	if json.Unmarshal(raw, &list) != nil {
+		var one string
+		if json.Unmarshal(raw, &one) != nil {
+			return nil
+		}
+		list = []string{one}
+	}
+	return SplitScopes(strings.Join(list, ","))
 }
 
 // NormalizeScopes splits every entry on commas and white space, drops empty

@@ -106,7 +106,7 @@ f.poll()
 vector("oauth-app-granted-fewer-scopes",
        "The user granted fewer scopes than asked: the result carries the granted scopes; the cache key keeps the requested set.",
        [6], export="authenticate", input={"clientId": CID, "scopes": ["repo", "gist"], "baseUrl": "{server}"},
-       exchanges=[ex(dc_request(scope="gist repo"), json_response(dc_body())),
+       exchanges=[ex(dc_request(scope="repo gist"), json_response(dc_body())),
                   ex(token_request(), oauth_token(TOK, "gist"))],
        sleeps=f.sleeps, events=f.events,
        storeAfter={key(scopes=["gist", "repo"]): stored(auth(scopes=["gist"]))},
@@ -130,10 +130,10 @@ f = Flow()
 f.first_wait()
 f.poll()
 vector("scopes-string-commas-whitespace",
-       "Scopes given as one string split on commas and white space, de-duplicated and sorted: sent space-joined, keyed comma-joined; the result reports the server's granted scopes in the server's order, as octokit does.",
+       "Scopes given as one string split on commas and white space and de-duplicated: sent space-joined in the order given (as octokit sends them), keyed sorted and comma-joined; the result reports the server's granted scopes in the server's order, as octokit does.",
        [1, 6], export="authenticate",
        input={"clientId": CID, "scopes": " repo,read:org\tgist  repo,,", "baseUrl": "{server}"},
-       exchanges=[ex(dc_request(scope="gist read:org repo"), json_response(dc_body())),
+       exchanges=[ex(dc_request(scope="repo read:org gist"), json_response(dc_body())),
                   ex(token_request(), oauth_token(TOK, "repo,read:org,gist"))],
        sleeps=f.sleeps, events=f.events,
        storeAfter={key(scopes=["gist", "read:org", "repo"]): stored(auth(scopes=["repo", "read:org", "gist"]))},

@@ -51,8 +51,6 @@ export const DELIBERATE = {
   "lifetime-clamp": "an expires_in of 2^31 s or more is clamped to 2^31-1 s; octokit adds it as it is",
   "http-error":
     "an HTTP error outside polling is described by us (status kept, the body never quoted, since a server may echo a token); octokit's RequestError quotes the body's message",
-  "scope-order":
-    "the plugin sends the requested scopes sorted and de-duplicated; octokit sends them in the order given (engine change recommended)",
   "github-app-scope":
     "a GitHub App sends no scope (GitHub ignores it); octokit sends the scopes option if one is given",
 };
@@ -73,7 +71,6 @@ export const NORMALIZE = {
       const keep = ["device_code", "user_code", "verification_uri", "expires_in", "interval", "verification_uri_complete"];
       return { verification: Object.fromEntries(Object.entries(e.verification).filter(([k]) => keep.includes(k))) };
     }),
-  "scope-order": (t) => mapBodies(t, (b) => (typeof b.scope === "string" ? { ...b, scope: [...new Set(b.scope.split(" "))].sort().join(" ") } : b)),
   "github-app-scope": (t) =>
     mapRequests(t, (r) => (r.url.endsWith("/login/device/code") ? { ...r, body: JSON.stringify(withoutScope(JSON.parse(r.body))) } : r)),
 };

@@ -165,7 +165,6 @@ export const scenarios = [
   },
   {
     name: "OAuth App, two scopes out of order",
-    deliberate: "scope-order",
     routes: { [DC]: [code()], [TOK]: [oauthToken("repo read:org")] },
     run: once({ clientId: "Ov23liDiff0014", scopes: ["repo", "read:org"] }),
   },
