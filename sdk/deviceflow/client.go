@@ -143,6 +143,7 @@ type input struct {
 	Scopes     []string `json:"scopes,omitempty"`
 	BaseURL    string   `json:"baseUrl,omitempty"`
 	Refresh    bool     `json:"refresh,omitempty"`
+	Encoding   string   `json:"encoding,omitempty"`
 	// Interactive false forbids a device flow (authenticate, authorize).
 	Interactive *bool  `json:"interactive,omitempty"`
 	Method      string `json:"method,omitempty"`
@@ -160,7 +161,7 @@ func (c *Client) options(opts []Option) callOptions {
 }
 
 func (c *Client) input(o callOptions) input {
-	return input{ClientID: c.cfg.ClientID, ClientType: c.cfg.ClientType, Scopes: o.scopes, BaseURL: c.cfg.BaseURL, Refresh: o.refresh}
+	return input{ClientID: c.cfg.ClientID, ClientType: c.cfg.ClientType, Scopes: o.scopes, BaseURL: c.cfg.BaseURL, Refresh: o.refresh, Encoding: c.cfg.Encoding}
 }
 
 // key names the cache entry a call works on: one client and base URL per

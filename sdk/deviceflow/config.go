@@ -55,6 +55,10 @@ type Config struct {
 	HTTPClient *http.Client
 	// RequestTimeout caps each request to GitHub; 30 s when zero.
 	RequestTimeout time.Duration
+	// Encoding is the request body encoding: "json" (GitHub's, the
+	// default) or "form" (application/x-www-form-urlencoded, for other
+	// RFC 8628 servers).
+	Encoding string
 	// UserAgent names the application in every request to GitHub, in
 	// place of the plugin's own "deviceflow/VERSION". Nothing else about
 	// the requests changes: HTTPClient's transport sees them as the
