@@ -392,15 +392,16 @@ def v1_document(entries: Dict[str, str]) -> bytes:
 
 @pytest.mark.parametrize("factory", ["file", "encrypted"])
 def test_a_v1_file_is_migrated_on_first_use(tmp_path: Path, factory: str) -> None:
-    key = generate_key()
     path = tmp_path / "tokens.json"
     entries = {KEY: SECRET, "other": "x"}
     if factory == "file":
         path.write_bytes(v1_document(entries))
         s = FileStore(path)
     else:
+        # A v1 file as earlier versions of this SDK sealed it: one Fernet token.
         from cryptography.fernet import Fernet
 
+        key = Fernet.generate_key()
         path.write_bytes(Fernet(key).encrypt(v1_document(entries)))
         s = EncryptedFileStore(path, key=key)
     assert s.get(KEY) == SECRET
@@ -497,7 +498,10 @@ def test_encrypted_entries_hold_no_plain_text(tmp_path: Path) -> None:
     raw = (path / f"{name(KEY)}.json").read_bytes()
     assert SECRET.encode() not in raw
     assert b"github.com" not in raw
-    assert b"version" not in raw
+    envelope = json.loads(raw)
+    assert sorted(envelope) == ["cipher", "ciphertext", "format", "kdf", "nonce", "version"]
+    assert (envelope["format"], envelope["version"], envelope["cipher"], envelope["kdf"]) == (
+        "deviceflow-encrypted-store", 1, "AES-256-GCM", "none")
 
 
 def test_encrypted_file_key_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -550,7 +554,7 @@ def test_encrypted_file_without_a_key_says_how_to_make_one(tmp_path: Path) -> No
 
 def test_encrypted_file_with_a_malformed_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(KEY_ENV, "not-a-key")
-    with pytest.raises(StoreError, match="not a Fernet key"):
+    with pytest.raises(StoreError, match="not a base64 32-byte key"):
         EncryptedFileStore(tmp_path / "tokens.enc")
     assert not (tmp_path / "tokens.enc").exists()
 
@@ -628,3 +632,62 @@ def test_a_store_lock_without_cancel_is_waited_on_in_slices() -> None:
     assert _capabilities.lock(OwnLock(), "k", 30, cancel) is None
     assert time.monotonic() - t0 < 2.0  # instead of 30 s
     assert all(w <= _capabilities.WAIT_SLICE for w in calls) and len(calls) >= 3
+
+
+def test_encrypted_file_reads_the_go_envelope_by_hand(tmp_path: Path) -> None:
+    # The envelope of wit/stores.md, sealed here with the primitives alone.
+    import base64
+
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    raw_key, nonce = os.urandom(32), os.urandom(12)
+    doc = json.dumps({"version": 2, "key": KEY, "value": SECRET}, separators=(",", ":")).encode()
+    sealed = AESGCM(raw_key).encrypt(nonce, doc, b"deviceflow-encrypted-store/1")
+    path = tmp_path / "tokens.enc"
+    path.mkdir()
+    (path / f"{name(KEY)}.json").write_text(json.dumps({
+        "format": "deviceflow-encrypted-store", "version": 1, "cipher": "AES-256-GCM", "kdf": "none",
+        "nonce": base64.b64encode(nonce).decode(), "ciphertext": base64.b64encode(sealed).decode()}))
+    # Any base64 alphabet, padded or not, names the same key.
+    for form in (base64.b64encode(raw_key).decode(), base64.urlsafe_b64encode(raw_key).decode().rstrip("=")):
+        assert EncryptedFileStore(path, key=form).get(KEY) == SECRET
+
+
+def test_fernet_entries_are_read_and_sealed_anew_on_the_next_write(tmp_path: Path) -> None:
+    # An entry an earlier version wrote (a Fernet token) keeps its sign-in.
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key()
+    path = tmp_path / "tokens.enc"
+    path.mkdir()
+    entry = path / f"{name(KEY)}.json"
+    entry.write_bytes(Fernet(key).encrypt(json.dumps({"version": 2, "key": KEY, "value": SECRET}).encode()))
+    s = EncryptedFileStore(path, key=key.decode())
+    assert s.get(KEY) == SECRET
+    assert entry.read_bytes().startswith(b"gAAAAA")
+    s.set(KEY, SECRET + "2")
+    assert json.loads(entry.read_bytes())["cipher"] == "AES-256-GCM"
+    assert EncryptedFileStore(path, key=key).get(KEY) == SECRET + "2"
+    with pytest.raises(StoreError, match="wrong encryption key"):
+        entry.write_bytes(Fernet(key).encrypt(b"{}"))
+        EncryptedFileStore(path, key=generate_key()).get(KEY)
+
+
+def test_encrypted_file_with_a_passphrase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from deviceflow.stores import encrypted
+
+    monkeypatch.setattr(encrypted, "PBKDF2_ITERATIONS", 1000)
+    path = tmp_path / "tokens.enc"
+    s = EncryptedFileStore(path, key="passphrase:correct horse battery")
+    s.set(KEY, SECRET)
+    s.set("other", "x")
+    envelopes = [json.loads(p.read_bytes()) for p in path.glob("*.json")]
+    assert {(e["kdf"], e["iterations"], e["salt"]) for e in envelopes} == {("pbkdf2-sha256", 1000, envelopes[0]["salt"])}
+    monkeypatch.setenv(KEY_ENV, "passphrase:correct horse battery")
+    assert EncryptedFileStore(path).get(KEY) == SECRET
+    with pytest.raises(StoreError, match="wrong encryption key"):
+        EncryptedFileStore(path, key="passphrase:wrong horse battery").get(KEY)
+    with pytest.raises(StoreError, match="sealed with a passphrase"):
+        EncryptedFileStore(path, key=generate_key()).get(KEY)
+    with pytest.raises(StoreError, match="shorter than 12"):
+        EncryptedFileStore(path, key="passphrase:short")

@@ -6,9 +6,10 @@ Every store keeps opaque string values under keys the plugin builds:
 - :class:`FileStore`: a directory with one 0600 file per entry, atomic
   replace, flock'd compare-and-swap and leases across processes (the layout
   the Go host shares).
-- :class:`EncryptedFileStore`: the same layout, each entry encrypted with
-  Fernet (``cryptography``), key from ``DEVICEFLOW_ENCRYPTION_KEY`` or
-  passed in.
+- :class:`EncryptedFileStore`: the same layout, each entry sealed with
+  AES-256-GCM in the envelope Go and Node write (``cryptography``), key from
+  ``DEVICEFLOW_ENCRYPTION_KEY`` or passed in; earlier Fernet entries are
+  still read.
 - :class:`KeyringStore`: the system keyring (``keyring``), time-boxed, never
   falling back to plain text; compare-and-swap and leases through lock files.
 

@@ -1,37 +1,72 @@
-"""EncryptedFileStore: a FileStore whose entry files are encrypted with Fernet."""
+"""EncryptedFileStore: a FileStore whose entry files are sealed with AES-256-GCM.
+
+The envelope is the one the Go host and the Node SDK write (see
+``wit/stores.md``), so the three languages share one encrypted store:
+
+    {"format":"deviceflow-encrypted-store","version":1,"cipher":"AES-256-GCM",
+     "kdf":"none"|"pbkdf2-sha256","iterations":N,"salt":B64,"nonce":B64,
+     "ciphertext":B64}
+
+``ciphertext`` is AES-256-GCM of the entry document under a fresh 12-byte
+nonce, additional data ``deviceflow-encrypted-store/1``, the 16-byte tag at
+its end; base64 is the standard alphabet, padded. Entries this SDK wrote
+before (Fernet tokens) are still read, and sealed anew on their next write.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import os
+import secrets
+import threading
 from pathlib import Path
-from typing import Any, List, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..errors import StoreError
 from .file import FileStore
 
 KEY_ENV = "DEVICEFLOW_ENCRYPTION_KEY"
 
-_GENERATE_HINT = (
-    'generate one with: python -c "from cryptography.fernet import Fernet; '
-    'print(Fernet.generate_key().decode())"'
-)
+FORMAT = "deviceflow-encrypted-store"
+VERSION = 1
+CIPHER = "AES-256-GCM"
+AAD = b"deviceflow-encrypted-store/1"
+KDF_NONE = "none"
+KDF_PBKDF2 = "pbkdf2-sha256"
+PASSPHRASE_PREFIX = "passphrase:"
+MIN_PASSPHRASE = 12
+# New passphrase files get this many PBKDF2 iterations (as Go's); tests lower it.
+PBKDF2_ITERATIONS = 600_000
+_MAX_ITERATIONS = 10_000_000
+
+_GENERATE_HINT = 'make one with: openssl rand -base64 32, or python -c "from deviceflow.stores import generate_key; print(generate_key())"'
 
 KeyLike = Union[str, bytes]
 
 
 class EncryptedFileStore(FileStore):
-    """Keeps values in 0600 entry files encrypted with ``cryptography``'s Fernet.
+    """Keeps values in 0600 entry files sealed with AES-256-GCM.
 
     The layout is :class:`FileStore`'s (a directory, one file per entry,
-    the same locks); each entry file's bytes are a Fernet token of the entry
-    document.
+    the same locks); each entry file is the JSON envelope that Go's and
+    Node's encrypted stores write, so all three read one another's files.
 
-    ``key`` is a Fernet key (urlsafe base64 of 32 bytes), or several: the
-    first encrypts, every one decrypts, so keys can be rotated. Without
-    ``key``, ``$DEVICEFLOW_ENCRYPTION_KEY`` is read (several keys separated by
-    commas). A missing or malformed key, or a file that the keys cannot
-    decrypt, raises :class:`deviceflow.StoreError` naming the file; nothing is
-    ever written in plain text. Needs the ``encryption`` extra (``cryptography``).
+    ``key`` is a 32-byte key in base64 (standard or URL-safe alphabet,
+    padded or not: ``openssl rand -base64 32``, :func:`generate_key`, or a
+    Fernet key from earlier versions), or several: the first seals, every
+    one opens, so keys can be rotated. ``"passphrase:<at least 12
+    characters>"`` derives the key with PBKDF2-HMAC-SHA256 (a random salt
+    and the iteration count kept in each file). Without ``key``,
+    ``$DEVICEFLOW_ENCRYPTION_KEY`` is read in the same forms (several keys
+    separated by commas). A missing or malformed key, or a file the key
+    cannot open, raises :class:`deviceflow.StoreError` naming the file,
+    which is left untouched; nothing is ever written in plain text.
+
+    Entries written by earlier versions of this SDK (Fernet tokens) are
+    read with the same key and sealed in the shared format the next time
+    they are written. Needs the ``encryption`` extra (``cryptography``).
     """
 
     default_name = "tokens.enc"
@@ -44,52 +79,168 @@ class EncryptedFileStore(FileStore):
         lock_timeout: float = 10.0,
     ) -> None:
         super().__init__(path, lock_timeout=lock_timeout)
-        self._fernet = _fernet(key)
+        _require_cryptography()
+        self._keys, self._passphrase, self._source = _parse_keys(key)
+        self._derived: Dict[Tuple[int, bytes], bytes] = {}
+        self._salt: Optional[Tuple[bytes, int]] = None
+        self._derive_lock = threading.Lock()
 
     def _encode(self, plain: bytes) -> bytes:
-        return bytes(self._fernet.encrypt(plain))
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        env: Dict[str, Any] = {"format": FORMAT, "version": VERSION, "cipher": CIPHER, "kdf": KDF_NONE}
+        if self._passphrase is not None:
+            salt, iterations = self._salt or (secrets.token_bytes(16), PBKDF2_ITERATIONS)
+            key = self._derive(salt, iterations)
+            env.update(kdf=KDF_PBKDF2, iterations=iterations, salt=_b64(salt))
+        else:
+            key = self._keys[0]
+        nonce = secrets.token_bytes(12)
+        env["nonce"] = _b64(nonce)
+        env["ciphertext"] = _b64(AESGCM(key).encrypt(nonce, plain, AAD))
+        return (json.dumps(env, indent=2) + "\n").encode("ascii")
 
     def _decode(self, stored: bytes, where: Path) -> bytes:
-        from cryptography.fernet import InvalidToken
-
+        text = stored.strip()
+        if text.startswith(b"gAAAAA"):
+            return self._open_fernet(text, where)
         try:
-            return bytes(self._fernet.decrypt(stored.strip()))
-        except InvalidToken:
+            env: Any = json.loads(text.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            env = None
+        if not isinstance(env, dict) or env.get("format") != FORMAT:
+            raise StoreError(f"store: {where} is not an encrypted deviceflow store entry; it was left untouched")
+        if env.get("version") != VERSION or env.get("cipher") != CIPHER:
             raise StoreError(
-                f"store: cannot decrypt {where}: wrong encryption key, or the file was altered; it was left untouched"
-            ) from None
+                f"store: {where} uses version {env.get('version')!r} with {env.get('cipher')!r}, "
+                "which this deviceflow cannot read; it was left untouched"
+            )
+        try:
+            nonce = base64.b64decode(env["nonce"], validate=True)
+            sealed = base64.b64decode(env["ciphertext"], validate=True)
+        except (KeyError, TypeError, ValueError, binascii.Error):
+            raise StoreError(f"store: {where} is not an encrypted deviceflow store entry (bad nonce or ciphertext); it was left untouched") from None
+        kdf = env.get("kdf")
+        if kdf == KDF_NONE:
+            if self._passphrase is not None:
+                raise self._wrong_key(where, f"the file was sealed with a key, and {self._source} holds a passphrase")
+            keys = self._keys
+        elif kdf == KDF_PBKDF2:
+            if self._passphrase is None:
+                raise self._wrong_key(where, f"the file was sealed with a passphrase, and {self._source} holds a key")
+            iterations, salt_text = env.get("iterations"), env.get("salt")
+            try:
+                salt = base64.b64decode(salt_text or "", validate=True)
+            except (TypeError, ValueError, binascii.Error):
+                salt = b""
+            if not isinstance(iterations, int) or isinstance(iterations, bool) or not 1 <= iterations <= _MAX_ITERATIONS or len(salt) < 8:
+                raise StoreError(f"store: {where} has bad key derivation parameters; it was left untouched")
+            keys = [self._derive(salt, iterations)]
+        else:
+            raise StoreError(f"store: {where} uses an unknown key derivation {kdf!r}; it was left untouched")
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+        if len(nonce) == 12:
+            for k in keys:
+                try:
+                    return AESGCM(k).decrypt(nonce, sealed, AAD)
+                except InvalidTag:
+                    continue
+        raise self._wrong_key(where, "wrong encryption key, or the file was altered")
+
+    def _open_fernet(self, token: bytes, where: Path) -> bytes:
+        """Opens an entry that an earlier version of this SDK sealed with Fernet."""
+        from cryptography.fernet import Fernet, InvalidToken
+
+        if self._passphrase is not None:
+            raise self._wrong_key(where, f"the file is a Fernet token, sealed with a key, and {self._source} holds a passphrase")
+        for k in self._keys:
+            try:
+                return bytes(Fernet(base64.urlsafe_b64encode(k)).decrypt(token))
+            except InvalidToken:
+                continue
+        raise self._wrong_key(where, "wrong encryption key, or the file was altered")
+
+    def _derive(self, salt: bytes, iterations: int) -> bytes:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
+
+        assert self._passphrase is not None
+        with self._derive_lock:
+            found = self._derived.get((iterations, salt))
+            if found is None:
+                kdf = PBKDF2HMAC(algorithm=hashes.SHA256(), length=32, salt=salt, iterations=iterations)
+                found = kdf.derive(self._passphrase.encode("utf-8"))
+                if len(self._derived) >= 64:
+                    self._derived.clear()
+                self._derived[(iterations, salt)] = found
+                # Later writes reuse this salt: one derivation per process.
+                self._salt = (salt, iterations)
+            return found
+
+    def _wrong_key(self, where: Path, why: str) -> StoreError:
+        return StoreError(f"store: cannot decrypt {where} with the key from {self._source} ({why}); it was left untouched")
 
 
 def generate_key() -> str:
-    """Returns a new random Fernet key, as text."""
-    from cryptography.fernet import Fernet
-
-    return Fernet.generate_key().decode("ascii")
+    """Returns a new random 32-byte key in standard base64: a value for ``DEVICEFLOW_ENCRYPTION_KEY``."""
+    return base64.b64encode(secrets.token_bytes(32)).decode("ascii")
 
 
-def _fernet(key: Union[KeyLike, Sequence[KeyLike], None]) -> Any:
+def decode_key(text: KeyLike) -> Optional[bytes]:
+    """Decodes a base64 32-byte key in either alphabet, padded or not; None when it is not one."""
+    s = text.decode("ascii", "replace") if isinstance(text, bytes) else text
+    s = s.strip()
+    padded = s + "=" * (-len(s) % 4)
+    for alt in (None, b"-_"):
+        try:
+            raw = base64.b64decode(padded, altchars=alt, validate=True)
+        except (binascii.Error, ValueError):
+            continue
+        if len(raw) == 32:
+            return raw
+    return None
+
+
+def _b64(raw: bytes) -> str:
+    return base64.b64encode(raw).decode("ascii")
+
+
+def _require_cryptography() -> None:
     try:
-        from cryptography.fernet import Fernet, MultiFernet
+        import cryptography.hazmat.primitives.ciphers.aead  # noqa: F401
     except ImportError:
-        raise StoreError(
-            "store: EncryptedFileStore needs the cryptography package: pip install 'deviceflow[encryption]'"
-        ) from None
-    keys: List[KeyLike]
+        raise StoreError("store: EncryptedFileStore needs the cryptography package: pip install 'deviceflow[encryption]'") from None
+
+
+def _parse_keys(key: Union[KeyLike, Sequence[KeyLike], None]) -> Tuple[List[bytes], Optional[str], str]:
+    """Answers (keys, passphrase, source) from ``key`` or the environment."""
+    items: List[KeyLike]
     if key is None:
         env = os.environ.get(KEY_ENV, "")
-        keys = [k.strip() for k in env.split(",") if k.strip()]
-        if not keys:
+        source = KEY_ENV
+        if not env.strip():
             raise StoreError(f"store: no encryption key: pass key= or set {KEY_ENV}; {_GENERATE_HINT}")
-        where = KEY_ENV
+        items = [env] if env.startswith(PASSPHRASE_PREFIX) else [k for k in env.split(",")]
     else:
-        keys = [key] if isinstance(key, (str, bytes)) else list(key)
-        if not keys:
+        source = "the key passed in"
+        items = [key] if isinstance(key, (str, bytes)) else list(key)
+        if not items:
             raise StoreError(f"store: no encryption key; {_GENERATE_HINT}")
-        where = "key"
-    try:
-        fernets = [Fernet(k) for k in keys]
-    except (ValueError, TypeError):
-        raise StoreError(
-            f"store: {where} is not a Fernet key (urlsafe base64 of 32 bytes); {_GENERATE_HINT}"
-        ) from None
-    return MultiFernet(fernets) if len(fernets) > 1 else fernets[0]
+    if len(items) == 1:
+        first = items[0].decode("utf-8", "replace") if isinstance(items[0], bytes) else items[0]
+        if first.startswith(PASSPHRASE_PREFIX):
+            passphrase = first[len(PASSPHRASE_PREFIX) :]
+            if len(passphrase) < MIN_PASSPHRASE:
+                raise StoreError(f"store: the passphrase in {source} is shorter than {MIN_PASSPHRASE} characters")
+            return [], passphrase, source
+    keys: List[bytes] = []
+    for item in items:
+        raw = decode_key(item)
+        if raw is None:
+            raise StoreError(
+                f"store: {source} is not a base64 32-byte key nor passphrase:<at least {MIN_PASSPHRASE} characters>; {_GENERATE_HINT}"
+            )
+        keys.append(raw)
+    return keys, None, source
