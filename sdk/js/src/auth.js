@@ -31,6 +31,7 @@ export function createOAuthDeviceAuth(options) {
     signal: options.signal,
     onVerification: options.onVerification,
     onEvent: options.onEvent,
+    encoding: options.encoding,
     requestTimeoutMs: options.requestTimeoutMs,
     // For tests, as in HostOptions: a fake wall clock, monotonic clock and sleep.
     now: options.now,
@@ -60,6 +61,8 @@ export function createOAuthDeviceAuth(options) {
     if (state.clientType) out.clientType = state.clientType;
     if (scopes !== undefined) out.scopes = scopes;
     if (extra.refresh) out.refresh = true;
+    if (extra.interactive === false) out.interactive = false;
+    if (state.encoding) out.encoding = state.encoding;
     return out;
   };
 
@@ -69,14 +72,57 @@ export function createOAuthDeviceAuth(options) {
    * Resolves to the authentication: the cached one, a refreshed one, or one
    * from a new device flow (`refresh: true` forces a new flow).
    *
-   * @param {{type?: "oauth", scopes?: string[], refresh?: boolean, signal?: AbortSignal}} [authOptions]
+   * `interactive: false` never starts a device flow: the cached token,
+   * refreshed when needed, or a `not_found` error (for commands that must
+   * not prompt).
+   *
+   * @param {{type?: "oauth", scopes?: string[], refresh?: boolean, interactive?: boolean, signal?: AbortSignal}} [authOptions]
    */
   async function auth(authOptions = {}) {
     const signal = anySignal(state.signal, authOptions.signal);
     const host = hostFor(state.request);
-    const body = input(state.request, { scopes: authOptions.scopes, refresh: authOptions.refresh });
+    const body = input(state.request, {
+      scopes: authOptions.scopes,
+      refresh: authOptions.refresh,
+      interactive: authOptions.interactive,
+    });
     return lock.run(() => host.call("authenticate", body, { signal }), signal);
   }
+
+  /**
+   * Spends the cached refresh token now (GitHub Apps with expiring tokens):
+   * resolves to the new authentication, stored before it is returned.
+   */
+  auth.refresh = function refresh(authOptions = {}) {
+    const signal = anySignal(state.signal, authOptions.signal);
+    const host = hostFor(state.request);
+    const body = input(state.request, { scopes: authOptions.scopes });
+    return lock.run(() => host.call("refresh", body, { signal }), signal);
+  };
+
+  /**
+   * The step API, for event loops and platforms running many flows: starts
+   * a device flow without waiting. Resolves to
+   * `{status: "pending", state, nextPollAt, expiresAt, interval, verification}`;
+   * pass it to `auth.poll` no sooner than `nextPollAt` (Unix ms). `state`
+   * holds the device code: keep it as private as a token.
+   */
+  auth.begin = function begin(authOptions = {}) {
+    const signal = anySignal(state.signal, authOptions.signal);
+    const host = hostFor(state.request);
+    return host.call("begin", input(state.request, { scopes: authOptions.scopes }), { signal });
+  };
+
+  /**
+   * Polls a flow started by `auth.begin` once, never sleeping: resolves to
+   * the next pending answer, or `{status: "complete", authentication}` (the
+   * authentication stored before it is returned).
+   */
+  auth.poll = function poll(pending, authOptions = {}) {
+    const signal = anySignal(state.signal, authOptions.signal);
+    const host = hostFor(state.request);
+    return host.call("poll", { ...input(state.request, {}), state: pending?.state }, { signal });
+  };
 
   /**
    * octokit's hook: sends the request with an `authorization: token …`

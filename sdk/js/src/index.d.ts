@@ -93,6 +93,8 @@ export interface DeviceFlowStrategyOptions {
   onEvent?: (event: DeviceFlowEvent) => any | Promise<any>;
   /** Caps each HTTP request; 30 000 ms by default. */
   requestTimeoutMs?: number;
+  /** Request body encoding: "json" (GitHub's, the default) or "form" (other RFC 8628 servers). */
+  encoding?: "json" | "form";
   /** For tests, as in HostOptions: the wall clock the plugin sees (Unix ms). */
   now?: () => number;
   /** For tests, as in HostOptions: the monotonic clock every wait runs on. */
@@ -117,12 +119,16 @@ export type OAuthAppAuthOptions = {
   scopes?: string[];
   /** Skip the cache and run a new device flow. */
   refresh?: boolean;
+  /** false: never start a device flow — the cached token, refreshed when needed, or a not_found error. */
+  interactive?: boolean;
   signal?: AbortSignal;
 };
 
 export type GitHubAppAuthOptions = {
   type: "oauth";
   refresh?: boolean;
+  /** false: never start a device flow — the cached token, refreshed when needed, or a not_found error. */
+  interactive?: boolean;
   signal?: AbortSignal;
 };
 
@@ -157,6 +163,15 @@ export type GitHubAppAuthenticationWithExpiration = GitHubAppAuthentication & {
 };
 
 export type LogoutResult = { removed: boolean };
+/** A flow started by auth.begin: pass it to auth.poll no sooner than nextPollAt (Unix ms). `state` holds the device code. */
+export type PendingFlow = {
+  status: "pending";
+  state: unknown;
+  nextPollAt: number;
+  expiresAt: number;
+  interval: number;
+  verification: Verification;
+};
 export type CheckResult = { valid: boolean; login?: string; scopes?: string[] };
 export type ExtraAuthOptions = { scopes?: string[]; signal?: AbortSignal };
 
@@ -166,6 +181,15 @@ interface ExtraMethods {
   logout(options?: ExtraAuthOptions): Promise<LogoutResult>;
   /** Asks GET /user whether the cached token (or `token`) works. */
   check(options?: ExtraAuthOptions & { token?: string }): Promise<CheckResult>;
+  /** Spends the cached refresh token now; the new pair is stored before it is returned. */
+  refresh(options?: ExtraAuthOptions): Promise<OAuthAppAuthentication | GitHubAppAuthentication>;
+  /** The step API: starts a device flow without waiting. */
+  begin(options?: ExtraAuthOptions): Promise<PendingFlow>;
+  /** The step API: polls once, never sleeping. */
+  poll(
+    pending: PendingFlow,
+    options?: { signal?: AbortSignal },
+  ): Promise<PendingFlow | { status: "complete"; authentication: OAuthAppAuthentication | GitHubAppAuthentication }>;
 }
 
 export interface OAuthAppAuthInterface extends ExtraMethods {

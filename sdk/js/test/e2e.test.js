@@ -111,3 +111,37 @@ test("octokit's own strategy gives the same shape against the emulator", async (
   assert.deepEqual(Object.keys(ours), Object.keys(theirs));
   assert.deepEqual({ ...ours, token: "" }, { ...theirs, token: "" });
 });
+
+test("the vocabulary every language shares: never prompt, the step API, spend the refresh token, form encoding", async () => {
+  const shown = [];
+  const auth = createOAuthDeviceAuth({
+    clientId: APP,
+    clientType: "github-app",
+    baseUrl: emu.url,
+    encoding: "form",
+    onVerification: (v) => shown.push(v),
+  });
+  // interactive: false never prompts: not_found with nothing cached.
+  await assert.rejects(auth({ type: "oauth", interactive: false }), (e) => e.code === "not_found");
+  assert.equal(shown.length, 0);
+  // begin answers at once; poll never sleeps.
+  let p = await auth.begin();
+  assert.equal(p.status, "pending");
+  assert.ok(p.verification.user_code && p.nextPollAt > Date.now() - 1000);
+  assert.equal(await approveThroughPage(p.verification.verification_uri, p.verification.user_code, "authorize"), "authorized");
+  for (let i = 0; p.status === "pending" && i < 20; i++) {
+    await new Promise((r) => setTimeout(r, Math.max(0, p.nextPollAt - Date.now())));
+    p = await auth.poll(p);
+  }
+  assert.equal(p.status, "complete");
+  assert.match(p.authentication.token, /^ghu_/);
+  // The stored token answers a call that may not prompt (refreshed first:
+  // APP's tokens live 2 minutes, inside the 5-minute margin); refresh spends
+  // the refresh token now. Only begin showed a code.
+  const cached = await auth({ type: "oauth", interactive: false });
+  assert.match(cached.token, /^ghu_/);
+  const refreshed = await auth.refresh();
+  assert.equal(shown.length, 1);
+  assert.notEqual(refreshed.token, cached.token);
+  assert.notEqual(refreshed.refreshToken, cached.refreshToken);
+});
