@@ -83,17 +83,6 @@ function mapRequests(transcript, fn) {
   return transcript.map((e) => (e.request ? { request: fn(e.request) } : e));
 }
 
-function mapBodies(transcript, fn) {
-  return mapRequests(transcript, (r) => {
-    if (typeof r.body !== "string") return r;
-    try {
-      return { ...r, body: JSON.stringify(fn(JSON.parse(r.body))) };
-    } catch {
-      return r;
-    }
-  });
-}
-
 /** A fake wall clock and monotonic clock, moved by waits only. */
 export class Clock {
   constructor() {
