@@ -61,7 +61,9 @@ class Host:
     advances: when only ``now_ms`` is given, it serves as both clocks);
     ``ssl_context`` verifies HTTPS servers (the system's trust store by
     default); ``user_agent`` names the application in every request in
-    place of the plugin's own ``deviceflow/VERSION``.
+    place of the plugin's own ``deviceflow/VERSION``; ``session`` (a
+    ``requests.Session``) performs the plugin's requests, its adapters,
+    hooks and headers applying (see :mod:`deviceflow._session`).
 
     Every call holds its store leases in its :class:`CallContext`, and the
     host releases whatever a call still holds when it ends, however it ends.
@@ -81,6 +83,7 @@ class Host:
         ssl_context: Optional[ssl.SSLContext] = None,
         monotonic_ms: Optional[Callable[[], int]] = None,
         user_agent: Optional[str] = None,
+        session: Optional[Any] = None,
     ) -> None:
         if request_timeout <= 0:
             raise InvalidInput("invalid input: request_timeout: must be positive")
@@ -93,6 +96,7 @@ class Host:
             ssl_context=ssl_context,
             user_agent=user_agent,
         )
+        self.session = session
         self.store: Store = store if store is not None else MemoryStore()
         self.on_event = on_event
         self.now_ms = now_ms or _default_now_ms
@@ -149,6 +153,10 @@ class Host:
 
     def perform_http(self, req: Any) -> Dict[str, Any]:
         """Performs one of the plugin's HTTP requests inside the sandbox."""
+        if self.session is not None:
+            from . import _session
+
+            return _session.perform(self.session, req, self.limits)
         return _http.perform(req, self.limits)
 
     def call_json(

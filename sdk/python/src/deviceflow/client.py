@@ -48,7 +48,9 @@ class DeviceFlow:
 
     The remaining keywords tune the host: ``request_timeout`` (seconds per
     HTTP request), ``user_agent`` (the application's name in every request,
-    in place of the plugin's), ``ssl_context`` (to trust a private CA), ``allowed_hosts``
+    in place of the plugin's), ``session`` (a ``requests.Session`` that
+    performs the plugin's requests: its adapters, mocks, hooks and headers
+    apply, as a user's octokit ``request`` instance does in Node), ``ssl_context`` (to trust a private CA), ``allowed_hosts``
     (replaces the allow-list derived from ``base_url``), and ``now_ms``,
     ``monotonic_ms`` and ``sleep_ms`` (the wall clock, the monotonic clock
     and a sleep for tests; see :class:`deviceflow.Host`). A DeviceFlow is
@@ -75,6 +77,7 @@ class DeviceFlow:
         sleep_ms: Optional[SleepHook] = None,
         monotonic_ms: Optional[Callable[[], int]] = None,
         user_agent: Optional[str] = None,
+        session: Optional[Any] = None,
     ) -> None:
         if not isinstance(client_id, str):
             raise InvalidInput("invalid input: clientId: must be a string")
@@ -97,6 +100,7 @@ class DeviceFlow:
             ssl_context=ssl_context,
             monotonic_ms=monotonic_ms,
             user_agent=user_agent,
+            session=session,
         )
 
     @property
