@@ -9,7 +9,7 @@ WASM_FLAGS := -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w'
 WASM_GO := GOTOOLCHAIN=go$(shell sed -n 's/^go //p' go.mod) $(GO)
 WASM_SRC := $(shell find plugin/guest plugin/flow -name '*.go' -not -name '*_test.go') go.mod go.sum
 
-.PHONY: all wasm verify-wasm test test-go test-wit test-node test-python test-reliability reliability fuzz demo bench
+.PHONY: all wasm verify-wasm test lint lint-go lint-js lint-python test-go test-wit test-node test-python test-reliability reliability fuzz demo bench
 
 all: wasm
 
@@ -28,7 +28,41 @@ FUZZERS := FuzzParseFields FuzzInput FuzzServerAnswers FuzzCachedValue
 FUZZTIME ?= 4s
 
 ## test: everything, from a fresh clone.
-test: verify-wasm test-go test-wit fuzz test-node test-python test-reliability
+test: lint verify-wasm test-go test-wit fuzz test-node test-python test-reliability demo
+
+## lint: gofmt, go mod tidy, staticcheck; ESLint and tsc checkJs over sdk/js; ruff over the Python.
+lint: lint-go lint-js lint-python
+
+# staticcheck, pinned; installed into ./bin (git ignores it) through the Go module proxy.
+STATICCHECK_VERSION := v0.8.2
+STATICCHECK := bin/staticcheck
+
+$(STATICCHECK): Makefile
+	GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@touch $@
+
+## lint-go: no file gofmt would change, go.mod/go.sum as go mod tidy leaves them (both modules), staticcheck (the guest as wasip1 too,
+## without U1000: its go:wasmexport functions are called by the runtime, which staticcheck cannot see).
+lint-go: $(STATICCHECK)
+	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); if [ -n "$$out" ]; then echo "gofmt: run gofmt -w on:"; echo "$$out"; exit 1; fi
+	$(GO) mod tidy -diff
+	cd wit/tools && $(GO) mod tidy -diff
+	$(STATICCHECK) ./...
+	cd wit/tools && ../../$(STATICCHECK) ./...
+	GOOS=wasip1 GOARCH=wasm $(STATICCHECK) -checks inherit,-U1000 ./plugin/guest
+
+# npm ci when the lock file changed since the last install.
+sdk/js/node_modules/.package-lock.json: sdk/js/package.json sdk/js/package-lock.json
+	cd sdk/js && npm ci --no-audit --no-fund
+
+## lint-js: ESLint, and TypeScript on the declarations and on src/ (checkJs, index.d.ts against the JavaScript).
+lint-js: sdk/js/node_modules/.package-lock.json
+	cd sdk/js && npm run --silent lint && npm run --silent typecheck
+
+## lint-python: ruff (pinned in the venv) over sdk/python and examples/python.
+lint-python:
+	sdk/python/scripts/venv.sh
+	sdk/python/.venv/bin/ruff check --config sdk/python/pyproject.toml sdk/python examples/python
 
 ## test-node: the npm package (conformance vectors, end to end, npm pack) and the Node example.
 test-node:
