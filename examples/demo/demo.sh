@@ -59,7 +59,7 @@ echo "emulator at $base_url"
 export DEVICEFLOW_CLIENT_ID=Ov23liDemoClient
 export DEVICEFLOW_BASE_URL="$base_url"
 export DEVICEFLOW_STORE=file
-export DEVICEFLOW_STORE_PATH="$work/tokens.json"
+export DEVICEFLOW_STORE_PATH="$work/tokens"
 
 step "Signing in"
 show "deviceflow login --scopes 'repo read:org' --no-browser"
@@ -83,7 +83,8 @@ step "The token, for scripts (masked here)"
 show "deviceflow token --json --scopes 'repo read:org'"
 "$deviceflow" token --json --scopes 'repo read:org' | sed -E 's/("token":"[a-z]+_)[^"]*"/\1********"/'
 
-step "The token file: readable by you alone"
-ls -l "$work/tokens.json" | awk '{print $1, $NF}'
+step "The token store: a directory of entry files, readable by you alone"
+ls -ld "$work/tokens" | awk '{print $1, "tokens/"}'
+ls -l "$work/tokens" | awk 'NR > 1 {print $1, "tokens/" $NF}'
 
 printf '\n%sdemo: OK%s\n' "$bold" "$plain"
