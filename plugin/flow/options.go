@@ -46,14 +46,14 @@ type Input struct {
 // Config is an Input validated and normalised: everything the engine needs
 // to talk to one server as one client.
 type Config struct {
-	ClientID   string   `json:"clientId"`
-	ClientType string   `json:"clientType"`
+	ClientID   string `json:"clientId"`
+	ClientType string `json:"clientType"`
 	// Scopes is the sorted, de-duplicated set: what cache keys use.
 	Scopes []string `json:"scopes"`
 	// Requested is the same set in the order the caller gave it: what the
 	// device authorization request sends, as octokit sends it.
 	Requested []string `json:"requested,omitempty"`
-	Encoding   string   `json:"encoding"`
+	Encoding  string   `json:"encoding"`
 	Endpoints
 }
 
