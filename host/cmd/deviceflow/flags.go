@@ -42,7 +42,7 @@ func newFlagSet(name, summary string, c *common, getenv func(string) string, w i
 	fs.StringVar(&c.baseURL, "base-url", getenv("DEVICEFLOW_BASE_URL"), "base URL instead of --hostname, such as http://127.0.0.1:8080 for an emulator (env DEVICEFLOW_BASE_URL)")
 	fs.StringVar(&c.store, "store", or(getenv("DEVICEFLOW_STORE"), defaultStore), "where tokens are kept: "+storeKindList()+" (env DEVICEFLOW_STORE)")
 	fs.StringVar(&c.storePath, "store-path", getenv("DEVICEFLOW_STORE_PATH"), "the file of the file and encrypted stores, or the keyring service name (env DEVICEFLOW_STORE_PATH; default: files in the user config directory, service \"deviceflow\")")
-	fs.BoolVar(&c.json, "json", false, "print JSON")
+	fs.BoolVar(&c.json, "json", false, "print JSON on stdout (never a token, except from token --json)")
 	fs.Usage = func() {
 		fmt.Fprintf(w, "Usage: deviceflow %s [flags]\n\n%s.\n\nFlags:\n", name, summary)
 		fs.PrintDefaults()
@@ -178,6 +178,7 @@ func (c *common) client(w io.Writer, cfg deviceflow.Config) (*deviceflow.Client,
 	default:
 		return nil, nil, usageError(w, "--client-type must be oauth-app or github-app, not %+q", c.clientType)
 	}
+	c.store = canonicalStore(c.store)
 	if !slices.Contains(storeKinds, c.store) {
 		return nil, nil, usageError(w, "unknown store %+q: --store must be one of %s", c.store, storeKindList())
 	}

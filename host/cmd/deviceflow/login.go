@@ -17,32 +17,27 @@ func runLogin(ctx context.Context, args []string, term *terminal, getenv func(st
 	var c common
 	ui := &loginUI{term: term}
 	fs := newFlagSet("login", "Sign in to GitHub with a one-time code, as `gh auth login` does, and store the token", &c, getenv, term.stderr)
+	var open, force bool
+	fs.BoolVar(&open, "open", false, "open the verification page in a browser (the default here; see --no-browser)")
 	fs.BoolVar(&ui.noBrowser, "no-browser", false, "do not open the verification page in a browser")
 	fs.BoolVar(&ui.noQR, "no-qr", false, "do not draw a QR code of the verification page")
+	fs.BoolVar(&force, "force", false, "accepted for compatibility: login always signs in anew")
 	if code, ok := parse(fs, args); !ok {
 		return code
+	}
+	if open && ui.noBrowser {
+		return usageError(term.stderr, "--open and --no-browser contradict each other: give one")
 	}
 	cl, st, code := c.client(term.stderr, deviceflow.Config{OnVerification: ui.verification, OnEvent: ui.event})
 	if cl == nil {
 		return code
 	}
 	defer cl.Close()
-	if err := preflight(ctx, st); err != nil {
-		if ctx.Err() != nil {
-			return failure(ctx, term, &c, &deviceflow.Error{Code: deviceflow.ErrCancelled.Code, Message: "cancelled", Cause: ctx.Err()}, "")
-		}
-		return failure(ctx, term, &c, &deviceflow.Error{Code: deviceflow.ErrStore.Code, Cause: err,
-			Message: fmt.Sprintf("the store cannot keep a token, so no code was asked for (store: %s): %s", st, message(err))}, "")
-	}
-
-	a, err := cl.Token(ctx, deviceflow.WithRefresh())
-	ui.finish()
-	if err != nil {
-		var refused *unsafePageError
-		if errors.As(err, &refused) && ctx.Err() == nil {
-			err = &deviceflow.Error{Code: deviceflow.ErrInvalidResponse.Code, Message: refused.Error()}
-		}
-		return failure(ctx, term, &c, err, "Nothing was stored.")
+	// Always a new device flow, as `gh auth login` does: a person who runs
+	// login wants to sign in, perhaps as someone else.
+	a, code := signIn(ctx, term, &c, cl, st, ui, deviceflow.WithRefresh())
+	if a == nil {
+		return code
 	}
 	s := summarize(&c, st, a)
 	if r, err := cl.Check(ctx); err == nil && r.Valid {
@@ -58,6 +53,30 @@ func runLogin(ctx context.Context, args []string, term *terminal, getenv func(st
 	fmt.Fprintf(term.stderr, "✓ Logged in to %s%s\n", c.host(), who)
 	fmt.Fprintf(term.stderr, "✓ Token stored in: %s\n", st)
 	return exitOK
+}
+
+// signIn checks that the store can keep a token, then asks for one with
+// opts (a new device flow for login; the cached token first for token
+// --login), showing the code through ui. A nil Authentication means the
+// command ends with the code returned (the failure was reported).
+func signIn(ctx context.Context, term *terminal, c *common, cl *deviceflow.Client, st *openedStore, ui *loginUI, opts ...deviceflow.Option) (*deviceflow.Authentication, int) {
+	if err := preflight(ctx, st); err != nil {
+		if ctx.Err() != nil {
+			return nil, failure(ctx, term, c, &deviceflow.Error{Code: deviceflow.ErrCancelled.Code, Message: "cancelled", Cause: ctx.Err()}, "")
+		}
+		return nil, failure(ctx, term, c, &deviceflow.Error{Code: deviceflow.ErrStore.Code, Cause: err,
+			Message: fmt.Sprintf("the store cannot keep a token, so no code was asked for (store: %s): %s", st, message(err))}, "")
+	}
+	a, err := cl.Token(ctx, opts...)
+	ui.finish()
+	if err != nil {
+		var refused *unsafePageError
+		if errors.As(err, &refused) && ctx.Err() == nil {
+			err = &deviceflow.Error{Code: deviceflow.ErrInvalidResponse.Code, Message: refused.Error()}
+		}
+		return nil, failure(ctx, term, c, err, "Nothing was stored.")
+	}
+	return a, exitOK
 }
 
 // loginUI shows the code and the progress of the flow.

@@ -55,6 +55,18 @@ func openStore(kind, path string) (*openedStore, error) {
 	return o, nil
 }
 
+// storeAliases are other names --store accepts: encrypted-file is what the
+// Python command called the encrypted store.
+var storeAliases = map[string]string{"encrypted-file": host.StoreEncrypted}
+
+// canonicalStore returns the kind a --store value names.
+func canonicalStore(kind string) string {
+	if k, ok := storeAliases[kind]; ok {
+		return k
+	}
+	return kind
+}
+
 // storeKindList is the kinds for flag help: "keyring, file, encrypted, memory".
 func storeKindList() string { return strings.Join(storeKinds, ", ") }
 

@@ -9,14 +9,35 @@ import (
 )
 
 func runToken(ctx context.Context, args []string, term *terminal, getenv func(string) string) int {
-	c, cl, _, code := open("token", "Print the stored token, refreshed first when it is about to expire. It never signs in: run `deviceflow login` for that", args, term, getenv)
+	c := &common{}
+	// token --login shows the code as login does, but opens no browser: a
+	// script that asks for a token should not pop one up.
+	ui := &loginUI{term: term, noBrowser: true}
+	fs := newFlagSet("token", "Print the stored token on stdout, refreshed first when it is about to expire. Without --login it never signs in", c, getenv, term.stderr)
+	var login bool
+	fs.BoolVar(&login, "login", false, "sign in first when no usable token is stored (the code on stderr, only the token on stdout)")
+	if code, ok := parse(fs, args); !ok {
+		return code
+	}
+	cfg := deviceflow.Config{}
+	if login {
+		cfg.OnVerification, cfg.OnEvent = ui.verification, ui.event
+	}
+	cl, st, code := c.client(term.stderr, cfg)
 	if cl == nil {
 		return code
 	}
 	defer cl.Close()
-	a, err := cl.Token(ctx, deviceflow.WithCachedOnly())
-	if err != nil {
-		return notSignedIn(ctx, term, c, err)
+	var a *deviceflow.Authentication
+	if login {
+		if a, code = signIn(ctx, term, c, cl, st, ui); a == nil {
+			return code
+		}
+	} else {
+		var err error
+		if a, err = cl.Token(ctx, deviceflow.WithCachedOnly()); err != nil {
+			return notSignedIn(ctx, term, c, err)
+		}
 	}
 	if c.json {
 		// The refresh token stays in the store: it is single use, and a
