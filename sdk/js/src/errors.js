@@ -124,7 +124,7 @@ export class StoreError extends Error {
     super(message, cause === undefined ? undefined : { cause });
     this.name = "StoreError";
     /** Always "store". */
-    this.code = "store";
+    this.code = /** @type {const} */ ("store");
     if (path !== undefined) this.path = path;
   }
 }

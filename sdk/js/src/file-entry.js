@@ -12,6 +12,14 @@ import { StoreError } from "./errors.js";
 
 export const ENTRY_VERSION = 2;
 
+/**
+ * A codec turns an entry's document into the bytes on disk and back: none
+ * for FileStore (the document as it is), AES-256-GCM for EncryptedFileStore
+ * (encrypted-store.js). `where` names the file, for messages.
+ *
+ * @typedef {{encode(doc: Buffer): Promise<Buffer>, decode(stored: Buffer, where: string): Promise<Buffer>}} Codec
+ */
+
 /** The entry name of a key: the first 32 hex digits of its SHA-256. */
 export function entryName(key) {
   return createHash("sha256").update(key, "utf8").digest("hex").slice(0, 32);
@@ -28,13 +36,16 @@ export function entryFile(dir, name) {
  * it (never "absent"), and it is left as it is.
  *
  * @param {string} file
+ * @param {Codec} [codec]
  * @returns {Promise<{key: string, value: string} | undefined>}
  */
-export async function readEntryFile(file) {
+export async function readEntryFile(file, codec) {
   let text;
   try {
-    text = await readFile(file, "utf8");
+    const raw = await readFile(file);
+    text = (codec ? await codec.decode(raw, file) : raw).toString("utf8");
   } catch (err) {
+    if (err instanceof StoreError) throw err;
     if (err.code === "ENOENT" || err.code === "ENOTDIR") return undefined;
     throw new StoreError(`cannot read the token store entry ${file}: ${err.code ?? err.message}`, { path: file, cause: err });
   }
@@ -65,10 +76,11 @@ export async function readEntryFile(file) {
  *
  * @param {string} dir
  * @param {string} key
+ * @param {Codec} [codec]
  */
-export async function readValue(dir, key) {
+export async function readValue(dir, key, codec) {
   const file = entryFile(dir, entryName(key));
-  const entry = await readEntryFile(file);
+  const entry = await readEntryFile(file, codec);
   if (entry === undefined) return undefined;
   if (entry.key !== key) {
     throw new StoreError(`the token store entry ${file} holds another key than its name says: remove it to sign in again`, { path: file });
@@ -85,16 +97,18 @@ export async function readValue(dir, key) {
  * @param {string} dir
  * @param {string} key
  * @param {string} value
+ * @param {Codec} [codec]
  */
-export async function writeValue(dir, key, value) {
+export async function writeValue(dir, key, value, codec) {
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const name = entryName(key);
-  const text = JSON.stringify({ version: ENTRY_VERSION, key, value: String(value) }) + "\n";
+  const doc = JSON.stringify({ version: ENTRY_VERSION, key, value: String(value) });
+  const data = codec ? await codec.encode(Buffer.from(doc, "utf8")) : Buffer.from(doc + "\n", "utf8");
   const tmp = join(dir, `.${name}.${randomBytes(8).toString("hex")}.tmp`);
   try {
     const fh = await open(tmp, "wx", 0o600);
     try {
-      await fh.writeFile(text, "utf8");
+      await fh.writeFile(data);
       await fh.sync();
     } finally {
       await fh.close();

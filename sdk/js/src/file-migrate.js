@@ -20,16 +20,17 @@ import { entryFile, entryName, readEntryFile, syncDir, writeValue } from "./file
  * Go and Python take for it when flock is available (see file-store.js).
  *
  * @param {string} path the store's path
+ * @param {import("./file-entry.js").Codec} [codec] EncryptedFileStore's: the legacy file is sealed as one
  * @returns {Promise<boolean>} whether PATH is now a directory
  */
-export async function migrateLegacy(path) {
+export async function migrateLegacy(path, codec) {
   const legacy = `${path}.v1`;
   const kind = await kindOf(path);
   if (kind === "file") {
     if ((await kindOf(legacy)) !== "absent") {
       throw new StoreError(`both ${path} (a version 1 store) and ${legacy} (one being migrated) exist: move one of them away`, { path });
     }
-    await readLegacy(path); // refuse an unreadable file before moving it
+    await readLegacy(path, codec); // refuse an unreadable file before moving it
     try {
       await rename(path, legacy);
     } catch (err) {
@@ -40,11 +41,11 @@ export async function migrateLegacy(path) {
     throw new StoreError(`the token store ${path} is neither a directory nor a file`, { path });
   }
   if ((await kindOf(legacy)) !== "file") return kind === "directory";
-  const entries = await readLegacy(legacy);
+  const entries = await readLegacy(legacy, codec);
   await mkdir(path, { recursive: true, mode: 0o700 });
   for (const [key, value] of Object.entries(entries)) {
-    if ((await readEntryFile(entryFile(path, entryName(key))).catch(() => "present")) !== undefined) continue;
-    await writeValue(path, key, value);
+    if ((await readEntryFile(entryFile(path, entryName(key)), codec).catch(() => "present")) !== undefined) continue;
+    await writeValue(path, key, value, codec);
   }
   try {
     await unlink(legacy);
@@ -86,13 +87,17 @@ async function kindOf(path) {
  * Reads a legacy store file's entries (either shape).
  *
  * @param {string} file
+ * @param {import("./file-entry.js").Codec} [codec]
  * @returns {Promise<Record<string, string>>}
  */
-export async function readLegacy(file) {
+export async function readLegacy(file, codec) {
   let text;
   try {
-    text = await readFile(file, "utf8");
+    const raw = await readFile(file);
+    text = raw.toString("utf8");
+    if (codec && text.trim() !== "") text = (await codec.decode(raw, file)).toString("utf8");
   } catch (err) {
+    if (err instanceof StoreError) throw err;
     throw new StoreError(`cannot read the old token store ${file}: ${err.code ?? err.message}`, { path: file, cause: err });
   }
   if (text.trim() === "") return {};

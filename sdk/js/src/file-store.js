@@ -7,6 +7,12 @@ import { legacyState, migrateLegacy } from "./file-migrate.js";
 import { flockAvailable, flockFile } from "./flock.js";
 import { KeyedMutex, Leases } from "./leases.js";
 
+/**
+ * The property under which a store subclass (EncryptedFileStore) keeps the
+ * codec of its entry files; a FileStore has none (plain JSON).
+ */
+export const CODEC = Symbol("deviceflow.codec");
+
 /** How long a compare-and-swap or a migration waits for another process's lock (as Go's DefaultLockWait). */
 const LOCK_WAIT_MS = 10_000;
 
@@ -33,8 +39,9 @@ const LOCK_WAIT_MS = 10_000;
  * and processes sharing the store can each spend the same refresh token.
  * `FileStore.crossProcess` says which applies.
  *
- * The default path is $DEVICEFLOW_STORE, else deviceflow/tokens.json in the
- * user's configuration directory ($XDG_CONFIG_HOME or ~/.config; %APPDATA% on
+ * The default path is $DEVICEFLOW_STORE, else tokens.json in
+ * $DEVICEFLOW_CONFIG_DIR, else deviceflow/tokens.json in the user's
+ * configuration directory ($XDG_CONFIG_HOME or ~/.config; %APPDATA% on
  * Windows); despite the name, it is a directory now.
  */
 export class FileStore {
@@ -44,6 +51,16 @@ export class FileStore {
   /** @param {string} [path] */
   constructor(path) {
     this.path = resolve(path ?? defaultPath());
+  }
+
+  /**
+   * The default path of a store file named name: in $DEVICEFLOW_CONFIG_DIR,
+   * else in deviceflow's directory under the user's configuration directory.
+   *
+   * @param {string} name
+   */
+  static defaultPath(name) {
+    return join(configDir(), name);
   }
 
   /**
@@ -62,12 +79,19 @@ export class FileStore {
    */
   async get(key) {
     await this.#ready();
-    return readValue(this.path, key);
+    return readValue(this.path, key, this[CODEC]);
   }
 
-  /** Writes the value under key, whatever was there. */
+  /**
+   * Writes the value under key, whatever value was there; an entry file that
+   * cannot be read (not an entry, or sealed with another key) is a
+   * StoreError, and is not overwritten (as in Go and Python).
+   */
   set(key, value) {
-    return this.#exclusive(key, () => writeValue(this.path, key, String(value)));
+    return this.#exclusive(key, async () => {
+      if ((await readValue(this.path, key, this[CODEC])) === String(value)) return;
+      await writeValue(this.path, key, String(value), this[CODEC]);
+    });
   }
 
   /** Removes the entry of key; removing an absent one is not an error. */
@@ -87,10 +111,10 @@ export class FileStore {
    */
   swap(key, old, next) {
     return this.#exclusive(key, async () => {
-      const current = await readValue(this.path, key);
+      const current = await readValue(this.path, key, this[CODEC]);
       if (current !== (old ?? undefined)) return current === undefined ? { swapped: false } : { swapped: false, current };
       if (next === undefined || next === null) await removeValue(this.path, key);
-      else await writeValue(this.path, key, String(next));
+      else await writeValue(this.path, key, String(next), this[CODEC]);
       return { swapped: true };
     });
   }
@@ -151,7 +175,7 @@ export class FileStore {
     }
     const keys = [];
     for (const name of names.filter((n) => /^[0-9a-f]{32}\.json$/.test(n)).sort()) {
-      const entry = await readEntryFile(entryFile(this.path, name.slice(0, 32)));
+      const entry = await readEntryFile(entryFile(this.path, name.slice(0, 32)), this[CODEC]);
       if (entry) keys.push(entry.key);
     }
     return keys;
@@ -193,7 +217,7 @@ export class FileStore {
       if (!pending) return directory;
       const release = flockAvailable() ? await mustLock(`${this.path}.lock`) : null;
       try {
-        return await migrateLegacy(this.path);
+        return await migrateLegacy(this.path, this[CODEC]);
       } finally {
         await release?.();
       }
@@ -209,7 +233,7 @@ const leases = new Leases();
 const migrations = new KeyedMutex();
 
 /** Takes flock on file, waiting up to LOCK_WAIT_MS; a lock still busy then is a StoreError. */
-async function mustLock(file) {
+export async function mustLock(file) {
   const release = await flockFile(file, LOCK_WAIT_MS);
   if (!release) throw new StoreError(`the lock ${file} stayed busy for ${LOCK_WAIT_MS / 1000} s: another process holds it`, { path: file });
   return release;
@@ -217,8 +241,14 @@ async function mustLock(file) {
 
 function defaultPath() {
   if (process.env.DEVICEFLOW_STORE) return process.env.DEVICEFLOW_STORE;
+  return FileStore.defaultPath("tokens.json");
+}
+
+/** deviceflow's configuration directory: $DEVICEFLOW_CONFIG_DIR, else deviceflow in the user's. */
+export function configDir() {
+  if (process.env.DEVICEFLOW_CONFIG_DIR) return process.env.DEVICEFLOW_CONFIG_DIR;
   let base = process.env.XDG_CONFIG_HOME;
   if (!base && process.platform === "win32") base = process.env.APPDATA;
   if (!base) base = join(homedir(), ".config");
-  return join(base, "deviceflow", "tokens.json");
+  return join(base, "deviceflow");
 }

@@ -231,7 +231,8 @@ export declare class DeviceFlowError extends Error {
 
 /** What the SDK's stores throw; `code` is always "store", `path` names the file concerned. */
 export declare class StoreError extends Error {
-  name: "StoreError";
+  /** "StoreError", or "KeyringUnavailableError" for that subclass. */
+  name: string;
   code: "store";
   path?: string;
 }
@@ -255,7 +256,7 @@ export declare class MemoryStore implements Store {
 /**
  * A directory (0700) with one 0600 file per entry, written atomically, in
  * the layout Go and Python share; a legacy single-file store is migrated on
- * first use. Default path: $DEVICEFLOW_STORE or ~/.config/deviceflow/tokens.json
+ * first use. Default path: $DEVICEFLOW_STORE, $DEVICEFLOW_CONFIG_DIR/tokens.json or ~/.config/deviceflow/tokens.json
  * (a directory despite its name). swap and lock exclude other processes
  * where flock(1) is available (`FileStore.crossProcess`), else only the
  * calls of this process.
@@ -269,10 +270,93 @@ export declare class FileStore implements Store {
   set(key: string, value: string): Promise<void>;
   delete(key: string): Promise<void>;
   swap(key: string, old: string | undefined, next: string | undefined): Promise<SwapResult>;
-  lock(key: string, waitMs?: number, signal?: AbortSignal): Promise<(() => Promise<void>) | null>;
+  lock(key: string, waitMs?: number, signal?: AbortSignal): Promise<(() => void | Promise<void>) | null>;
   /** Every key held. */
   keys(): Promise<string[]>;
 }
+
+/** Options of an EncryptedFileStore: where its key comes from (see the class). */
+export interface EncryptedFileStoreOptions {
+  /**
+   * A base64 32-byte key (either alphabet, padded or not), several (the
+   * first seals, each one opens), or "passphrase:" and at least 12
+   * characters. Default: $DEVICEFLOW_ENCRYPTION_KEY in the same forms
+   * (keys separated by commas).
+   */
+  key?: string | string[];
+  /**
+   * Without `key` and $DEVICEFLOW_ENCRYPTION_KEY: the key is the keyring
+   * entry "encryption-key" (created before the first write of a store that
+   * holds nothing), as Go's store keeps it.
+   */
+  keyring?: Pick<KeyringStore, "get" | "set">;
+  /** PBKDF2 iterations for new passphrase files (600 000, Go's). For tests. */
+  pbkdf2Iterations?: number;
+}
+
+/**
+ * A FileStore whose entry files are sealed with AES-256-GCM in the envelope
+ * Go and Python write (wit/stores.md): the three languages read one
+ * another's encrypted stores with the same key. A file the key does not open
+ * is a StoreError naming it, left untouched; nothing is written in plain
+ * text. Default path: $DEVICEFLOW_CONFIG_DIR/tokens.enc.json, else
+ * ~/.config/deviceflow/tokens.enc.json (a directory).
+ */
+export declare class EncryptedFileStore extends FileStore {
+  /** Throws a StoreError when no key is found or the key is malformed. */
+  constructor(path?: string, options?: EncryptedFileStoreOptions);
+  /** "the key passed in", "DEVICEFLOW_ENCRYPTION_KEY" or "the OS keyring". */
+  readonly keySource: string;
+  /** A new random key, standard base64: a value for $DEVICEFLOW_ENCRYPTION_KEY. */
+  static generateKey(): string;
+}
+
+/** "DEVICEFLOW_ENCRYPTION_KEY": the environment variable that holds the encrypted store's key in every language. */
+export declare const KEY_ENV: "DEVICEFLOW_ENCRYPTION_KEY";
+
+/** What a KeyringStore keeps its secrets in: the OS keyring by default, or one passed in (tests). */
+export interface KeyringBackend {
+  /** The secret, or null (or undefined) when there is none. */
+  getPassword(service: string, user: string): string | null | undefined | Promise<string | null | undefined>;
+  setPassword(service: string, user: string, secret: string): void | Promise<void>;
+  /** Removing an absent secret is not an error. */
+  deletePassword(service: string, user: string): unknown;
+}
+
+export interface KeyringStoreOptions {
+  /** The keyring service; "deviceflow" (Go's and Python's) by default. */
+  service?: string;
+  /** Each keyring call's limit; 10 000 ms by default. */
+  timeoutMs?: number;
+  /** Where N.lock and N.lease live; deviceflow/keyring-locks in the user cache directory by default. */
+  lockDir?: string;
+  /** Replaces the OS keyring (`@napi-rs/keyring`, the Secret Service required on Linux). */
+  backend?: KeyringBackend;
+}
+
+/**
+ * Each value a secret in the OS keyring (Keychain, Credential Manager, the
+ * Secret Service), under service "deviceflow" with the key as user name, as
+ * in Go and Python. Where the keyring cannot be used every call rejects with
+ * a KeyringUnavailableError naming the other stores; there is no fallback.
+ * swap and lock go through the lock files Go and Python use.
+ */
+export declare class KeyringStore implements Store {
+  constructor(options?: KeyringStoreOptions);
+  readonly service: string;
+  readonly timeoutMs: number;
+  readonly lockDir: string;
+  /** Resolves when the keyring answers; rejects with a KeyringUnavailableError otherwise. */
+  check(): Promise<void>;
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+  delete(key: string): Promise<void>;
+  swap(key: string, old: string | undefined, next: string | undefined): Promise<SwapResult>;
+  lock(key: string, waitMs?: number, signal?: AbortSignal): Promise<(() => void | Promise<void>) | null>;
+}
+
+/** The OS keyring cannot be used here (no Secret Service, no answer in time, no native binary). */
+export declare class KeyringUnavailableError extends StoreError {}
 
 export interface HostOptions {
   baseUrl?: string;

@@ -6,5 +6,7 @@ export { createOAuthDeviceAuth } from "./auth.js";
 export { Host } from "./host.js";
 export { MemoryStore } from "./memory-store.js";
 export { FileStore } from "./file-store.js";
+export { EncryptedFileStore, KEY_ENV } from "./encrypted-store.js";
+export { KeyringStore, KeyringUnavailableError } from "./keyring-store.js";
 export { DeviceFlowError, StoreError, codes } from "./errors.js";
 export { preload, closeIdle, ABI_VERSION } from "./plugin.js";
