@@ -313,12 +313,12 @@ func (s *sealer) wrongKey(where, why string) error {
 }
 
 // notSealed explains a file that is not an encrypted store, recognising a
-// plain store document and the Python SDK's Fernet token.
+// plain store document and the Fernet token of earlier Python SDKs.
 func (s *sealer) notSealed(where string, stored []byte, err error) error {
 	why := "not an encrypted deviceflow store"
 	switch {
 	case bytes.HasPrefix(bytes.TrimSpace(stored), []byte("gAAAAA")):
-		why = "a Fernet token, as the Python SDK writes: this store reads only its own AES-256-GCM format"
+		why = "a Fernet token, as earlier versions of the Python SDK wrote: the Python SDK still reads it and seals it in the shared AES-256-GCM format the next time it writes the entry"
 	case json.Valid(stored) && (bytes.Contains(stored, []byte(`"entries"`)) || bytes.Contains(stored, []byte(`"key"`))):
 		why = "from a plain file store, not an encrypted one"
 	}
