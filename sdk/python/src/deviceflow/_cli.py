@@ -1,239 +1,314 @@
 """``python -m deviceflow``: login, token, status and logout from a terminal.
 
+The same command as the Go ``deviceflow`` (``host/cmd/deviceflow``), in
+Python: the same flags with the same meaning, the same environment
+variables, the same store names, the same ``--json`` output and the same
+exit codes (0 success, 1 runtime failure, 2 usage error, 130 Ctrl-C). The
+reference is ``host/cmd/deviceflow/README.md``; this package's README lists
+the few differences (``login`` opens a browser only with ``--open``; no QR
+code, no clipboard).
+
 Messages go to stderr; stdout carries only what a script consumes (the token
-of ``token``). Nothing a server sends is printed raw: control characters and
-escape sequences are removed, host names are shown in ASCII form. Exit
-codes: 0 success, 1 runtime failure, 2 usage error (an unknown flag, a bad
-``--base-url``, an unknown ``--store`` or ``--client-type``, a bad client
-id, any input the plugin refuses), 130 Ctrl-C.
+of ``token``, the report of ``status``, ``--json`` output). Nothing a server
+sends is printed raw: control characters and escape sequences are removed,
+host names are shown in ASCII form.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
-from typing import IO, Callable, Dict, List, Optional
+from datetime import datetime, timezone
+from typing import IO, Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from . import _ui
-from ._sandbox import DEFAULT_BASE_URL, is_loopback
-from ._text import clean, display_url, has_control
+from ._text import _ascii_host, clean, display_url, has_control
 from .client import DeviceFlow
-from .errors import DeviceFlowError, InvalidInput, InvalidResponse, NotFound
-from .models import Verification
+from .errors import BadRefreshToken, DeviceFlowError, InvalidInput, InvalidResponse, NotFound, StoreError
+from .models import Authentication, Verification
 from .stores import EncryptedFileStore, FileStore, KeyringStore, KeyringUnavailable, MemoryStore, Store
 from .stores._capabilities import check_writable
+from .stores._paths import config_dir
 
-STORES = ("keyring", "encrypted-file", "file", "memory")
+#: The stores --store names, as the Go command names them.
+STORES = ("keyring", "file", "encrypted", "memory")
+#: Other names --store accepts: encrypted-file is what this command called
+#: the encrypted store before.
+STORE_ALIASES = {"encrypted-file": "encrypted"}
 CLIENT_TYPES = ("oauth-app", "github-app")
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 _PREFIX = "deviceflow: "
+_NAME = "python -m deviceflow"
 
 
 class UsageError(Exception):
     """A command line that cannot run: exit 2 with this message."""
 
 
+class _Failure(Exception):
+    """A reported failure: the command ends with ``code`` (already said)."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 def _parser() -> argparse.ArgumentParser:
     env = os.environ.get
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--client-id", default=env("DEVICEFLOW_CLIENT_ID"), help="the app's client id (env DEVICEFLOW_CLIENT_ID)")
-    common.add_argument(
-        "--client-type",
-        default=env("DEVICEFLOW_CLIENT_TYPE", "oauth-app"),
-        choices=CLIENT_TYPES,
-        help="oauth-app (default) or github-app (env DEVICEFLOW_CLIENT_TYPE)",
-    )
+    common.add_argument("--client-id", default=env("DEVICEFLOW_CLIENT_ID", ""), help="OAuth App or GitHub App client id (env DEVICEFLOW_CLIENT_ID)")
+    common.add_argument("--client-type", default=env("DEVICEFLOW_CLIENT_TYPE") or "oauth-app", help="oauth-app (default) or github-app (env DEVICEFLOW_CLIENT_TYPE)")
     common.add_argument("--scopes", default=env("DEVICEFLOW_SCOPES", ""), help="OAuth App scopes, comma or space separated (env DEVICEFLOW_SCOPES)")
     common.add_argument(
+        "--hostname",
+        default=env("DEVICEFLOW_HOSTNAME") or "github.com",
+        help="GitHub host: github.com or a GitHub Enterprise Server host name (env DEVICEFLOW_HOSTNAME)",
+    )
+    common.add_argument(
         "--base-url",
-        default=env("DEVICEFLOW_BASE_URL", DEFAULT_BASE_URL),
-        help="https://github.com, a GitHub Enterprise Server URL, or a local emulator on loopback http (env DEVICEFLOW_BASE_URL)",
+        default=env("DEVICEFLOW_BASE_URL", ""),
+        help="base URL instead of --hostname, such as http://127.0.0.1:8080 for an emulator (env DEVICEFLOW_BASE_URL)",
     )
     common.add_argument(
         "--store",
-        default=env("DEVICEFLOW_STORE", "keyring"),
-        choices=STORES,
-        help="where tokens are kept: keyring (default), encrypted-file (key in DEVICEFLOW_ENCRYPTION_KEY), file, memory (env DEVICEFLOW_STORE)",
+        default=env("DEVICEFLOW_STORE") or "keyring",
+        help="where tokens are kept: keyring (default), file, encrypted (key in DEVICEFLOW_ENCRYPTION_KEY), memory (env DEVICEFLOW_STORE)",
     )
-    common.add_argument("--store-path", default=env("DEVICEFLOW_STORE_PATH"), help="the directory of the file stores (env DEVICEFLOW_STORE_PATH)")
+    common.add_argument(
+        "--store-path",
+        default=env("DEVICEFLOW_STORE_PATH", ""),
+        help="the directory of the file and encrypted stores, or the keyring service name (env DEVICEFLOW_STORE_PATH)",
+    )
+    common.add_argument("--json", action="store_true", help="print JSON on stdout (never a token, except from token --json)")
 
     p = argparse.ArgumentParser(
-        prog="python -m deviceflow",
+        prog=_NAME,
         description="Sign in to GitHub with the OAuth device flow and keep the token safe.",
     )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
-    login = sub.add_parser("login", parents=[common], help="sign in: show a code to enter on GitHub, wait for approval")
-    login.add_argument("--force", action="store_true", help="sign in again even when a token is cached")
+    login = sub.add_parser("login", parents=[common], help="sign in to GitHub with a one-time code and store the token")
+    login.add_argument("--force", action="store_true", help="accepted for compatibility: login always signs in anew")
     browser = login.add_mutually_exclusive_group()
     browser.add_argument("--open", action="store_true", help="open the page in a browser (https, or http on loopback, only)")
-    browser.add_argument("--no-browser", action="store_true", help="do not open a browser (the default; as the Go command takes it)")
-    token = sub.add_parser("token", parents=[common], help="print the cached token (refreshed when needed) on stdout")
-    token.add_argument("--login", action="store_true", help="sign in first when no token is cached")
-    sub.add_parser("status", parents=[common], help="say whether the cached token works, for whom, with which scopes")
-    sub.add_parser("logout", parents=[common], help="forget the cached token")
+    browser.add_argument("--no-browser", action="store_true", help="do not open a browser (the default here)")
+    login.add_argument("--no-qr", action="store_true", help="accepted for compatibility: this command draws no QR code")
+    token = sub.add_parser("token", parents=[common], help="print the stored token, refreshed if needed")
+    token.add_argument("--login", action="store_true", help="sign in first when no usable token is stored (the code on stderr, only the token on stdout)")
+    sub.add_parser("status", parents=[common], help="show the signed-in user, scopes, expiry and store")
+    sub.add_parser("logout", parents=[common], help="forget the stored token")
     return p
 
 
-def check_base_url(url: str) -> Optional[str]:
-    """Returns why ``url`` is not a base URL the command accepts, or None when it is.
-
-    https with a host, or http on a loopback host; no user name or
-    password, a port from 1 to 65535, no query or fragment, nothing hidden
-    (control characters, white space, backslashes).
-    """
-    if has_control(url) or any(ch.isspace() for ch in url) or "\\" in url:
-        return "it holds control characters, white space or a backslash"
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-        port = parts.port
-    except ValueError:
-        return "its port is not a number from 1 to 65535"
-    scheme = parts.scheme.lower()
-    if scheme not in ("https", "http") or not url.lower().startswith(scheme + "://"):
-        return "use https://HOST (or http:// on a loopback address for a local server)"
-    if not host:
-        return "it names no host"
-    if "@" in parts.netloc:
-        return "it holds a user name or password"
-    if port == 0:
-        return "its port is not a number from 1 to 65535"
-    if scheme == "http" and not is_loopback(host):
-        return "plain http is allowed only on a loopback address (127.0.0.1, ::1, localhost): use https"
-    if parts.query or parts.fragment or url.endswith(("?", "#")):
-        return "it holds a query or a fragment"
-    return None
+def go_quote(text: str) -> str:
+    """Quotes text as Go's %+q does: ASCII only, escapes for the rest."""
+    named = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v", "\\": "\\\\", '"': '\\"'}
+    out = []
+    for ch in text:
+        o = ord(ch)
+        if ch in named:
+            out.append(named[ch])
+        elif 0x20 <= o < 0x7F:
+            out.append(ch)
+        elif o < 0x80:
+            out.append(f"\\x{o:02x}")
+        elif o <= 0xFFFF:
+            out.append(f"\\u{o:04x}")
+        else:
+            out.append(f"\\U{o:08x}")
+    return '"' + "".join(out) + '"'
 
 
-def _validate(args: argparse.Namespace) -> None:
-    """Raises UsageError for what argparse does not check (values from the environment)."""
-    if not args.client_id:
-        raise UsageError("--client-id (or DEVICEFLOW_CLIENT_ID) is required")
-    if has_control(args.client_id):
-        raise UsageError("invalid input: --client-id holds a control character")
-    if args.client_type not in CLIENT_TYPES:
-        raise UsageError(f"--client-type must be one of {', '.join(CLIENT_TYPES)} (from DEVICEFLOW_CLIENT_TYPE?)")
-    if args.store not in STORES:
-        raise UsageError(f"--store must be one of {', '.join(STORES)} (from DEVICEFLOW_STORE?)")
-    why = check_base_url(args.base_url)
-    if why is not None:
-        raise UsageError(f"invalid --base-url {display_url(args.base_url)}: {why}")
+class Command:
+    """The parsed flags, and what the commands derive from them."""
 
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.client_id: str = args.client_id or ""
+        self.client_type: str = args.client_type
+        self.store_kind: str = STORE_ALIASES.get(args.store, args.store)
+        self.json: bool = bool(args.json)
+        self.store: Optional[Store] = None
+        self.store_path = ""
+        self.store_desc = ""
 
-def open_store(kind: str, path: Optional[str]) -> Store:
-    """Opens the store a command line names; never falls back to another one."""
-    if kind == "keyring":
-        return KeyringStore()
-    if kind == "encrypted-file":
-        return EncryptedFileStore(path)
-    if kind == "file":
-        return FileStore(path)
-    if kind == "memory":
-        return MemoryStore()
-    raise UsageError(f"unknown store {kind}")
+    def base(self) -> str:
+        """The base URL the flags name."""
+        if self.args.base_url:
+            return str(self.args.base_url).rstrip("/")
+        h = str(self.args.hostname).strip()
+        if not h or h.lower() == "github.com":
+            return "https://github.com"
+        return "https://" + h
 
+    def host(self) -> str:
+        """The GitHub the flags point at, for messages: github.com, HOST:PORT; in ASCII."""
+        try:
+            parts = urlsplit(self.base())
+            name, port = parts.hostname, parts.port
+        except ValueError:
+            return clean(self.base())
+        if not name:
+            return clean(self.base())
+        ascii_name = _ascii_host(name) or name
+        if ":" in ascii_name:
+            ascii_name = f"[{ascii_name}]"
+        return ascii_name if port is None else f"{ascii_name}:{port}"
 
-def _flow(
-    args: argparse.Namespace,
-    on_verification: Optional[Callable[[Verification], None]] = None,
-    progress: Optional[_ui.Progress] = None,
-) -> DeviceFlow:
-    return DeviceFlow(
-        args.client_id,
-        client_type=args.client_type,
-        scopes=args.scopes,
-        base_url=args.base_url,
-        store=open_store(args.store, args.store_path),
-        on_verification=on_verification,
-        on_event=progress,
-    )
+    def display_base(self) -> str:
+        """The base URL for messages: its host name in ASCII."""
+        return display_url(self.base())
 
+    def login_hint(self) -> str:
+        """The flags that choose the account, for the "run login" advice."""
+        if self.args.base_url:
+            return " --base-url " + self.display_base()
+        if self.host() != "github.com":
+            return " --hostname " + self.host()
+        return ""
 
-def _login(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    progress = _ui.Progress(err)
+    def usage_text(self, msg: str) -> str:
+        """Names the flag an invalid_input message is about, as the Go command does."""
+        rest = msg[len("invalid input: "):] if msg.startswith("invalid input: ") else None
+        if rest is None or ": " not in rest:
+            return msg
+        field, why = rest.split(": ", 1)
+        if field == "baseUrl":
+            flag, value = ("--base-url", self.args.base_url) if self.args.base_url else ("--hostname", self.args.hostname)
+        elif field == "clientId":
+            flag, value = "--client-id", self.client_id
+        elif field == "clientType":
+            flag, value = "--client-type", self.client_type
+        elif field == "scopes":
+            flag, value = "--scopes", self.args.scopes
+        else:
+            return msg
+        return f"bad {flag} {go_quote(str(value))}: {why}"
 
-    def show(v: Verification) -> None:
-        _ui.print_verification(v, err)
-        if args.open:
-            _ui.open_browser(v, err)
+    def validate(self) -> None:
+        """Raises UsageError for a command line that cannot run, before anything is opened or sent.
 
-    flow = _flow(args, show, progress)
-    # A person must never approve a code whose token then cannot be kept.
-    check_writable(flow.store)
-    try:
-        flow.token(refresh=args.force)
-    finally:
-        progress.done()
-    who = ""
-    try:
-        result = flow.check()
-        if result.valid and result.login:
-            who = f" as {clean(result.login)}"
-    except DeviceFlowError:
-        pass
-    print(f"Signed in to {display_url(args.base_url)}{who}. The token is kept in the {args.store} store.", file=err)
-    return EXIT_OK
+        The rules for base URLs are the plugin's: it is asked (``info``)
+        before the store is opened.
+        """
+        if not self.client_id.strip():
+            raise UsageError("--client-id is required (or set DEVICEFLOW_CLIENT_ID): the client id of your OAuth App or GitHub App")
+        if self.client_type not in CLIENT_TYPES:
+            raise UsageError(f"--client-type must be oauth-app or github-app, not {go_quote(self.client_type)}")
+        if self.store_kind not in STORES:
+            raise UsageError(f"unknown store {go_quote(self.args.store)}: --store must be one of {', '.join(STORES)}")
+        if has_control(self.client_id):
+            raise UsageError(
+                f"bad --client-id {go_quote(self.client_id)}: contains a control character: pass the client id exactly as GitHub shows it"
+            )
+        try:
+            DeviceFlow(self.client_id, client_type=self.client_type, scopes=self.args.scopes, base_url=self.base()).endpoints()
+        except InvalidInput as e:
+            raise UsageError(self.usage_text(e.message)) from None
 
+    def open_store(self) -> Store:
+        """Opens the store the flags name; never falls back to another one."""
+        path = self.args.store_path or None
+        kind = self.store_kind
+        if kind == "keyring":
+            ks = KeyringStore(path or "deviceflow")
+            self.store, self.store_desc = ks, f"keyring (service {ks.service})"
+        elif kind in ("file", "encrypted"):
+            if kind == "file":
+                fs = FileStore(path)
+                where = os.path.abspath(fs.path)
+                self.store_desc = f"file {where}"
+            else:
+                # The Go command's default, so both commands share one store.
+                fs = EncryptedFileStore(path or config_dir() / "tokens.enc.json")
+                where = os.path.abspath(fs.path)
+                source = getattr(fs, "_source", "")
+                self.store_desc = f"encrypted file {where}" + (f" (key from {source})" if source else "")
+            self.store, self.store_path = fs, where
+        else:
+            self.store, self.store_desc = MemoryStore(), "memory (this process only)"
+        return self.store
 
-def _token(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    # Without --login the plugin answers the cached token (refreshed when
-    # needed, waiting for another process that is refreshing it) or
-    # not_found: it never starts a device flow.
-    progress = _ui.Progress(err) if args.login else None
-    flow = _flow(args, lambda v: _ui.print_verification(v, err), progress)
-    if args.login:
-        check_writable(flow.store)
-    try:
-        auth = flow.token(interactive=args.login)
-    finally:
-        if progress:
-            progress.done()
-    if has_control(auth.token) or any(ch.isspace() for ch in auth.token):
-        raise InvalidResponse("the token holds control characters or white space: it was not printed")
-    # The one place the token is printed: on stdout, for a script to read.
-    print(auth.token, file=out)
-    return EXIT_OK
-
-
-def _status(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    flow = _flow(args)
-    auth = flow.token(interactive=False)
-    result = flow.check()
-    where = display_url(args.base_url)
-    if not result.valid:
-        print(f"The token cached for {where} no longer works: run login again.", file=err)
-        return EXIT_FAILURE
-    lines: List[str] = [f"Signed in to {where} as {clean(result.login)}."]
-    if result.scopes is not None:
-        lines.append(f"Scopes: {clean(', '.join(result.scopes)) if result.scopes else '(none)'}")
-    left = auth.expires_in()
-    if left is not None:
-        lines.append(
-            f"The token expires in {_ui.format_duration(left)} ({clean(auth.expires_at)}); it is refreshed automatically."
+    def flow(
+        self,
+        on_verification: Optional[Callable[[Verification], None]] = None,
+        progress: Optional[_ui.Progress] = None,
+    ) -> DeviceFlow:
+        return DeviceFlow(
+            self.client_id,
+            client_type=self.client_type,
+            scopes=self.args.scopes,
+            base_url=self.base(),
+            store=self.open_store(),
+            on_verification=on_verification,
+            on_event=progress,
         )
-    else:
-        lines.append("The token does not expire.")
-    for line in lines:
-        print(line, file=err)
-    return EXIT_OK
+
+    def summary(self, auth: Optional[Authentication]) -> Dict[str, Any]:
+        """What login --json and status --json print (never a token), in the Go command's order."""
+        s: Dict[str, Any] = {
+            "host": self.host(),
+            "baseUrl": self.display_base(),
+            "clientId": self.client_id,
+            "clientType": self.client_type,
+            "loggedIn": auth is not None,
+            "scopes": None,
+        }
+        if auth is not None:
+            s["scopes"] = _clean_all(auth.scopes)
+            if _iso(auth.expires_at):
+                s["expiresAt"] = _iso(auth.expires_at)
+            if _iso(auth.refresh_token_expires_at):
+                s["refreshTokenExpiresAt"] = _iso(auth.refresh_token_expires_at)
+        s["store"] = self.store_kind
+        if self.store_path:
+            s["storeLocation"] = self.store_path
+        return s
 
 
-def _logout(args: argparse.Namespace, out: IO[str], err: IO[str]) -> int:
-    removed = _flow(args).logout()
-    print("Signed out: the cached token is gone." if removed else "Not signed in: nothing to forget.", file=err)
-    return EXIT_OK
+def _clean_all(items: Optional[Tuple[str, ...]]) -> Optional[List[str]]:
+    return None if items is None else [clean(s) for s in items]
 
 
-COMMANDS: Dict[str, Callable[[argparse.Namespace, IO[str], IO[str]], int]] = {
-    "login": _login,
-    "token": _token,
-    "status": _status,
-    "logout": _logout,
-}
+def _iso(value: Optional[str]) -> str:
+    """A time as octokit renders it (toISOString), "" when absent."""
+    if not value:
+        return ""
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return clean(value)
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)
+    t = t.astimezone(timezone.utc)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+def _ordered(summary: Dict[str, Any], **extra: Any) -> Dict[str, Any]:
+    """The summary with valid and login in the Go command's places."""
+    out: Dict[str, Any] = {}
+    for k, v in summary.items():
+        if k == "scopes":
+            for ek in ("valid", "login"):
+                if ek in extra:
+                    out[ek] = extra[ek]
+        out[k] = v
+    return out
+
+
+def _print_json(out: IO[str], value: Any) -> None:
+    print(json.dumps(value, ensure_ascii=False, separators=(",", ":")), file=out, flush=True)
+
+
+def _mask(token: str) -> str:
+    if not token:
+        return ""
+    i = token.find("_")
+    return (token[: i + 1] if 0 < i <= 4 else "") + "********"
 
 
 def _say(err: IO[str], message: str) -> None:
@@ -242,6 +317,176 @@ def _say(err: IO[str], message: str) -> None:
     while text.startswith(_PREFIX):
         text = text[len(_PREFIX):].lstrip()
     print(_PREFIX + text, file=err, flush=True)
+
+
+def _message(e: DeviceFlowError) -> str:
+    text = clean(e.message).strip()
+    while text.startswith(_PREFIX):
+        text = text[len(_PREFIX):].lstrip()
+    return text
+
+
+def _fail(c: Command, out: IO[str], err: IO[str], e: DeviceFlowError, after: str = "") -> int:
+    """Reports a failed call as the Go command does, and returns the exit code."""
+    code = EXIT_FAILURE
+    msg = _message(e)
+    if isinstance(e, InvalidInput):
+        code, msg = EXIT_USAGE, c.usage_text(msg)
+    elif isinstance(e, StoreError) and c.store_desc and c.store_desc not in msg and not (c.store_path and c.store_path in msg):
+        msg += f" (store: {c.store_desc})"
+    _say(err, msg)
+    if isinstance(e, KeyringUnavailable):
+        _say(err, "choose another store: --store encrypted (with DEVICEFLOW_ENCRYPTION_KEY) or --store file")
+    if after:
+        print(after, file=err, flush=True)
+    if c.json:
+        _print_json(out, {"error": {"code": e.code, "message": msg}})
+    return code
+
+
+def _sign_in(c: Command, out: IO[str], err: IO[str], flow: DeviceFlow, progress: _ui.Progress, refresh: bool) -> Authentication:
+    """Checks the store can keep a token, then asks for one (a new flow with ``refresh``)."""
+    try:
+        check_writable(flow.store)
+    except StoreError as e:
+        raise _Failure(_fail(c, out, err, StoreError(f"the store cannot keep a token, so no code was asked for (store: {c.store_desc}): {_message(e)}"))) from None
+    try:
+        return flow.token(refresh=refresh)
+    except DeviceFlowError as e:
+        raise _Failure(_fail(c, out, err, e, "Nothing was stored.")) from None
+    finally:
+        progress.done()
+
+
+def _login(c: Command, out: IO[str], err: IO[str]) -> int:
+    progress = _ui.Progress(err)
+
+    def show(v: Verification) -> None:
+        _ui.print_verification(v, err)
+        if c.args.open:
+            _ui.open_browser(v, err)
+
+    flow = c.flow(show, progress)
+    # Always a new device flow, as `gh auth login` does (--force is kept as a no-op).
+    auth = _sign_in(c, out, err, flow, progress, refresh=True)
+    login = ""
+    try:
+        result = flow.check()
+        if result.valid and result.login:
+            login = clean(result.login)
+    except DeviceFlowError:
+        pass
+    if c.json:
+        _print_json(out, _ordered(c.summary(auth), **({"login": login} if login else {})))
+        return EXIT_OK
+    print(f"✓ Logged in to {c.host()}{' as ' + login if login else ''}", file=err)
+    print(f"✓ Token stored in: {c.store_desc}", file=err, flush=True)
+    return EXIT_OK
+
+
+def _not_signed_in(c: Command, out: IO[str], err: IO[str], e: DeviceFlowError) -> int:
+    if isinstance(e, (NotFound, BadRefreshToken)):
+        wrapped = type(e)(f"not logged in to {c.host()} with client {c.client_id}: {_message(e)}")
+        return _fail(c, out, err, wrapped, f"Run: {_NAME} login{c.login_hint()}")
+    return _fail(c, out, err, e)
+
+
+def _token(c: Command, out: IO[str], err: IO[str]) -> int:
+    # Without --login the plugin answers the stored token (refreshed when
+    # needed, waiting for another process that is refreshing it) or
+    # not_found: it never starts a device flow.
+    if c.args.login:
+        progress = _ui.Progress(err)
+        flow = c.flow(lambda v: _ui.print_verification(v, err), progress)
+        auth = _sign_in(c, out, err, flow, progress, refresh=False)
+    else:
+        flow = c.flow()
+        try:
+            auth = flow.token(interactive=False)
+        except DeviceFlowError as e:
+            return _not_signed_in(c, out, err, e)
+    if has_control(auth.token) or any(ch.isspace() for ch in auth.token):
+        return _fail(c, out, err, InvalidResponse("the token holds control characters or white space: it was not printed"))
+    if c.json:
+        # The refresh token stays in the store: it is single use, and a
+        # script spending it would break the stored sign-in.
+        _print_json(out, {
+            "clientId": auth.client_id,
+            "clientType": auth.client_type,
+            "expiresAt": _iso(auth.expires_at) or None,
+            "scopes": _clean_all(auth.scopes),
+            "token": auth.token,
+            "tokenType": auth.token_type,
+            "type": auth.type,
+        })
+        return EXIT_OK
+    # The one place the token is printed: on stdout, for a script to read.
+    print(auth.token, file=out)
+    return EXIT_OK
+
+
+def _status(c: Command, out: IO[str], err: IO[str]) -> int:
+    flow = c.flow()
+    try:
+        auth = flow.token(interactive=False)
+    except (NotFound, BadRefreshToken):
+        if c.json:
+            _print_json(out, c.summary(None))
+        else:
+            print(f"{c.host()}\n  ✗ Not logged in (client {c.client_id}, store: {c.store_desc}).\n  Run: {_NAME} login{c.login_hint()}", file=err)
+        return EXIT_FAILURE
+    except DeviceFlowError as e:
+        return _fail(c, out, err, e)
+    try:
+        result = flow.check()
+    except DeviceFlowError as e:
+        return _fail(c, out, err, e)
+    s = c.summary(auth)
+    if result.scopes or auth.client_type == "oauth-app":
+        s["scopes"] = _clean_all(result.scopes) or []
+    login = clean(result.login) if result.login else ""
+    s = _ordered(s, valid=result.valid, **({"login": login} if login else {}))
+    if c.json:
+        _print_json(out, s)
+    else:
+        lines = [c.host()]
+        if result.valid:
+            lines.append(f"  ✓ Logged in as {login}")
+        else:
+            lines.append(f"  ✗ The stored token no longer works: GitHub refused it. Run: {_NAME} login")
+        lines.append(f"  Client: {c.client_id} ({auth.client_type})")
+        if auth.client_type == "oauth-app":
+            lines.append(f"  Scopes: {', '.join(s['scopes']) if s['scopes'] else 'none'}")
+        exp = f"expires {s['expiresAt']}" if s.get("expiresAt") else "never expires"
+        lines.append(f"  Token: {clean(_mask(auth.token))} ({exp})")
+        if s.get("refreshTokenExpiresAt"):
+            lines.append(f"  Refresh token expires {s['refreshTokenExpiresAt']}")
+        lines.append(f"  Store: {c.store_desc}")
+        print("\n".join(lines), file=out, flush=True)
+    return EXIT_OK if result.valid else EXIT_FAILURE
+
+
+def _logout(c: Command, out: IO[str], err: IO[str]) -> int:
+    flow = c.flow()
+    try:
+        removed = flow.logout()
+    except DeviceFlowError as e:
+        return _fail(c, out, err, e)
+    if c.json:
+        _print_json(out, {"host": c.host(), "removed": removed})
+    elif removed:
+        print(f"✓ Logged out of {c.host()}: the token was removed from: {c.store_desc}", file=err)
+    else:
+        print(f"Not logged in to {c.host()} (client {c.client_id}, store: {c.store_desc}): nothing to remove", file=err)
+    return EXIT_OK
+
+
+COMMANDS: Dict[str, Callable[[Command, IO[str], IO[str]], int]] = {
+    "login": _login,
+    "token": _token,
+    "status": _status,
+    "logout": _logout,
+}
 
 
 def main(argv: Optional[List[str]] = None, out: Optional[IO[str]] = None, err: Optional[IO[str]] = None) -> int:
@@ -265,25 +510,17 @@ def _main(argv: Optional[List[str]], out: IO[str], err: IO[str]) -> int:
     if args.command is None:
         parser.print_help(err)
         return EXIT_USAGE
+    c = Command(args)
     try:
-        _validate(args)
-        return COMMANDS[args.command](args, out, err)
+        c.validate()
+        return COMMANDS[args.command](c, out, err)
     except UsageError as e:
         _say(err, str(e))
         return EXIT_USAGE
-    except NotFound:
-        print(f"Not signed in to {display_url(args.base_url)}: run `python -m deviceflow login` first.", file=err)
-        return EXIT_FAILURE
-    except KeyringUnavailable as e:
-        _say(err, e.message)
-        _say(err, "choose another store: --store encrypted-file (with DEVICEFLOW_ENCRYPTION_KEY) or --store file")
-        return EXIT_FAILURE
-    except InvalidInput as e:
-        _say(err, e.message)
-        return EXIT_USAGE
+    except _Failure as f:
+        return f.code
     except DeviceFlowError as e:
-        _say(err, e.message)
-        return EXIT_FAILURE
+        return _fail(c, out, err, e)
 
 
 def run() -> None:
