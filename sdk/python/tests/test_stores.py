@@ -691,3 +691,36 @@ def test_encrypted_file_with_a_passphrase(tmp_path: Path, monkeypatch: pytest.Mo
         EncryptedFileStore(path, key=generate_key()).get(KEY)
     with pytest.raises(StoreError, match="shorter than 12"):
         EncryptedFileStore(path, key="passphrase:short")
+
+
+class _DictKeyring:
+    """A KeyringStore stand-in: get and set over a dict."""
+
+    def __init__(self) -> None:
+        self.values: Dict[str, str] = {}
+
+    def get(self, key: str) -> Optional[str]:
+        return self.values.get(key)
+
+    def set(self, key: str, value: str) -> None:
+        self.values[key] = value
+
+
+def test_encrypted_file_key_held_in_the_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # As Go and Node keep it: the entry "encryption-key", created before the
+    # first write of an empty store, never for a store with entries.
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    ring = _DictKeyring()
+    path = tmp_path / "tokens.enc"
+    s = EncryptedFileStore(path, keyring=ring)
+    assert s.key_source == "the OS keyring"
+    assert s.get(KEY) is None
+    assert ring.values == {}
+    s.set(KEY, SECRET)
+    assert list(ring.values) == ["encryption-key"]
+    assert EncryptedFileStore(path, key=ring.values["encryption-key"]).get(KEY) == SECRET
+    assert EncryptedFileStore(path, keyring=ring).get(KEY) == SECRET
+    ring.values.clear()
+    with pytest.raises(StoreError, match="holds no deviceflow encryption key for the existing encrypted store"):
+        EncryptedFileStore(path, keyring=ring).set("other", "x")
+    assert ring.values == {}

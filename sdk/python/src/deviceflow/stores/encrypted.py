@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..errors import StoreError
+from ._flock import FileLock
 from .file import FileStore
 
 KEY_ENV = "DEVICEFLOW_ENCRYPTION_KEY"
@@ -45,6 +46,10 @@ _GENERATE_HINT = 'make one with: openssl rand -base64 32, or python -c "from dev
 
 KeyLike = Union[str, bytes]
 
+# The keyring entry (under the keyring store's service) that holds the key
+# when it lives there, as Go's and Node's stores keep it.
+KEYRING_KEY_USER = "encryption-key"
+
 
 class EncryptedFileStore(FileStore):
     """Keeps values in 0600 entry files sealed with AES-256-GCM.
@@ -60,7 +65,10 @@ class EncryptedFileStore(FileStore):
     characters>"`` derives the key with PBKDF2-HMAC-SHA256 (a random salt
     and the iteration count kept in each file). Without ``key``,
     ``$DEVICEFLOW_ENCRYPTION_KEY`` is read in the same forms (several keys
-    separated by commas). A missing or malformed key, or a file the key
+    separated by commas). Without either, ``keyring`` (a
+    :class:`KeyringStore`) holds it in its entry ``encryption-key``, created
+    at random before the first write of a store that holds no entry, as the
+    Go and Node stores keep it. A missing or malformed key, or a file the key
     cannot open, raises :class:`deviceflow.StoreError` naming the file,
     which is left untouched; nothing is ever written in plain text.
 
@@ -76,14 +84,68 @@ class EncryptedFileStore(FileStore):
         path: Union[str, "os.PathLike[str]", None] = None,
         *,
         key: Union[KeyLike, Sequence[KeyLike], None] = None,
+        keyring: Any = None,
         lock_timeout: float = 10.0,
     ) -> None:
         super().__init__(path, lock_timeout=lock_timeout)
         _require_cryptography()
-        self._keys, self._passphrase, self._source = _parse_keys(key)
+        self._keyring = None
+        if key is None and not os.environ.get(KEY_ENV, "").strip() and keyring is not None:
+            self._keyring = keyring
+            self._keys: List[bytes] = []
+            self._passphrase: Optional[str] = None
+            self._source = "the OS keyring"
+        else:
+            self._keys, self._passphrase, self._source = _parse_keys(key)
         self._derived: Dict[Tuple[int, bytes], bytes] = {}
         self._salt: Optional[Tuple[bytes, int]] = None
         self._derive_lock = threading.Lock()
+
+    @property
+    def key_source(self) -> str:
+        """Where the key comes from: "the key passed in", ``DEVICEFLOW_ENCRYPTION_KEY`` or "the OS keyring"."""
+        return self._source
+
+    def set(self, key: str, value: str) -> None:
+        self._ensure_key()
+        super().set(key, value)
+
+    def swap(self, key: str, old: Optional[str], new: Optional[str]) -> Tuple[bool, Optional[str]]:
+        if new is not None:
+            self._ensure_key()
+        return super().swap(key, old, new)
+
+    def _ensure_key(self) -> None:
+        """Before a write: a keyring key is read, or created when the keyring
+        has none and the store holds no entry, under the lock on PATH.lock so
+        that two processes never create two keys."""
+        if self._keyring is None or self._keys:
+            return
+        self._ready(create=False)
+        with FileLock(self._v1_lock, self._lock_timeout):
+            try:
+                has_entries = any(p.suffix == ".json" and not p.name.startswith(".") for p in self.path.iterdir())
+            except (FileNotFoundError, NotADirectoryError):
+                has_entries = False
+            self._resolve_keys(create=not has_entries)
+
+    def _resolve_keys(self, create: bool = False) -> List[bytes]:
+        if self._keys or self._keyring is None:
+            return self._keys
+        value = self._keyring.get(KEYRING_KEY_USER)
+        if value is None and create:
+            self._keyring.set(KEYRING_KEY_USER, generate_key())
+            value = self._keyring.get(KEYRING_KEY_USER)  # what the keyring holds is the key from now on
+        if value is None:
+            raise StoreError(
+                f"store: the OS keyring holds no deviceflow encryption key for the existing encrypted store {self.path}: "
+                f"set {KEY_ENV} to the key it was written with"
+            )
+        raw = decode_key(value)
+        if raw is None:
+            raise StoreError(f"store: the OS keyring's deviceflow encryption key is not a base64 32-byte key: set {KEY_ENV} instead")
+        self._keys = [raw]
+        return self._keys
 
     def _encode(self, plain: bytes) -> bytes:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -94,7 +156,7 @@ class EncryptedFileStore(FileStore):
             key = self._derive(salt, iterations)
             env.update(kdf=KDF_PBKDF2, iterations=iterations, salt=_b64(salt))
         else:
-            key = self._keys[0]
+            key = self._resolve_keys()[0]
         nonce = secrets.token_bytes(12)
         env["nonce"] = _b64(nonce)
         env["ciphertext"] = _b64(AESGCM(key).encrypt(nonce, plain, AAD))
@@ -124,7 +186,7 @@ class EncryptedFileStore(FileStore):
         if kdf == KDF_NONE:
             if self._passphrase is not None:
                 raise self._wrong_key(where, f"the file was sealed with a key, and {self._source} holds a passphrase")
-            keys = self._keys
+            keys = self._resolve_keys()
         elif kdf == KDF_PBKDF2:
             if self._passphrase is None:
                 raise self._wrong_key(where, f"the file was sealed with a passphrase, and {self._source} holds a key")
@@ -155,7 +217,7 @@ class EncryptedFileStore(FileStore):
 
         if self._passphrase is not None:
             raise self._wrong_key(where, f"the file is a Fernet token, sealed with a key, and {self._source} holds a passphrase")
-        for k in self._keys:
+        for k in self._resolve_keys():
             try:
                 return bytes(Fernet(base64.urlsafe_b64encode(k)).decrypt(token))
             except InvalidToken:
