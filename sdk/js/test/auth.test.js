@@ -53,7 +53,7 @@ test("an OAuth App gets octokit's authentication object, then the cached one", a
     expires_in: 900,
     interval: 0.02,
   });
-  assert.deepEqual(gh.to("/login/device/code")[0].body, { client_id: "Iv1.oauth", scope: "read:org repo" });
+  assert.deepEqual(gh.to("/login/device/code")[0].body, { client_id: "Iv1.oauth", scope: "repo read:org" }); // in the order asked, as octokit sends them
   assert.equal(gh.to("/login/oauth/access_token").length, 2);
 
   const again = await auth({ type: "oauth" });
