@@ -1,0 +1,300 @@
+package main_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/deviceflow/deviceflow/host/emulator"
+)
+
+// The Go command and the Python one (python -m deviceflow, sdk/python) are
+// one command in two languages: the same flags with the same meaning, the
+// same store names, the same exit codes, the same --json output. This test
+// runs both, step by step, with the same arguments against one emulator
+// that approves every code at its first poll, each with a store of its own,
+// and compares their exit codes, their JSON (tokens and times masked, store
+// directories named $STORE) and, where a step says so, the first or last
+// line of their messages.
+
+// parityStep is one run of both commands. $STORE in an argument is the
+// command's own store directory.
+type parityStep struct {
+	args []string
+	code int
+	// line compares a line of stderr: "first" or "last"; "" compares none
+	// (argparse and Go's flag package word their complaints differently,
+	// and login's box is drawn differently).
+	line string
+	// stdout compares stdout as text (masked), for token and status.
+	stdout bool
+}
+
+// parityScenario is a sequence of steps sharing the stores; every step
+// gets flags first (the account), then its own arguments, which win.
+type parityScenario struct {
+	name  string
+	flags []string
+	env   map[string]string
+	steps []parityStep
+}
+
+func TestParityWithPython(t *testing.T) {
+	t.Parallel()
+	python := venvPython(t)
+
+	emu := emulator.NewServer(emulator.Config{
+		Interval: 50 * time.Millisecond, AutoApprove: 1,
+		AllowUnknownClients: true,
+		Clients:             []emulator.Client{{ID: "Iv1.parity", Type: emulator.GitHubApp, ExpiringTokens: true}},
+		AccessTokenLifetime: 8 * time.Hour,
+	})
+	t.Cleanup(func() { emu.Close() })
+	account := []string{"--base-url", emu.URL(), "--client-id", "Ov23liParity", "--store", "file", "--store-path", "$STORE/tokens.json"}
+
+	scenarios := []parityScenario{{
+		name:  "oauth-app",
+		flags: append(account, "--scopes", "repo,read:org"),
+		steps: []parityStep{
+			{args: []string{"token", "--json"}, code: 1},
+			{args: []string{"token"}, code: 1, line: "first"},
+			{args: []string{"status", "--json"}, code: 1},
+			{args: []string{"status"}, code: 1, line: "first"},
+			{args: []string{"logout", "--json"}, code: 0},
+			{args: []string{"logout"}, code: 0, line: "first"},
+			{args: []string{"login", "--no-browser", "--json"}, code: 0},
+			{args: []string{"login", "--no-browser"}, code: 0, line: "last"},
+			{args: []string{"login", "--force", "--no-qr", "--no-browser", "--json"}, code: 0},
+			{args: []string{"token", "--json"}, code: 0},
+			{args: []string{"token"}, code: 0, stdout: true},
+			{args: []string{"status", "--json"}, code: 0},
+			{args: []string{"status"}, code: 0, stdout: true},
+			{args: []string{"logout", "--json"}, code: 0},
+			{args: []string{"logout", "--json"}, code: 0},
+			{args: []string{"token", "--login", "--json"}, code: 0},
+			{args: []string{"token", "--login"}, code: 0, stdout: true},
+			{args: []string{"logout"}, code: 0, line: "first"},
+			{args: []string{"token", "--login"}, code: 0, stdout: true},
+		},
+	}, {
+		name:  "github-app with expiring tokens",
+		flags: append(account, "--client-id", "Iv1.parity", "--client-type", "github-app"),
+		steps: []parityStep{
+			{args: []string{"login", "--no-browser", "--json"}, code: 0},
+			{args: []string{"token", "--json"}, code: 0},
+			{args: []string{"status", "--json"}, code: 0},
+			{args: []string{"status"}, code: 0, stdout: true},
+			{args: []string{"logout", "--json"}, code: 0},
+		},
+	}, {
+		name:  "store names",
+		flags: account,
+		env:   map[string]string{"DEVICEFLOW_ENCRYPTION_KEY": "passphrase:parity test passphrase"},
+		steps: []parityStep{
+			{args: []string{"status", "--json", "--store", "encrypted-file", "--store-path", "$STORE/enc"}, code: 1},
+			{args: []string{"status", "--json", "--store", "encrypted", "--store-path", "$STORE/enc"}, code: 1},
+			{args: []string{"status", "--json", "--store", "memory"}, code: 1},
+			{args: []string{"token", "--store", "s3"}, code: 2, line: "first"},
+		},
+	}, {
+		name: "usage",
+		env:  map[string]string{"DEVICEFLOW_STORE": "memory"},
+		steps: []parityStep{
+			{args: []string{"token"}, code: 2, line: "first"},
+			{args: []string{"token", "--client-id", "x", "--client-type", "app"}, code: 2, line: "first"},
+			{args: []string{"token", "--client-id", "x", "--base-url", "http://example.com"}, code: 2, line: "first"},
+			{args: []string{"token", "--client-id", "x", "--base-url", "https://github.com:70000"}, code: 2, line: "first"},
+			{args: []string{"token", "--client-id", "x", "--hostname", "http://ghe.example.com"}, code: 2, line: "first"},
+			{args: []string{"token", "--client-id", "Ov23\x1bli"}, code: 2, line: "first"},
+			{args: []string{"login", "--client-id", "x", "--open", "--no-browser"}, code: 2},
+			{args: []string{"login", "--client-id", "x", "--bogus"}, code: 2},
+			{args: []string{"status", "--client-id", "x", "extra"}, code: 2},
+			{args: []string{"frobnicate"}, code: 2},
+			{args: []string{"status", "--client-id", "x", "--hostname", "ghe.example.com", "--json"}, code: 1},
+			{args: []string{"token", "--client-id", "x", "--hostname", "ghe.example.com"}, code: 1, line: "first"},
+		},
+	}}
+
+	for _, sc := range scenarios {
+		t.Run(sc.name, func(t *testing.T) {
+			t.Parallel()
+			parityScenarioRun(t, sc, python)
+		})
+	}
+}
+
+// parityScenarioRun runs a scenario's steps with both commands in turn.
+func parityScenarioRun(t *testing.T, sc parityScenario, python string) {
+	goDir, pyDir := t.TempDir(), t.TempDir()
+	for i, step := range sc.steps {
+		// The subcommand first, then the account, then the step's flags.
+		args := append(append([]string{step.args[0]}, sc.flags...), step.args[1:]...)
+		g := runParity(t, goDir, sc.env, []string{binary}, slices.Clone(args))
+		if g.code != step.code {
+			t.Errorf("%s, step %d: deviceflow %q: exit %d, want %d\n%s", sc.name, i, step.args, g.code, step.code, g.output())
+		}
+		if python == "" {
+			continue
+		}
+		p := runParity(t, pyDir, sc.env, []string{python, "-m", "deviceflow"}, slices.Clone(args))
+		compareParity(t, sc.name, i, step, g, p)
+	}
+}
+
+// TestParityOneStore: a sign-in made by one command is the other's, on
+// the same file or encrypted store with the same flags.
+func TestParityOneStore(t *testing.T) {
+	t.Parallel()
+	python := venvPython(t)
+	if python == "" {
+		return
+	}
+	emu := emulator.NewServer(emulator.Config{Interval: 50 * time.Millisecond, AutoApprove: 1})
+	t.Cleanup(func() { emu.Close() })
+	py := []string{python, "-m", "deviceflow"}
+	for _, store := range []string{"file", "encrypted"} {
+		dir := t.TempDir()
+		extra := map[string]string{"DEVICEFLOW_ENCRYPTION_KEY": "passphrase:parity test passphrase"}
+		flags := func(cmd string, more ...string) []string {
+			return append([]string{cmd, "--base-url", emu.URL(), "--client-id", "Ov23liShared", "--store", store, "--store-path", "$STORE/s", "--scopes", "repo"}, more...)
+		}
+		if r := runParity(t, dir, extra, []string{binary}, flags("login", "--no-browser")); r.code != 0 {
+			t.Fatalf("%s: Go login: %d\n%s", store, r.code, r.output())
+		}
+		issued, _ := emu.LastToken()
+		r := runParity(t, dir, extra, py, flags("token", "--json"))
+		var tok struct{ Token string }
+		if r.code != 0 || json.Unmarshal([]byte(r.raw), &tok) != nil || tok.Token != issued.AccessToken {
+			t.Errorf("%s: Python did not read the Go command's token: %d\n%s", store, r.code, r.output())
+		}
+		if r := runParity(t, dir, extra, py, flags("token")); r.code != 0 || r.raw != issued.AccessToken+"\n" {
+			t.Errorf("%s: Python token: %d\n%s", store, r.code, r.output())
+		}
+		if r := runParity(t, dir, extra, py, flags("logout")); r.code != 0 || !strings.Contains(r.stderr, "Logged out") {
+			t.Errorf("%s: Python logout: %d\n%s", store, r.code, r.output())
+		}
+		if r := runParity(t, dir, extra, []string{binary}, flags("status")); r.code != 1 {
+			t.Errorf("%s: Go status after the Python logout: %d\n%s", store, r.code, r.output())
+		}
+		if r := runParity(t, dir, extra, py, flags("token", "--login")); r.code != 0 {
+			t.Fatalf("%s: Python token --login: %d\n%s", store, r.code, r.output())
+		}
+		issued, _ = emu.LastToken()
+		if r := runParity(t, dir, extra, []string{binary}, flags("token")); r.code != 0 || r.raw != issued.AccessToken+"\n" {
+			t.Errorf("%s: Go did not read the Python command's token: %d\n%s", store, r.code, r.output())
+		}
+	}
+}
+
+// parityRun is a finished run, its output normalised.
+type parityRun struct {
+	stdout, stderr string
+	code           int
+	// raw is stdout as printed, tokens and all.
+	raw string
+}
+
+func (r parityRun) output() string { return r.stdout + r.stderr }
+
+var (
+	parityToken = regexp.MustCompile(`\b(gh[oupsr]_)[A-Za-z0-9_]{8,}`)
+	parityTime  = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z`)
+)
+
+func runParity(t *testing.T, dir string, extra map[string]string, command, args []string) parityRun {
+	t.Helper()
+	for i, a := range args {
+		args[i] = strings.ReplaceAll(a, "$STORE", dir)
+	}
+	environment := map[string]string{"DEVICEFLOW_CONFIG_DIR": filepath.Join(dir, "config")}
+	for k, v := range extra {
+		environment[k] = v
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	c := exec.CommandContext(ctx, command[0], append(command[1:], args...)...)
+	c.Env = env(environment)
+	var stdout, stderr bytes.Buffer
+	c.Stdout, c.Stderr = &stdout, &stderr
+	err := c.Run()
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	norm := func(s string) string {
+		s = strings.ReplaceAll(s, dir, "$STORE")
+		s = strings.ReplaceAll(s, "python -m deviceflow", "deviceflow")
+		s = parityToken.ReplaceAllString(s, "${1}<token>")
+		return parityTime.ReplaceAllString(s, "<time>")
+	}
+	return parityRun{norm(stdout.String()), norm(stderr.String()), code, stdout.String()}
+}
+
+// compareParity fails the test where the Python run differs from the Go one.
+func compareParity(t *testing.T, name string, i int, step parityStep, g, p parityRun) {
+	t.Helper()
+	where := fmt.Sprintf("%s, step %d (%s)", name, i, strings.Join(step.args, " "))
+	if g.code != p.code {
+		t.Errorf("%s: exit %d in Go, %d in Python\nGo:\n%s\nPython:\n%s", where, g.code, p.code, g.output(), p.output())
+		return
+	}
+	if slices.Contains(step.args, "--json") {
+		var gj, pj any
+		gerr, perr := json.Unmarshal([]byte(g.stdout), &gj), json.Unmarshal([]byte(p.stdout), &pj)
+		if gerr != nil || perr != nil {
+			t.Errorf("%s: stdout is not JSON (Go: %v, Python: %v)\nGo: %q\nPython: %q", where, gerr, perr, g.stdout, p.stdout)
+		} else if !reflect.DeepEqual(gj, pj) {
+			t.Errorf("%s: JSON differs\nGo:     %s\nPython: %s", where, g.stdout, p.stdout)
+		}
+	} else if step.stdout && g.stdout != p.stdout {
+		t.Errorf("%s: stdout differs\nGo:\n%s\nPython:\n%s", where, g.stdout, p.stdout)
+	}
+	if step.line != "" {
+		gl, pl := pickLine(g.stderr, step.line), pickLine(p.stderr, step.line)
+		if gl != pl || gl == "" {
+			t.Errorf("%s: the %s line of stderr differs\nGo:     %q\nPython: %q", where, step.line, gl, pl)
+		}
+	}
+}
+
+func pickLine(s, which string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if which == "last" {
+		return lines[len(lines)-1]
+	}
+	return lines[0]
+}
+
+// venvPython is the Python of sdk/python/.venv, "" when there is none and
+// the test is not running in CI (the Python half is then skipped, said in
+// the log). In CI a missing venv fails the test.
+func venvPython(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", "..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	py := filepath.Join(root, "sdk", "python", ".venv", "bin", "python")
+	if _, err := os.Stat(py); err == nil {
+		return py
+	}
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("no Python virtual environment at %s: the parity test runs the Python command from it. Create it with sdk/python/scripts/venv.sh (make test does)", py)
+	}
+	t.Logf("no Python virtual environment at %s: the Python half of the parity test is skipped (create it with sdk/python/scripts/venv.sh)", py)
+	return ""
+}
