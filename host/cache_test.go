@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	extism "github.com/extism/go-sdk"
 	"github.com/tetratelabs/wazero"
+
+	"github.com/deviceflow/deviceflow/host/internal/kernel"
 )
 
 // compileTimed compiles the plugin with dir as its cache, checks that the
@@ -22,7 +23,7 @@ func compileTimed(t *testing.T, dir string) time.Duration {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer func(c *extism.CompiledPlugin, cache wazero.CompilationCache) {
+	defer func(c *kernel.Module, cache wazero.CompilationCache) {
 		c.Close(ctx)
 		if cache != nil {
 			cache.Close(ctx)
@@ -31,12 +32,12 @@ func compileTimed(t *testing.T, dir string) time.Duration {
 	if (cache != nil) != (dir != "") {
 		t.Fatalf("dir %q, cache %v", dir, cache)
 	}
-	in, err := c.Instance(ctx, extism.PluginInstanceConfig{ModuleConfig: moduleConfig()})
+	in, err := c.Instance(ctx, moduleConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer in.Close(ctx)
-	if rc, out, err := in.Call("info", []byte(`{}`)); err != nil || rc != 0 || len(out) == 0 {
+	if rc, out, err := in.Call(ctx, "info", []byte(`{}`)); err != nil || rc != 0 || len(out) == 0 {
 		t.Fatalf("info: %d %s %v", rc, out, err)
 	}
 	return took

@@ -1,5 +1,7 @@
-// Package host runs the deviceflow plugin in Go on wazero, through Extism's
-// Go SDK.
+// Package host runs the deviceflow plugin in Go on wazero directly: the
+// Extism kernel ABI the plugin imports is implemented natively in Go
+// (internal/kernel), so the plugin runs unchanged, as it does under Extism's
+// SDKs in other languages.
 //
 // A Host loads the embedded plugin (compiled once per process), supplies the
 // capabilities the plugin imports (HTTP through an injectable *http.Client,

@@ -138,7 +138,7 @@ func (h *Host) Call(ctx context.Context, export string, input []byte) ([]byte, e
 		return nil, pluginFailure("load", err)
 	}
 	state := &callState{h: h}
-	rc, out, err := in.CallWithContext(context.WithValue(ctx, callKey{}, state), export, input)
+	rc, out, err := in.Call(context.WithValue(ctx, callKey{}, state), export, input)
 	// The contract: every lease the call still holds ends with it.
 	state.releaseAll()
 	if cerr := ctx.Err(); cerr != nil && (err != nil || rc != 0) {

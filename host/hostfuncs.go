@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
-	extism "github.com/extism/go-sdk"
+	"github.com/tetratelabs/wazero/api"
+
+	"github.com/deviceflow/deviceflow/host/internal/kernel"
 )
 
 // callKey carries the running call's state into the host functions, which
@@ -74,16 +76,17 @@ func storeFailed(ctx context.Context, err error) *wireError {
 }
 
 var (
-	ptr = []extism.ValueType{extism.ValueTypePTR}
-	i32 = []extism.ValueType{extism.ValueTypeI32}
-	i64 = []extism.ValueType{extism.ValueTypeI64}
+	ptr = []api.ValueType{api.ValueTypeI64} // an Extism memory offset
+	i32 = []api.ValueType{api.ValueTypeI32}
+	i64 = []api.ValueType{api.ValueTypeI64}
 )
 
 // hostFunctions are the plugin's imports (wit: interface host), each a thin
-// adaptor over the Host's capabilities.
-func hostFunctions() []extism.HostFunction {
-	return []extism.HostFunction{
-		extism.NewHostFunctionWithStack("http_request", func(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {
+// adaptor over the Host's capabilities: payloads are read from and answered
+// in the instance's Extism memory.
+func hostFunctions() []kernel.Func {
+	return []kernel.Func{
+		{Name: "http_request", Params: ptr, Results: ptr, Fn: func(ctx context.Context, p *kernel.Instance, stack []uint64) {
 			var req httpRequest
 			var resp *httpResponse
 			if err := readJSON(p, stack[0], &req); err != nil {
@@ -92,30 +95,28 @@ func hostFunctions() []extism.HostFunction {
 				resp = callHost(ctx).doHTTP(ctx, &req)
 			}
 			stack[0] = writeJSON(p, resp)
-		}, ptr, ptr),
-		extism.NewHostFunctionWithStack("sleep", func(ctx context.Context, _ *extism.CurrentPlugin, stack []uint64) {
+		}},
+		{Name: "sleep", Params: i64, Results: i32, Fn: func(ctx context.Context, _ *kernel.Instance, stack []uint64) {
 			cancelled := callHost(ctx).sleep(ctx, int64(stack[0]))
-			stack[0] = extism.EncodeI32(boolI32(cancelled))
-		}, i64, i32),
-		extism.NewHostFunctionWithStack("now", func(ctx context.Context, _ *extism.CurrentPlugin, stack []uint64) {
-			stack[0] = extism.EncodeI64(callHost(ctx).now())
-		}, nil, i64),
-		extism.NewHostFunctionWithStack("monotonic", func(ctx context.Context, _ *extism.CurrentPlugin, stack []uint64) {
-			stack[0] = extism.EncodeI64(callHost(ctx).monotonic())
-		}, nil, i64),
-		extism.NewHostFunctionWithStack("store_get", func(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {
-			key, err := p.ReadString(stack[0])
+			stack[0] = api.EncodeI32(boolI32(cancelled))
+		}},
+		{Name: "now", Results: i64, Fn: func(ctx context.Context, _ *kernel.Instance, stack []uint64) {
+			stack[0] = api.EncodeI64(callHost(ctx).now())
+		}},
+		{Name: "monotonic", Results: i64, Fn: func(ctx context.Context, _ *kernel.Instance, stack []uint64) {
+			stack[0] = api.EncodeI64(callHost(ctx).monotonic())
+		}},
+		{Name: "store_get", Params: ptr, Results: ptr, Fn: func(ctx context.Context, p *kernel.Instance, stack []uint64) {
+			key := string(p.Bytes(stack[0]))
 			ans := storeAnswer{}
-			if err != nil {
-				ans.Error = storeFailed(ctx, err)
-			} else if v, err := callHost(ctx).store.Get(ctx, key); err == nil {
+			if v, err := callHost(ctx).store.Get(ctx, key); err == nil {
 				ans.Value = &v
 			} else if !errors.Is(err, ErrNoEntry) {
 				ans.Error = storeFailed(ctx, err)
 			}
 			stack[0] = writeJSON(p, ans)
-		}, ptr, ptr),
-		extism.NewHostFunctionWithStack("store_swap", func(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {
+		}},
+		{Name: "store_swap", Params: ptr, Results: ptr, Fn: func(ctx context.Context, p *kernel.Instance, stack []uint64) {
 			var sw storeSwap
 			ans := storeAnswer{}
 			if err := readJSON(p, stack[0], &sw); err != nil {
@@ -126,8 +127,8 @@ func hostFunctions() []extism.HostFunction {
 				ans.Conflict, ans.Value = true, cur
 			}
 			stack[0] = writeJSON(p, ans)
-		}, ptr, ptr),
-		extism.NewHostFunctionWithStack("store_lock", func(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {
+		}},
+		{Name: "store_lock", Params: ptr, Results: ptr, Fn: func(ctx context.Context, p *kernel.Instance, stack []uint64) {
 			var l storeLock
 			ans := storeAnswer{}
 			if err := readJSON(p, stack[0], &l); err != nil {
@@ -146,19 +147,20 @@ func hostFunctions() []extism.HostFunction {
 				}
 			}
 			stack[0] = writeJSON(p, ans)
-		}, ptr, ptr),
-		extism.NewHostFunctionWithStack("store_unlock", func(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {
+		}},
+		{Name: "store_unlock", Params: ptr, Results: ptr, Fn: func(ctx context.Context, p *kernel.Instance, stack []uint64) {
 			var u storeUnlock
 			if err := readJSON(p, stack[0], &u); err == nil {
 				callOf(ctx).releaseLease(u.Lease)
 			}
 			stack[0] = writeJSON(p, storeAnswer{})
-		}, ptr, ptr),
-		extism.NewHostFunctionWithStack("emit", func(ctx context.Context, p *extism.CurrentPlugin, stack []uint64) {
-			raw, err := p.ReadBytes(stack[0])
-			cancelled := err != nil || callHost(ctx).emit(ctx, raw)
-			stack[0] = extism.EncodeI32(boolI32(cancelled))
-		}, ptr, i32),
+		}},
+		{Name: "emit", Params: ptr, Results: i32, Fn: func(ctx context.Context, p *kernel.Instance, stack []uint64) {
+			// OnEvent runs before the plugin allocates again: the view
+			// stays valid, and emit copies what it keeps.
+			cancelled := callHost(ctx).emit(ctx, p.Bytes(stack[0]))
+			stack[0] = api.EncodeI32(boolI32(cancelled))
+		}},
 	}
 }
 
@@ -176,21 +178,15 @@ func boolI32(b bool) int32 {
 	return 0
 }
 
-func readJSON(p *extism.CurrentPlugin, off uint64, v any) error {
-	b, err := p.ReadBytes(off)
-	if err != nil {
-		return err
-	}
-	return json.Unmarshal(b, v)
+// readJSON decodes the block at off; a missing block is empty, malformed
+// JSON.
+func readJSON(p *kernel.Instance, off uint64, v any) error {
+	return json.Unmarshal(p.Bytes(off), v)
 }
 
 // writeJSON hands a value to the plugin; a failed allocation answers 0,
 // which the plugin reads as a failed call.
-func writeJSON(p *extism.CurrentPlugin, v any) uint64 {
+func writeJSON(p *kernel.Instance, v any) uint64 {
 	b, _ := json.Marshal(v)
-	off, err := p.WriteBytes(b)
-	if err != nil {
-		return 0
-	}
-	return off
+	return p.Write(b)
 }

@@ -11,9 +11,9 @@ import (
 	"strings"
 	"sync"
 
-	extism "github.com/extism/go-sdk"
 	"github.com/tetratelabs/wazero"
 
+	"github.com/deviceflow/deviceflow/host/internal/kernel"
 	"github.com/deviceflow/deviceflow/plugin"
 	"github.com/deviceflow/deviceflow/plugin/flow"
 )
@@ -23,13 +23,13 @@ const MaxMemoryPages = 1024
 
 var (
 	compileOnce sync.Once
-	compiled    *extism.CompiledPlugin
+	compiled    *kernel.Module
 	compileErr  error
 )
 
 // compiledPlugin compiles the embedded plugin once per process, through the
 // on-disk compilation cache when one is available.
-func compiledPlugin(ctx context.Context) (*extism.CompiledPlugin, error) {
+func compiledPlugin(ctx context.Context) (*kernel.Module, error) {
 	compileOnce.Do(func() {
 		compiled, _, compileErr = compilePlugin(context.WithoutCancel(ctx), CacheDir())
 	})
@@ -40,7 +40,7 @@ func compiledPlugin(ctx context.Context) (*extism.CompiledPlugin, error) {
 // in dir, or with no cache when dir is "". It also returns the cache it used
 // (nil for none), which outlives the compiled plugin and is closed
 // separately.
-func compilePlugin(ctx context.Context, dir string) (*extism.CompiledPlugin, wazero.CompilationCache, error) {
+func compilePlugin(ctx context.Context, dir string) (*kernel.Module, wazero.CompilationCache, error) {
 	return compileCached(ctx, dir, plugin.Wasm)
 }
 
@@ -52,7 +52,7 @@ func compilePlugin(ctx context.Context, dir string) (*extism.CompiledPlugin, waz
 // checks each one against a checksum and then fails the compilation) is
 // removed and compiled again; if that fails too, the plugin is compiled
 // without a cache.
-func compileCached(ctx context.Context, dir string, wasm []byte) (*extism.CompiledPlugin, wazero.CompilationCache, error) {
+func compileCached(ctx context.Context, dir string, wasm []byte) (*kernel.Module, wazero.CompilationCache, error) {
 	if dir != "" && writableDir(dir) {
 		for attempt := 0; attempt < 2; attempt++ {
 			cache, err := wazero.NewCompilationCacheWithDir(dir)
@@ -91,23 +91,17 @@ func writableDir(dir string) bool {
 
 // compileWith compiles wasm as the plugin, through cache when it is not
 // nil.
-func compileWith(ctx context.Context, cache wazero.CompilationCache, wasm []byte) (*extism.CompiledPlugin, error) {
+func compileWith(ctx context.Context, cache wazero.CompilationCache, wasm []byte) (*kernel.Module, error) {
 	// No per-loop cancellation check: with it, wazero tests the context at
 	// the top of every loop, and Go's wasm output has one at the top of
 	// every function (a call ran 2-3x slower). Calls are cancelled at
-	// host-function boundaries instead (see Host.Call).
-	rc := wazero.NewRuntimeConfig().
-		WithCloseOnContextDone(false).
-		WithMemoryLimitPages(MaxMemoryPages)
-	if cache != nil {
-		rc = rc.WithCompilationCache(cache)
-	}
-	manifest := extism.Manifest{
-		Wasm:   []extism.Wasm{extism.WasmData{Data: wasm, Name: "main"}},
-		Memory: &extism.ManifestMemory{MaxPages: MaxMemoryPages},
-	}
-	cfg := extism.PluginConfig{RuntimeConfig: rc, EnableWasi: true}
-	return extism.NewCompiledPlugin(ctx, manifest, cfg, hostFunctions())
+	// host-function boundaries instead (see Host.Call); the kernel never
+	// asks wazero for the check.
+	return kernel.Compile(ctx, wasm, kernel.Config{
+		Cache:          cache,
+		MaxMemoryPages: MaxMemoryPages,
+		Funcs:          hostFunctions(),
+	})
 }
 
 // clearCompilationCache removes the entries of a compilation cache that
@@ -169,9 +163,9 @@ func moduleConfig() wazero.ModuleConfig {
 		WithRandSource(rand.Reader)
 }
 
-// instance is one plugin instance; Extism instances are not safe for
-// concurrent use, so each call takes one from the pool.
-type instance = extism.Plugin
+// instance is one plugin instance with its Extism memory; an instance is
+// not safe for concurrent use, so each call takes one from the pool.
+type instance = kernel.Instance
 
 // pool keeps idle instances for reuse. It keeps as many as the most calls
 // that have run at once (at least minIdle), so a process serving many
@@ -217,7 +211,7 @@ func (p *pool) create(ctx context.Context) (*instance, error) {
 	if err != nil {
 		return nil, err
 	}
-	in, err := c.Instance(context.WithoutCancel(ctx), extism.PluginInstanceConfig{ModuleConfig: moduleConfig()})
+	in, err := c.Instance(context.WithoutCancel(ctx), moduleConfig())
 	if err != nil {
 		return nil, err
 	}
@@ -238,7 +232,7 @@ var (
 // export) and refuses a plugin whose major version differs from want's: its
 // imports, exports or payloads would not be the ones this host speaks.
 func checkABI(in *instance, want string) error {
-	_, out, err := in.Call("info", []byte("{}"))
+	_, out, err := in.Call(context.Background(), "info", []byte("{}"))
 	if err != nil {
 		return fmt.Errorf("the plugin's info export failed: %w", err)
 	}
