@@ -145,7 +145,7 @@ def test_ctrl_c_while_waiting_stops_at_once(emulator_binary: Path, tmp_path: Pat
         login.send_signal(signal.SIGINT)
         _, err = login.communicate(timeout=60)
         assert login.returncode == 130
-        assert "interrupted" in err and "Traceback" not in err
+        assert "deviceflow: cancelled" in err and "Traceback" not in err
     finally:
         emu.stop()
 
@@ -376,4 +376,7 @@ def test_ctrl_c_anywhere_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(_cli.COMMANDS, "token", interrupted)
     err = io.StringIO()
     assert _cli.main(["token", "--client-id", "x", "--store", "memory"], io.StringIO(), err) == 130
-    assert err.getvalue().strip() == "deviceflow: interrupted"
+    assert err.getvalue().strip() == "deviceflow: cancelled"
+    out = io.StringIO()
+    assert _cli.main(["token", "--client-id", "x", "--store", "memory", "--json"], out, io.StringIO()) == 130
+    assert json.loads(out.getvalue()) == {"error": {"code": "cancelled", "message": "cancelled"}}

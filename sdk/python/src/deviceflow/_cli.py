@@ -493,15 +493,19 @@ def main(argv: Optional[List[str]] = None, out: Optional[IO[str]] = None, err: O
     """Runs the command line; returns the exit code."""
     out = out or sys.stdout
     err = err or sys.stderr
+    json_out: List[bool] = []
     try:
-        return _main(argv, out, err)
+        return _main(argv, out, err, json_out)
     except KeyboardInterrupt:
+        # As the Go command says it: "cancelled", and with --json the error.
         print(file=err)
-        _say(err, "interrupted")
+        _say(err, "cancelled")
+        if json_out:
+            _print_json(out, {"error": {"code": "cancelled", "message": "cancelled"}})
         return EXIT_INTERRUPTED
 
 
-def _main(argv: Optional[List[str]], out: IO[str], err: IO[str]) -> int:
+def _main(argv: Optional[List[str]], out: IO[str], err: IO[str], json_out: List[bool]) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -511,6 +515,8 @@ def _main(argv: Optional[List[str]], out: IO[str], err: IO[str]) -> int:
         parser.print_help(err)
         return EXIT_USAGE
     c = Command(args)
+    if c.json:
+        json_out.append(True)
     try:
         c.validate()
         return COMMANDS[args.command](c, out, err)
@@ -524,5 +530,12 @@ def _main(argv: Optional[List[str]], out: IO[str], err: IO[str]) -> int:
 
 
 def run() -> None:
-    """The console entry point."""
+    """The console entry point. SIGTERM is Ctrl-C's twin, as in the Go command: exit 130, nothing written."""
+    import signal
+
+    def _terminate(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _terminate)
     sys.exit(main())
