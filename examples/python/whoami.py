@@ -37,7 +37,7 @@ def open_store(kind: str, path: Optional[str]) -> Store:
     """The store to keep the token in; no silent fallback from one to another."""
     if kind == "keyring":
         return KeyringStore()
-    if kind == "encrypted-file":
+    if kind in ("encrypted", "encrypted-file"):
         return EncryptedFileStore(path)  # key from DEVICEFLOW_ENCRYPTION_KEY
     if kind == "file":
         return FileStore(path)
@@ -55,7 +55,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p.add_argument("--base-url", default="https://github.com", help="GitHub Enterprise Server or emulator URL")
     p.add_argument("--api-url", default=None, help="the REST API's root; derived from --base-url when absent")
     p.add_argument("--scopes", default="read:user", help="scopes to ask for, comma separated")
-    p.add_argument("--store", default="keyring", choices=("keyring", "encrypted-file", "file", "memory"))
+    p.add_argument("--store", default="keyring", choices=("keyring", "file", "encrypted", "encrypted-file", "memory"),
+                   help="keyring, file, encrypted (encrypted-file: the same) or memory: the deviceflow command's names")
     p.add_argument("--store-path", default=None)
     args = p.parse_args(argv)
 
