@@ -13,6 +13,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -297,4 +299,67 @@ func venvPython(t *testing.T) string {
 	}
 	t.Logf("no Python virtual environment at %s: the Python half of the parity test is skipped (create it with sdk/python/scripts/venv.sh)", py)
 	return ""
+}
+
+// TestParityInterrupt: Ctrl-C (SIGINT) and SIGTERM while login waits end
+// both commands with 130 and the line "deviceflow: cancelled", with
+// nothing stored.
+func TestParityInterrupt(t *testing.T) {
+	t.Parallel()
+	python := venvPython(t)
+	// A long interval: the commands are waiting for the first poll.
+	emu := emulator.NewServer(emulator.Config{Interval: 5 * time.Minute})
+	t.Cleanup(func() { emu.Close() })
+	commands := map[string][]string{"Go": {binary}}
+	if python != "" {
+		commands["Python"] = []string{python, "-m", "deviceflow"}
+	}
+	for lang, command := range commands {
+		for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+			dir := t.TempDir()
+			args := append(slices.Clone(command[1:]), "login", "--no-browser", "--base-url", emu.URL(), "--client-id", "Ov23liStop", "--store", "file", "--store-path", filepath.Join(dir, "s"))
+			c := exec.Command(command[0], args...)
+			c.Env = env(map[string]string{"DEVICEFLOW_CONFIG_DIR": filepath.Join(dir, "config")})
+			var stderr lockedBuffer
+			c.Stderr = &stderr
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Process.Kill() })
+			// The code is shown; then the command waits for its first poll.
+			waitFor(t, lang+" showing the code", func() bool { return strings.Contains(stderr.String(), "expires in") })
+			if err := c.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			err := c.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+				t.Errorf("%s after %v: %v, want exit 130\n%s", lang, sig, err, stderr.String())
+			}
+			if !slices.Contains(strings.Split(stderr.String(), "\n"), "deviceflow: cancelled") {
+				t.Errorf("%s after %v: no line %q:\n%s", lang, sig, "deviceflow: cancelled", stderr.String())
+			}
+			if entries, _ := filepath.Glob(filepath.Join(dir, "s", "*.json")); len(entries) != 0 {
+				t.Errorf("%s after %v stored %v", lang, sig, entries)
+			}
+		}
+	}
+}
+
+// lockedBuffer is a buffer a process writes while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
