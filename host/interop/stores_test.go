@@ -68,6 +68,12 @@ type lang struct {
 
 func languages(t *testing.T) []lang {
 	t.Helper()
+	return languagesWith(t, pythonScript, nodeScript)
+}
+
+// languagesWith is languages with the Python and Node scripts given.
+func languagesWith(t *testing.T, pyScript, jsScript string) []lang {
+	t.Helper()
 	py := filepath.Join(root, "sdk", "python", ".venv", "bin", "python")
 	if _, err := os.Stat(py); err != nil {
 		missing(t, "the Python venv "+py, "run sdk/python/scripts/venv.sh (or make test-python)")
@@ -100,8 +106,8 @@ func languages(t *testing.T) []lang {
 	}
 	return []lang{
 		{name: "go"},
-		{name: "python", run: script(py, "-c", pythonScript)},
-		{name: "node", run: script(nodeBin, "--input-type=module", "-e", nodeScript)},
+		{name: "python", run: script(py, "-c", pyScript)},
+		{name: "node", run: script(nodeBin, "--input-type=module", "-e", jsScript)},
 	}
 }
 
