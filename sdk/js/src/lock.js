@@ -33,6 +33,7 @@ export class Lock {
     if (chain?.has(this)) return fn();
     if (signal?.aborted) throw cancelledError(signal);
     const before = this.#tail;
+    /** @type {(value?: unknown) => void} */
     let release;
     const mine = new Promise((resolve) => {
       release = resolve;
