@@ -4,6 +4,7 @@ encryption, and the emulation for stores without swap and lock."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -530,9 +531,13 @@ def test_encrypted_file_tampering_is_detected(tmp_path: Path) -> None:
     path = tmp_path / "tokens.enc"
     EncryptedFileStore(path, key=key).set(KEY, SECRET)
     entry = path / f"{name(KEY)}.json"
-    raw = bytearray(entry.read_bytes())
-    raw[len(raw) // 2] ^= 1
-    entry.write_bytes(bytes(raw))
+    # One bit of the sealed bytes, not of the file's text: a flipped base64
+    # character may stop being base64 at all, which is another error.
+    env = json.loads(entry.read_text())
+    sealed = bytearray(base64.b64decode(env["ciphertext"]))
+    sealed[len(sealed) // 2] ^= 1
+    env["ciphertext"] = base64.b64encode(bytes(sealed)).decode()
+    entry.write_text(json.dumps(env))
     with pytest.raises(StoreError, match="altered"):
         EncryptedFileStore(path, key=key).get(KEY)
 
