@@ -23,7 +23,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple
+from typing import Any, Callable, Dict, FrozenSet, List, Optional, Tuple, Union
 from urllib.parse import urlsplit
 
 from . import _sandbox
@@ -67,19 +67,29 @@ def _valid_request(req: Any) -> bool:
     return isinstance(t, (int, float)) and not isinstance(t, bool)
 
 
-def perform(req: Any, limits: Limits) -> Dict[str, Any]:
-    """Performs one request and answers the contract's http-response record."""
+def admit(req: Any, limits: Limits) -> Union[float, Dict[str, Any]]:
+    """The sandbox's gate, before any transport sees a request: the time the
+    whole exchange may take (the lower of the plugin's ``timeoutMs`` and the
+    host's cap), or the refusal to answer the plugin."""
     if not _valid_request(req):
         return _failure("denied", "malformed request from the plugin")
-    url: str = req["url"]
     try:
-        _sandbox.check(url, limits.allowed)
+        _sandbox.check(req["url"], limits.allowed)
     except _sandbox.SandboxRefusal as refusal:
         return _failure("denied", str(refusal))
     timeout = limits.timeout
     asked = req.get("timeoutMs") or 0
     if asked > 0:
         timeout = min(timeout, asked / 1000.0)
+    return timeout
+
+
+def perform(req: Any, limits: Limits) -> Dict[str, Any]:
+    """Performs one request and answers the contract's http-response record."""
+    timeout = admit(req, limits)
+    if isinstance(timeout, dict):
+        return timeout
+    url: str = req["url"]
     try:
         return _exchange(req, url, timeout, limits)
     except (_Timeout, socket.timeout, TimeoutError):

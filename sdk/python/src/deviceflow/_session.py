@@ -18,25 +18,17 @@ from __future__ import annotations
 import time
 from typing import Any, Dict
 
-from . import _sandbox
-from ._http import Limits, _failure, _valid_request
+from ._http import Limits, _failure, admit
 
 
 def perform(session: Any, req: Any, limits: Limits) -> Dict[str, Any]:
     """Performs one of the plugin's requests through ``session``."""
     import requests
 
-    if not _valid_request(req):
-        return _failure("denied", "malformed request from the plugin")
+    timeout = admit(req, limits)
+    if isinstance(timeout, dict):
+        return timeout
     url: str = req["url"]
-    try:
-        _sandbox.check(url, limits.allowed)
-    except _sandbox.SandboxRefusal as refusal:
-        return _failure("denied", str(refusal))
-    timeout = limits.timeout
-    asked = req.get("timeoutMs") or 0
-    if asked > 0:
-        timeout = min(timeout, asked / 1000.0)
     deadline = time.monotonic() + timeout
     headers = dict(req.get("headers") or {})
     session_ua = session.headers.get("User-Agent")
