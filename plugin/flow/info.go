@@ -16,7 +16,8 @@ var (
 // empty), the answer also carries the endpoints derived from it (rule 9), so
 // hosts need not derive them again: {"endpoints": {"base", "api"}}, or
 // {"endpointsError": {"code": "invalid_input", "message"}} when the engine
-// refuses the base URL.
+// refuses the base URL. An input that names a clientId is also judged whole,
+// as the other exports judge it: {"inputError": {...}} when it is refused.
 func Info(raw []byte) []byte {
 	out := map[string]any{
 		"name":       "deviceflow",
@@ -27,7 +28,8 @@ func Info(raw []byte) []byte {
 		"errorCodes": Codes,
 	}
 	var in struct {
-		BaseURL string `json:"baseUrl"`
+		BaseURL  string  `json:"baseUrl"`
+		ClientID *string `json:"clientId"`
 	}
 	if len(raw) == 0 || json.Unmarshal(raw, &in) == nil {
 		if ep, err := DeriveEndpoints(in.BaseURL); err == nil {
@@ -36,6 +38,16 @@ func Info(raw []byte) []byte {
 			// Hosts build their sandbox's allow-list from the endpoints; a
 			// base URL the engine refuses is refused with its own words.
 			out["endpointsError"] = err
+		}
+	}
+	if in.ClientID != nil {
+		// An input with a clientId is judged whole, as every export would
+		// judge it, so that a command can refuse bad flags before it opens
+		// a store or shows anything, without rules of its own.
+		if full, err := ParseInput(raw); err != nil {
+			out["inputError"] = err
+		} else if _, err := full.Configure(); err != nil {
+			out["inputError"] = err
 		}
 	}
 	return marshal(out)

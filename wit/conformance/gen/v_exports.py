@@ -197,3 +197,9 @@ vector("info-endpoints-refused-base-url",
        [9, 11], export="info", input={"baseUrl": "http://ghe.example.com"},
        result={"name": "deviceflow", "version": "{any}", "abi": "2.0.0", "exports": "{any}", "imports": "{any}",
                "errorCodes": "{any}", "endpointsError": {"code": "invalid_input", "message": "{any}"}})
+vector("info-input-error-control-character",
+       "info with a whole input judges it as every export would: a client id with a control character is answered in inputError (invalid_input naming clientId), so a command refuses the flag in the plugin's words.",
+       [11], export="info", input={"clientId": "Iv1.bad\u001b[2J", "baseUrl": "https://github.com"},
+       result={"name": "deviceflow", "version": "{any}", "abi": "2.0.0", "exports": "{any}", "imports": "{any}",
+               "errorCodes": "{any}", "endpoints": {"base": "https://github.com", "api": "https://api.github.com"},
+               "inputError": {"code": "invalid_input", "message": "{any}"}})

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from typing import IO, Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
-from . import _ui
+from . import _runtime, _ui
 from ._text import _ascii_host, clean, display_url, has_control
 from .client import DeviceFlow
 from .errors import BadRefreshToken, DeviceFlowError, InvalidInput, InvalidResponse, NotFound, StoreError
@@ -201,14 +201,15 @@ class Command:
             raise UsageError(f"--client-type must be oauth-app or github-app, not {go_quote(self.client_type)}")
         if self.store_kind not in STORES:
             raise UsageError(f"unknown store {go_quote(self.args.store)}: --store must be one of {', '.join(STORES)}")
-        if has_control(self.client_id):
-            raise UsageError(
-                f"bad --client-id {go_quote(self.client_id)}: contains a control character: pass the client id exactly as GitHub shows it"
-            )
-        try:
-            DeviceFlow(self.client_id, client_type=self.client_type, scopes=self.args.scopes, base_url=self.base()).endpoints()
-        except InvalidInput as e:
-            raise UsageError(self.usage_text(e.message)) from None
+        # The plugin judges the rest (client id, base URL, scopes) in its
+        # own words, as every export would: no rules of the command's own.
+        answer = _runtime.info(
+            {"clientId": self.client_id, "clientType": self.client_type, "scopes": self.args.scopes, "baseUrl": self.base()}
+        )
+        for key in ("inputError", "endpointsError"):
+            refusal = answer.get(key)
+            if isinstance(refusal, dict) and isinstance(refusal.get("message"), str):
+                raise UsageError(self.usage_text(refusal["message"]))
 
     def open_store(self) -> Store:
         """Opens the store the flags name; never falls back to another one."""
