@@ -4,7 +4,7 @@ import { join, resolve } from "node:path";
 import { StoreError } from "./errors.js";
 import { entryFile, entryName, readEntryFile, readValue, removeValue, writeValue } from "./file-entry.js";
 import { legacyState, migrateLegacy } from "./file-migrate.js";
-import { flockAvailable, flockFile } from "./flock.js";
+import { flockAvailable, flockFile, withFlock } from "./flock.js";
 import { KeyedMutex, Leases } from "./leases.js";
 
 /**
@@ -135,28 +135,12 @@ export class FileStore {
     const start = performance.now();
     const name = entryName(key);
     const inProcess = await leases.acquire(`${this.path}\0${name}`, waitMs, signal);
-    if (!inProcess || !flockAvailable()) return inProcess;
-    let release;
-    try {
+    const lockFile = async () => {
       await this.#ready();
       await this.#mkdir();
-      const left = waitMs > 0 ? Math.max(1, waitMs - (performance.now() - start)) : 0;
-      release = await flockFile(join(this.path, `${name}.lease`), left, signal);
-    } catch (err) {
-      inProcess();
-      throw err;
-    }
-    if (!release) {
-      inProcess();
-      return null;
-    }
-    return async () => {
-      try {
-        await release();
-      } finally {
-        inProcess();
-      }
+      return join(this.path, `${name}.lease`);
     };
+    return withFlock(inProcess, lockFile, start, waitMs, signal);
   }
 
   /**

@@ -87,3 +87,40 @@ export async function flockFile(file, waitMs, signal) {
     signal?.removeEventListener("abort", onAbort);
   }
 }
+
+/**
+ * Adds the cross-process half to a lease already held in this process:
+ * takes flock on the file that lockFile() names (or resolves to inProcess
+ * alone where flock(1) is missing), with the rest of waitMs since start.
+ * Resolves to one release function for both halves, or null when the
+ * flock stayed busy (the in-process half is then released).
+ *
+ * @param {(() => void) | null} inProcess
+ * @param {() => Promise<string>} lockFile
+ * @param {number} start performance.now() when the wait began
+ * @param {number} waitMs
+ * @param {AbortSignal} [signal]
+ * @returns {Promise<(() => void | Promise<void>) | null>}
+ */
+export async function withFlock(inProcess, lockFile, start, waitMs, signal) {
+  if (!inProcess || !flockAvailable()) return inProcess;
+  let release;
+  try {
+    const left = waitMs > 0 ? Math.max(1, waitMs - (performance.now() - start)) : 0;
+    release = await flockFile(await lockFile(), left, signal);
+  } catch (err) {
+    inProcess();
+    throw err;
+  }
+  if (!release) {
+    inProcess();
+    return null;
+  }
+  return async () => {
+    try {
+      await release();
+    } finally {
+      inProcess();
+    }
+  };
+}

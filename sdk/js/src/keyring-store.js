@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { StoreError } from "./errors.js";
 import { entryName } from "./file-entry.js";
 import { mustLock } from "./file-store.js";
-import { flockAvailable, flockFile } from "./flock.js";
+import { flockAvailable, withFlock } from "./flock.js";
 import { KeyedMutex, Leases } from "./leases.js";
 
 /** The keyring service deviceflow's entries live under, in every language. */
@@ -143,26 +143,7 @@ export class KeyringStore {
     const start = performance.now();
     const name = entryName(key);
     const inProcess = await leases.acquire(`${this.lockDir}\0${name}`, waitMs, signal);
-    if (!inProcess || !flockAvailable()) return inProcess;
-    let release;
-    try {
-      const left = waitMs > 0 ? Math.max(1, waitMs - (performance.now() - start)) : 0;
-      release = await flockFile(await this.#lockFile(name, "lease"), left, signal);
-    } catch (err) {
-      inProcess();
-      throw err;
-    }
-    if (!release) {
-      inProcess();
-      return null;
-    }
-    return async () => {
-      try {
-        await release();
-      } finally {
-        inProcess();
-      }
-    };
+    return withFlock(inProcess, () => this.#lockFile(name, "lease"), start, waitMs, signal);
   }
 
   /** The lock file of an entry name, making the lock directory (0700) when missing. */
