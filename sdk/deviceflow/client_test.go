@@ -2,6 +2,7 @@ package deviceflow_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
@@ -155,7 +156,13 @@ func TestConcurrentRefreshesCollapseIntoOne(t *testing.T) {
 
 func TestConcurrentTokenCallsShareOneRefresh(t *testing.T) {
 	t.Parallel()
-	emu := githubAppEmulator(t)
+	// Tokens live an hour, so the refreshed pair is fresh for every later
+	// caller, however the callers' starts fall; the first pair is made to
+	// expire in a minute by its stored local stamp.
+	emu := startEmulator(t, emulator.Config{
+		Clients:             []emulator.Client{{ID: "Iv1.expiring", Type: emulator.GitHubApp, ExpiringTokens: true}},
+		AccessTokenLifetime: time.Hour,
+	})
 	p := &person{action: emulator.ActionAuthorize}
 	store := deviceflow.NewMemoryStore()
 	c := newClient(t, emu, p, deviceflow.Config{ClientID: "Iv1.expiring", ClientType: deviceflow.GitHubApp, Store: store})
@@ -164,6 +171,15 @@ func TestConcurrentTokenCallsShareOneRefresh(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.codes(t)
+	for k, v := range store.Snapshot() {
+		var entry map[string]any
+		if err := json.Unmarshal([]byte(v), &entry); err != nil {
+			t.Fatal(err)
+		}
+		entry["local"] = map[string]any{"expiresAt": time.Now().Add(time.Minute).UnixMilli()}
+		b, _ := json.Marshal(entry)
+		store.Set(ctx, k, string(b))
+	}
 	var events []string
 	var mu sync.Mutex
 	c2 := newClient(t, emu, nil, deviceflow.Config{
