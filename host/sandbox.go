@@ -56,21 +56,13 @@ func (h *Host) check(raw string) error {
 	switch u.Scheme {
 	case "https":
 	case "http":
-		if !isLoopback(u.Hostname()) {
+		if !flow.IsLoopback(u.Hostname()) {
 			return errors.New("plain http is allowed only for loopback hosts")
 		}
 	default:
 		return errors.New("scheme " + u.Scheme + " is not allowed")
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // sandboxClient copies the caller's client and refuses redirects, so a
