@@ -121,10 +121,8 @@ func (m *Machine) onLeasedRead(ev Event) Effect {
 // onLogoutDeleted ends logout, removing again whatever replaced the entry
 // between the read and the removal.
 func (m *Machine) onLogoutDeleted(ev Event) Effect {
-	if !ev.Conflict {
-		return m.out(done([]byte(`{"removed":true}`)))
-	}
-	if !ev.Found {
+	if !ev.Conflict || !ev.Found {
+		// Removed, or removed meanwhile by someone else.
 		return m.out(done([]byte(`{"removed":true}`)))
 	}
 	m.swaps++
