@@ -148,6 +148,8 @@ type input struct {
 	Interactive *bool  `json:"interactive,omitempty"`
 	Method      string `json:"method,omitempty"`
 	URL         string `json:"url,omitempty"`
+	// State is poll's flow state, as begin or the last poll answered it.
+	State json.RawMessage `json:"state,omitempty"`
 }
 
 func (c *Client) options(opts []Option) callOptions {

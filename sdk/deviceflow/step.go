@@ -52,15 +52,9 @@ func (c *Client) Poll(ctx context.Context, p *Pending) (*Pending, *Authenticatio
 	if p == nil || len(p.State) == 0 {
 		return nil, nil, &Error{Code: ErrInvalidInput.Code, Message: "invalid input: state: pass the Pending that Begin or Poll answered"}
 	}
-	in := struct {
-		input
-		State json.RawMessage `json:"state"`
-	}{c.input(c.options(nil)), p.State}
-	raw, err := json.Marshal(in)
-	if err != nil {
-		return nil, nil, &Error{Code: ErrInvalidInput.Code, Message: "invalid input: " + err.Error(), Cause: err}
-	}
-	out, err := c.host.Call(withState(ctx, &callState{}), "poll", raw)
+	in := c.input(c.options(nil))
+	in.State = p.State
+	out, err := c.call(ctx, "poll", in)
 	if err != nil {
 		return nil, nil, err
 	}
