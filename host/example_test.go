@@ -8,14 +8,14 @@ import (
 	"time"
 
 	"github.com/deviceflow/deviceflow/host"
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // A device flow against the local emulator: the plugin asks for a code, the
 // verification event shows it, the "person" approves it, and the plugin
 // polls until it has the token. A second call is answered from the store.
 func ExampleNew() {
-	emu := emulator.NewServer(emulator.Config{Interval: 50 * time.Millisecond})
+	emu := deviceflowtest.NewServer(deviceflowtest.Config{Interval: 50 * time.Millisecond})
 	defer emu.Close()
 
 	h, err := host.New(host.Options{

@@ -8,14 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // TestCancelDuringSleep: a call whose context ends while the plugin waits
 // between polls returns ErrCancelled at once, and the host goes on working.
 func TestCancelDuringSleep(t *testing.T) {
 	t.Parallel()
-	g := startGitHub(t, emulator.Config{}, nil) // 5 s interval, nobody approves
+	g := startGitHub(t, deviceflowtest.Config{}, nil) // 5 s interval, nobody approves
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cancelledAt := make(chan time.Time, 1)
@@ -46,7 +46,7 @@ func TestCancelDuringSleep(t *testing.T) {
 // next call gets a new one.
 func TestCancelKillsAndRecreates(t *testing.T) {
 	t.Parallel()
-	g := startGitHub(t, emulator.Config{}, nil)
+	g := startGitHub(t, deviceflowtest.Config{}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	h := testHost(t, g, func(o *Options) {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 	"github.com/deviceflow/deviceflow/plugin/flow"
 )
 
@@ -22,8 +22,8 @@ import (
 // refused by the host, and the other server never hears of it.
 func TestSandboxAllowList(t *testing.T) {
 	t.Parallel()
-	allowed := startGitHub(t, emulator.Config{AutoApprove: 1}, nil)
-	other := startGitHub(t, emulator.Config{AutoApprove: 1}, nil)
+	allowed := startGitHub(t, deviceflowtest.Config{AutoApprove: 1}, nil)
+	other := startGitHub(t, deviceflowtest.Config{AutoApprove: 1}, nil)
 	h := testHost(t, allowed, nil)
 	_, err := h.Call(context.Background(), "authenticate", input(other.URL))
 	e := wantCode(t, err, "http_denied")
@@ -112,8 +112,8 @@ func TestSandboxRefusesBadBaseURLs(t *testing.T) {
 // the plugin as it is and never followed.
 func TestSandboxNoRedirects(t *testing.T) {
 	t.Parallel()
-	target := startGitHub(t, emulator.Config{AutoApprove: 1}, nil)
-	g := startGitHub(t, emulator.Config{AutoApprove: 1}, func(next http.Handler) http.Handler {
+	target := startGitHub(t, deviceflowtest.Config{AutoApprove: 1}, nil)
+	g := startGitHub(t, deviceflowtest.Config{AutoApprove: 1}, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, target.URL+r.URL.Path, http.StatusTemporaryRedirect)
 		})
@@ -138,7 +138,7 @@ func TestSandboxNoRedirects(t *testing.T) {
 func TestSandboxResponseCap(t *testing.T) {
 	t.Parallel()
 	var size atomic.Int64
-	g := startGitHub(t, emulator.Config{}, func(next http.Handler) http.Handler {
+	g := startGitHub(t, deviceflowtest.Config{}, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "application/json")
 			w.Write([]byte(strings.Repeat(" ", int(size.Load()))))
@@ -164,7 +164,7 @@ func TestSandboxResponseCap(t *testing.T) {
 func TestSandboxRequestTimeout(t *testing.T) {
 	t.Parallel()
 	var stalled atomic.Bool
-	g := startGitHub(t, emulator.Config{AutoApprove: 1}, func(next http.Handler) http.Handler {
+	g := startGitHub(t, deviceflowtest.Config{AutoApprove: 1}, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == "/login/oauth/access_token" && stalled.CompareAndSwap(false, true) {
 				// Read the body, so that the server notices when the

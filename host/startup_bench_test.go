@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // Start-up benchmarks. They live in package host because they reset its
@@ -30,7 +30,7 @@ func forgetCompilation() {
 // run.
 func cachedEntry(b *testing.B) (map[string]string, []byte) {
 	b.Helper()
-	emu := emulator.NewServer(emulator.Config{Interval: 10 * time.Millisecond, AutoApprove: 1})
+	emu := deviceflowtest.NewServer(deviceflowtest.Config{Interval: 10 * time.Millisecond, AutoApprove: 1})
 	defer emu.Close()
 	store := NewMemoryStore()
 	h, err := New(Options{BaseURL: emu.URL(), Store: store})

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 type authResult struct {
@@ -32,7 +32,7 @@ func TestHostWithFileStores(t *testing.T) {
 				}
 				return encryptedAt(t, path, key)
 			}
-			g := startGitHub(t, emulator.Config{AutoApprove: 1}, nil)
+			g := startGitHub(t, deviceflowtest.Config{AutoApprove: 1}, nil)
 			ctx := context.Background()
 			var first, second authResult
 			h1 := testHost(t, g, func(o *Options) { o.Store = open() })
@@ -91,7 +91,7 @@ func TestHostStoreFailuresAreTyped(t *testing.T) {
 	}
 
 	for _, c := range cases {
-		g := startGitHub(t, emulator.Config{AutoApprove: 1}, nil)
+		g := startGitHub(t, deviceflowtest.Config{AutoApprove: 1}, nil)
 		h := testHost(t, g, func(o *Options) { o.Store = c.store })
 		_, err := h.Call(context.Background(), "authenticate", input(g.URL))
 		e := wantCode(t, err, "store")
@@ -117,7 +117,7 @@ func TestHostCorruptEntryIsStoreError(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "tokens.json")
 	s, _ := NewFileStore(path)
-	g := startGitHub(t, emulator.Config{AutoApprove: 1}, nil)
+	g := startGitHub(t, deviceflowtest.Config{AutoApprove: 1}, nil)
 	h := testHost(t, g, func(o *Options) { o.Store = s })
 	ctx := context.Background()
 	if _, err := h.Call(ctx, "authenticate", input(g.URL)); err != nil {

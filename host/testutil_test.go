@@ -12,24 +12,24 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // github is an emulator on loopback, optionally behind a middleware that
 // injects faults, with a fake clock that the test host's sleeps advance.
 type github struct {
 	URL   string
-	Emu   *emulator.Server
-	Clock *emulator.FakeClock
+	Emu   *deviceflowtest.Server
+	Clock *deviceflowtest.FakeClock
 }
 
 // startGitHub serves an emulator (config cfg, with the fake clock) through
 // wrap, which may be nil.
-func startGitHub(t *testing.T, cfg emulator.Config, wrap func(http.Handler) http.Handler) *github {
+func startGitHub(t *testing.T, cfg deviceflowtest.Config, wrap func(http.Handler) http.Handler) *github {
 	t.Helper()
-	clock := emulator.NewFakeClock(time.Time{})
+	clock := deviceflowtest.NewFakeClock(time.Time{})
 	cfg.Now = clock.Now
-	emu, err := emulator.New(cfg)
+	emu, err := deviceflowtest.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

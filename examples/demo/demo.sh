@@ -41,7 +41,7 @@ wait_for() {
 }
 
 step "Building the deviceflow command"
-go build -o "$work/deviceflow" ./host/cmd/deviceflow
+go build -o "$work/deviceflow" ./sdk/cmd/deviceflow
 go build -o "$work/approve" ./examples/demo/approve
 deviceflow="$work/deviceflow"
 echo "built $(basename "$deviceflow") ($("$deviceflow" version))"

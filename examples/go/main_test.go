@@ -11,13 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // The example signs in against the emulator while the test plays the
 // person: it reads the code the program prints and enters it on the page.
 func TestWhoami(t *testing.T) {
-	emu := emulator.NewServer(emulator.Config{Interval: 50 * time.Millisecond, Login: "mona"})
+	emu := deviceflowtest.NewServer(deviceflowtest.Config{Interval: 50 * time.Millisecond, Login: "mona"})
 	defer emu.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/deviceflow/deviceflow/host"
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // A poll exchange is one request to the token endpoint with the device
@@ -35,8 +35,8 @@ const pollInterval = time.Second
 const step = pollInterval + pollInterval/10
 
 type pollRig struct {
-	emu   *emulator.Server
-	clock *emulator.FakeClock
+	emu   *deviceflowtest.Server
+	clock *deviceflowtest.FakeClock
 	h     *host.Host
 	state json.RawMessage
 	xo    *oauth2.Config
@@ -48,8 +48,8 @@ type pollRig struct {
 // device code waiting for approval.
 func newPollRig(b *testing.B, latency time.Duration) *pollRig {
 	b.Helper()
-	clock := emulator.NewFakeClock(time.Now())
-	emu, err := emulator.New(emulator.Config{
+	clock := deviceflowtest.NewFakeClock(time.Now())
+	emu, err := deviceflowtest.New(deviceflowtest.Config{
 		Interval:  pollInterval,
 		ExpiresIn: 100000 * time.Hour, // never expires within a benchmark
 		Now:       clock.Now,

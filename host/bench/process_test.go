@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // BenchmarkTokenProcess runs a whole `deviceflow token` process that
@@ -23,7 +23,7 @@ func BenchmarkTokenProcess(b *testing.B) {
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
-	emu := emulator.NewServer(emulator.Config{Interval: 10 * time.Millisecond, AutoApprove: 1})
+	emu := deviceflowtest.NewServer(deviceflowtest.Config{Interval: 10 * time.Millisecond, AutoApprove: 1})
 	defer emu.Close()
 	env := append(os.Environ(),
 		"DEVICEFLOW_CACHE_DIR="+filepath.Join(dir, "cache"),

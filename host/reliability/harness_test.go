@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/deviceflow/deviceflow/host"
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // clientID is the GitHub App (with expiring tokens) every test signs in to.
@@ -76,10 +76,10 @@ func run(m *testing.M) int {
 	}
 	defer os.RemoveAll(tmp)
 	goCLI = filepath.Join(tmp, "deviceflow")
-	build := exec.Command("go", "build", "-o", goCLI, "./host/cmd/deviceflow")
+	build := exec.Command("go", "build", "-o", goCLI, "./sdk/cmd/deviceflow")
 	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "reliability: go build ./host/cmd/deviceflow: %v\n%s", err, out)
+		fmt.Fprintf(os.Stderr, "reliability: go build ./sdk/cmd/deviceflow: %v\n%s", err, out)
 		return 1
 	}
 	home := filepath.Join(tmp, "home")
@@ -134,7 +134,7 @@ func pythonCLI(t *testing.T) (string, bool) {
 // if it had never reached the server, and reports when the emulator's
 // answer has been sent in full (answered).
 type gate struct {
-	emu *emulator.Server
+	emu *deviceflowtest.Server
 	srv *httptest.Server
 
 	mu sync.Mutex
@@ -159,8 +159,8 @@ type gateCounts struct {
 // codes approved on their first poll, behind a gate on 127.0.0.1.
 func newGate(t *testing.T) *gate {
 	t.Helper()
-	emu, err := emulator.New(emulator.Config{
-		Clients:       []emulator.Client{{ID: clientID, Type: emulator.GitHubApp, ExpiringTokens: true}},
+	emu, err := deviceflowtest.New(deviceflowtest.Config{
+		Clients:       []deviceflowtest.Client{{ID: clientID, Type: deviceflowtest.GitHubApp, ExpiringTokens: true}},
 		Interval:      20 * time.Millisecond,
 		PollTolerance: 20 * time.Millisecond,
 		AutoApprove:   1,

@@ -6,13 +6,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 	"github.com/deviceflow/deviceflow/sdk/deviceflow"
 )
 
 func TestCachedOnlyNeverStartsAFlow(t *testing.T) {
 	t.Parallel()
-	emu := startEmulator(t, emulator.Config{})
+	emu := startEmulator(t, deviceflowtest.Config{})
 	c := newClient(t, emu, nil, deviceflow.Config{OnVerification: func(context.Context, deviceflow.Verification) error {
 		t.Error("a code was shown")
 		return nil
@@ -37,7 +37,7 @@ func TestCachedOnlyNeverStartsAFlow(t *testing.T) {
 func TestCachedOnlyAnswersAndRefreshes(t *testing.T) {
 	t.Parallel()
 	emu := githubAppEmulator(t)
-	p := &person{action: emulator.ActionAuthorize}
+	p := &person{action: deviceflowtest.ActionAuthorize}
 	c := newClient(t, emu, p, deviceflow.Config{ClientID: "Iv1.expiring", ClientType: deviceflow.GitHubApp})
 	ctx := timeout(t)
 	first, err := c.Token(ctx)
@@ -77,7 +77,7 @@ func TestCachedOnlyAnswersAndRefreshes(t *testing.T) {
 
 func TestOAuthAppTokenIsCachedForever(t *testing.T) {
 	t.Parallel()
-	emu := startEmulator(t, emulator.Config{AutoApprove: 1})
+	emu := startEmulator(t, deviceflowtest.Config{AutoApprove: 1})
 	c := newClient(t, emu, nil, deviceflow.Config{
 		OnVerification: func(context.Context, deviceflow.Verification) error { return nil },
 	})

@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 	"github.com/deviceflow/deviceflow/sdk/deviceflow"
 )
 
 func TestOnVerificationErrorCancels(t *testing.T) {
 	t.Parallel()
-	emu := startEmulator(t, emulator.Config{})
+	emu := startEmulator(t, deviceflowtest.Config{})
 	refused := errors.New("the user closed the dialog")
 	c := newClient(t, emu, nil, deviceflow.Config{
 		OnVerification: func(context.Context, deviceflow.Verification) error { return refused },
@@ -32,7 +32,7 @@ func TestOnVerificationErrorCancels(t *testing.T) {
 func TestContextEndsTheWait(t *testing.T) {
 	t.Parallel()
 	// Nobody approves: the flow would wait for fifteen minutes.
-	emu := startEmulator(t, emulator.Config{Interval: time.Second})
+	emu := startEmulator(t, deviceflowtest.Config{Interval: time.Second})
 	shown := make(chan struct{})
 	c := newClient(t, emu, nil, deviceflow.Config{
 		OnVerification: func(context.Context, deviceflow.Verification) error { close(shown); return nil },
@@ -51,7 +51,7 @@ func TestContextEndsTheWait(t *testing.T) {
 
 func TestSharedFlowSurvivesOneCallerLeaving(t *testing.T) {
 	t.Parallel()
-	emu := startEmulator(t, emulator.Config{})
+	emu := startEmulator(t, deviceflowtest.Config{})
 	shown := make(chan deviceflow.Verification, 1)
 	c := newClient(t, emu, nil, deviceflow.Config{
 		OnVerification: func(_ context.Context, v deviceflow.Verification) error { shown <- v; return nil },
@@ -80,7 +80,7 @@ func TestSharedFlowSurvivesOneCallerLeaving(t *testing.T) {
 	if err := <-errs; !errors.Is(err, deviceflow.ErrCancelled) {
 		t.Errorf("the impatient caller got %v", err)
 	}
-	if err := pressButton(v.VerificationURI, v.UserCode, emulator.ActionAuthorize); err != nil {
+	if err := pressButton(v.VerificationURI, v.UserCode, deviceflowtest.ActionAuthorize); err != nil {
 		t.Fatal(err)
 	}
 	if a := <-patient; a == nil || emu.Stats().DeviceCode != 1 {
@@ -94,7 +94,7 @@ func TestTokensNeverLeak(t *testing.T) {
 	emu := githubAppEmulator(t)
 	var mu sync.Mutex
 	var seen []string
-	p := &person{action: emulator.ActionAuthorize}
+	p := &person{action: deviceflowtest.ActionAuthorize}
 	c := newClient(t, emu, p, deviceflow.Config{
 		ClientID: "Iv1.expiring", ClientType: deviceflow.GitHubApp,
 		OnEvent: func(_ context.Context, e deviceflow.Event) error {

@@ -9,14 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 	"github.com/deviceflow/deviceflow/sdk/deviceflow"
 )
 
 func TestTokenSignsInThenUsesTheCache(t *testing.T) {
 	t.Parallel()
-	emu := startEmulator(t, emulator.Config{})
-	p := &person{action: emulator.ActionAuthorize}
+	emu := startEmulator(t, deviceflowtest.Config{})
+	p := &person{action: deviceflowtest.ActionAuthorize}
 	store := deviceflow.NewMemoryStore()
 	c := newClient(t, emu, p, deviceflow.Config{Scopes: []string{"repo", "read:org"}, Store: store})
 	ctx := timeout(t)
@@ -57,8 +57,8 @@ func TestTokenSignsInThenUsesTheCache(t *testing.T) {
 
 func TestConcurrentTokenCallsShareOneFlow(t *testing.T) {
 	t.Parallel()
-	emu := startEmulator(t, emulator.Config{})
-	p := &person{action: emulator.ActionAuthorize}
+	emu := startEmulator(t, deviceflowtest.Config{})
+	p := &person{action: deviceflowtest.ActionAuthorize}
 	c := newClient(t, emu, p, deviceflow.Config{})
 	ctx := timeout(t)
 
@@ -93,9 +93,9 @@ func TestConcurrentTokenCallsShareOneFlow(t *testing.T) {
 
 // A GitHub App whose tokens live one minute: every cached token is inside
 // the plugin's five-minute refresh margin, so each Token call refreshes.
-func githubAppEmulator(t *testing.T) *emulator.Server {
-	return startEmulator(t, emulator.Config{
-		Clients:             []emulator.Client{{ID: "Iv1.expiring", Type: emulator.GitHubApp, ExpiringTokens: true}},
+func githubAppEmulator(t *testing.T) *deviceflowtest.Server {
+	return startEmulator(t, deviceflowtest.Config{
+		Clients:             []deviceflowtest.Client{{ID: "Iv1.expiring", Type: deviceflowtest.GitHubApp, ExpiringTokens: true}},
 		AccessTokenLifetime: time.Minute,
 	})
 }
@@ -103,7 +103,7 @@ func githubAppEmulator(t *testing.T) *emulator.Server {
 func TestConcurrentRefreshesCollapseIntoOne(t *testing.T) {
 	t.Parallel()
 	emu := githubAppEmulator(t)
-	p := &person{action: emulator.ActionAuthorize}
+	p := &person{action: deviceflowtest.ActionAuthorize}
 	c := newClient(t, emu, p, deviceflow.Config{ClientID: "Iv1.expiring", ClientType: deviceflow.GitHubApp})
 	ctx := timeout(t)
 	first, err := c.Token(ctx)
@@ -159,11 +159,11 @@ func TestConcurrentTokenCallsShareOneRefresh(t *testing.T) {
 	// Tokens live an hour, so the refreshed pair is fresh for every later
 	// caller, however the callers' starts fall; the first pair is made to
 	// expire in a minute by its stored local stamp.
-	emu := startEmulator(t, emulator.Config{
-		Clients:             []emulator.Client{{ID: "Iv1.expiring", Type: emulator.GitHubApp, ExpiringTokens: true}},
+	emu := startEmulator(t, deviceflowtest.Config{
+		Clients:             []deviceflowtest.Client{{ID: "Iv1.expiring", Type: deviceflowtest.GitHubApp, ExpiringTokens: true}},
 		AccessTokenLifetime: time.Hour,
 	})
-	p := &person{action: emulator.ActionAuthorize}
+	p := &person{action: deviceflowtest.ActionAuthorize}
 	store := deviceflow.NewMemoryStore()
 	c := newClient(t, emu, p, deviceflow.Config{ClientID: "Iv1.expiring", ClientType: deviceflow.GitHubApp, Store: store})
 	ctx := timeout(t)
@@ -222,7 +222,7 @@ func TestConcurrentTokenCallsShareOneRefresh(t *testing.T) {
 
 func TestErrorsAreTyped(t *testing.T) {
 	t.Parallel()
-	emu := startEmulator(t, emulator.Config{Clients: []emulator.Client{
+	emu := startEmulator(t, deviceflowtest.Config{Clients: []deviceflowtest.Client{
 		{ID: "Ov23.known"},
 		{ID: "Ov23.disabled", DeviceFlowDisabled: true},
 	}})
@@ -233,7 +233,7 @@ func TestErrorsAreTyped(t *testing.T) {
 		action string
 		want   error
 	}{
-		{"cancel on the page", deviceflow.Config{ClientID: "Ov23.known"}, emulator.ActionCancel, deviceflow.ErrAccessDenied},
+		{"cancel on the page", deviceflow.Config{ClientID: "Ov23.known"}, deviceflowtest.ActionCancel, deviceflow.ErrAccessDenied},
 		{"unknown client", deviceflow.Config{ClientID: "Ov23.unknown"}, "", deviceflow.ErrIncorrectClientCredentials},
 		{"device flow disabled", deviceflow.Config{ClientID: "Ov23.disabled"}, "", deviceflow.ErrUnsupported},
 		{"bad client type", deviceflow.Config{ClientID: "Ov23.known", ClientType: "app"}, "", deviceflow.ErrInvalidInput},

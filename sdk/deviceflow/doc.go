@@ -42,7 +42,7 @@
 // Err sentinels (errors.Is(err, deviceflow.ErrAccessDenied)). No error,
 // event or printed Authentication ever carries a token.
 //
-// For tests and demos, the host/emulator package is a local GitHub device
+// For tests and demos, the sdk/deviceflow/deviceflowtest package is a local GitHub device
 // flow server: set Config.BaseURL to its URL. The examples below run
 // against it.
 package deviceflow

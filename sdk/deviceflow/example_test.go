@@ -10,7 +10,7 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 	"github.com/deviceflow/deviceflow/sdk/deviceflow"
 )
 
@@ -28,7 +28,7 @@ func approve(v deviceflow.Verification) error {
 
 func ExampleClient_Token() {
 	// A local GitHub stand-in; leave BaseURL empty for github.com.
-	gh := emulator.NewServer(emulator.Config{Interval: 50 * time.Millisecond})
+	gh := deviceflowtest.NewServer(deviceflowtest.Config{Interval: 50 * time.Millisecond})
 	defer gh.Close()
 
 	c, err := deviceflow.New(deviceflow.Config{
@@ -64,7 +64,7 @@ func ExampleClient_Token() {
 }
 
 func ExampleClient_Client() {
-	gh := emulator.NewServer(emulator.Config{Interval: 50 * time.Millisecond, Login: "octocat"})
+	gh := deviceflowtest.NewServer(deviceflowtest.Config{Interval: 50 * time.Millisecond, Login: "octocat"})
 	defer gh.Close()
 	c, err := deviceflow.New(deviceflow.Config{
 		ClientID: "Ov23liExample",
@@ -92,10 +92,10 @@ func ExampleClient_Client() {
 }
 
 func ExampleClient_TokenSource() {
-	gh := emulator.NewServer(emulator.Config{
+	gh := deviceflowtest.NewServer(deviceflowtest.Config{
 		Interval:    50 * time.Millisecond,
 		AutoApprove: 1,
-		Clients:     []emulator.Client{{ID: "Iv1.example", Type: emulator.GitHubApp, ExpiringTokens: true}},
+		Clients:     []deviceflowtest.Client{{ID: "Iv1.example", Type: deviceflowtest.GitHubApp, ExpiringTokens: true}},
 	})
 	defer gh.Close()
 	c, err := deviceflow.New(deviceflow.Config{
@@ -118,7 +118,7 @@ func ExampleClient_TokenSource() {
 }
 
 func ExampleClient_Token_cancelled() {
-	gh := emulator.NewServer(emulator.Config{Interval: 50 * time.Millisecond})
+	gh := deviceflowtest.NewServer(deviceflowtest.Config{Interval: 50 * time.Millisecond})
 	defer gh.Close()
 	c, _ := deviceflow.New(deviceflow.Config{
 		ClientID: "Ov23liExample",

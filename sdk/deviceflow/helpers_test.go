@@ -10,17 +10,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 	"github.com/deviceflow/deviceflow/sdk/deviceflow"
 )
 
 // startEmulator runs an emulator with a short interval for one test.
-func startEmulator(t testing.TB, cfg emulator.Config) *emulator.Server {
+func startEmulator(t testing.TB, cfg deviceflowtest.Config) *deviceflowtest.Server {
 	t.Helper()
 	if cfg.Interval == 0 {
 		cfg.Interval = 50 * time.Millisecond
 	}
-	s := emulator.NewServer(cfg)
+	s := deviceflowtest.NewServer(cfg)
 	t.Cleanup(func() { s.Close() })
 	return s
 }
@@ -34,14 +34,14 @@ func pressButton(verificationURI, userCode, action string) error {
 	}
 	io.Copy(io.Discard, page.Body)
 	page.Body.Close()
-	form := url.Values{emulator.FieldUserCode: {userCode}, emulator.FieldAction: {action}}
+	form := url.Values{deviceflowtest.FieldUserCode: {userCode}, deviceflowtest.FieldAction: {action}}
 	res, err := http.PostForm(verificationURI, form)
 	if err != nil {
 		return err
 	}
 	defer res.Body.Close()
 	body, _ := io.ReadAll(res.Body)
-	want := map[string]string{emulator.ActionAuthorize: emulator.ResultAuthorized, emulator.ActionCancel: emulator.ResultCancelled}[action]
+	want := map[string]string{deviceflowtest.ActionAuthorize: deviceflowtest.ResultAuthorized, deviceflowtest.ActionCancel: deviceflowtest.ResultCancelled}[action]
 	if !strings.Contains(string(body), `data-result="`+want+`"`) {
 		return &formError{action: action}
 	}
@@ -90,7 +90,7 @@ func (p *person) codes(t *testing.T) int {
 }
 
 // newClient returns a client of emu whose verifications go to p.
-func newClient(t *testing.T, emu *emulator.Server, p *person, cfg deviceflow.Config) *deviceflow.Client {
+func newClient(t *testing.T, emu *deviceflowtest.Server, p *person, cfg deviceflow.Config) *deviceflow.Client {
 	t.Helper()
 	if cfg.ClientID == "" {
 		cfg.ClientID = "Ov23liTestClient"

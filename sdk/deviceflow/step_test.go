@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 	"github.com/deviceflow/deviceflow/sdk/deviceflow"
 )
 
@@ -17,7 +17,7 @@ import (
 // survives a round trip through JSON, as a platform saving it would.
 func TestBeginPoll(t *testing.T) {
 	t.Parallel()
-	emu := startEmulator(t, emulator.Config{AutoApprove: 3})
+	emu := startEmulator(t, deviceflowtest.Config{AutoApprove: 3})
 	store := deviceflow.NewMemoryStore()
 	c := newClient(t, emu, nil, deviceflow.Config{Store: store, Scopes: []string{"repo"},
 		OnVerification: func(context.Context, deviceflow.Verification) error { return nil }})
@@ -62,7 +62,7 @@ func TestBeginPoll(t *testing.T) {
 // RFC 8628 servers; the emulator reads both.
 func TestEncodingForm(t *testing.T) {
 	t.Parallel()
-	emu := startEmulator(t, emulator.Config{AutoApprove: 1})
+	emu := startEmulator(t, deviceflowtest.Config{AutoApprove: 1})
 	c := newClient(t, emu, nil, deviceflow.Config{Encoding: "form",
 		OnVerification: func(context.Context, deviceflow.Verification) error { return nil }})
 	if a, err := c.Token(timeout(t)); err != nil || a.Token == "" {

@@ -13,14 +13,14 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 	"github.com/deviceflow/deviceflow/sdk/deviceflow"
 )
 
 func TestClientAuthenticatesAPIRequests(t *testing.T) {
 	t.Parallel()
-	emu := startEmulator(t, emulator.Config{})
-	p := &person{action: emulator.ActionAuthorize}
+	emu := startEmulator(t, deviceflowtest.Config{})
+	p := &person{action: deviceflowtest.ActionAuthorize}
 	c := newClient(t, emu, p, deviceflow.Config{Scopes: []string{"repo"}})
 	ctx := timeout(t)
 
@@ -39,7 +39,7 @@ func TestClientAuthenticatesAPIRequests(t *testing.T) {
 			defer res.Body.Close()
 			var u struct{ Login string }
 			json.NewDecoder(res.Body).Decode(&u)
-			if res.StatusCode != 200 || u.Login != emulator.DefaultLogin || res.Header.Get("X-OAuth-Scopes") != "repo" {
+			if res.StatusCode != 200 || u.Login != deviceflowtest.DefaultLogin || res.Header.Get("X-OAuth-Scopes") != "repo" {
 				t.Errorf("GET /user: %d %q %q", res.StatusCode, u.Login, res.Header.Get("X-OAuth-Scopes"))
 			}
 		}()
@@ -52,8 +52,8 @@ func TestClientAuthenticatesAPIRequests(t *testing.T) {
 
 func TestTransportSendsNoCredentialsToOAuthEndpoints(t *testing.T) {
 	t.Parallel()
-	emu := startEmulator(t, emulator.Config{AutoApprove: 1})
-	c := newClient(t, emu, &person{action: emulator.ActionAuthorize}, deviceflow.Config{})
+	emu := startEmulator(t, deviceflowtest.Config{AutoApprove: 1})
+	c := newClient(t, emu, &person{action: deviceflowtest.ActionAuthorize}, deviceflow.Config{})
 	ctx := timeout(t)
 	if _, err := c.Token(ctx); err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func TestTransportSendsNoCredentialsToOAuthEndpoints(t *testing.T) {
 func TestTokenSourceFeedsOAuth2(t *testing.T) {
 	t.Parallel()
 	emu := githubAppEmulator(t)
-	c := newClient(t, emu, &person{action: emulator.ActionAuthorize}, deviceflow.Config{ClientID: "Iv1.expiring", ClientType: deviceflow.GitHubApp})
+	c := newClient(t, emu, &person{action: deviceflowtest.ActionAuthorize}, deviceflow.Config{ClientID: "Iv1.expiring", ClientType: deviceflow.GitHubApp})
 	ctx := timeout(t)
 	src := c.TokenSource(ctx)
 	tok, err := src.Token()
@@ -128,8 +128,8 @@ func TestTokenSourceFeedsOAuth2(t *testing.T) {
 
 func TestCheckAndLogout(t *testing.T) {
 	t.Parallel()
-	emu := startEmulator(t, emulator.Config{AutoApprove: 1, Login: "hubot"})
-	c := newClient(t, emu, &person{action: emulator.ActionAuthorize}, deviceflow.Config{Scopes: []string{"gist"}})
+	emu := startEmulator(t, deviceflowtest.Config{AutoApprove: 1, Login: "hubot"})
+	c := newClient(t, emu, &person{action: deviceflowtest.ActionAuthorize}, deviceflow.Config{Scopes: []string{"gist"}})
 	ctx := timeout(t)
 	if _, err := c.Check(ctx); err == nil || !strings.Contains(err.Error(), "sign in") {
 		t.Errorf("check before sign-in: %v", err)
@@ -184,12 +184,12 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 
 func TestConcurrentRequestsRefreshOnce(t *testing.T) {
 	t.Parallel()
-	emu := startEmulator(t, emulator.Config{
-		Clients:             []emulator.Client{{ID: "Iv1.expiring", Type: emulator.GitHubApp, ExpiringTokens: true}},
+	emu := startEmulator(t, deviceflowtest.Config{
+		Clients:             []deviceflowtest.Client{{ID: "Iv1.expiring", Type: deviceflowtest.GitHubApp, ExpiringTokens: true}},
 		AccessTokenLifetime: 25 * time.Hour,
 	})
 	store := deviceflow.NewMemoryStore()
-	p := &person{action: emulator.ActionAuthorize}
+	p := &person{action: deviceflowtest.ActionAuthorize}
 	c := newClient(t, emu, p, deviceflow.Config{ClientID: "Iv1.expiring", ClientType: deviceflow.GitHubApp, Store: store})
 	ctx := timeout(t)
 	if _, err := c.Token(ctx); err != nil {

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 func main() {
@@ -46,11 +46,11 @@ func press(page, code string, cancel bool) error {
 	if !strings.Contains(string(body), `id="device-form"`) {
 		return fmt.Errorf("%s shows no device form", page)
 	}
-	action, want := emulator.ActionAuthorize, emulator.ResultAuthorized
+	action, want := deviceflowtest.ActionAuthorize, deviceflowtest.ResultAuthorized
 	if cancel {
-		action, want = emulator.ActionCancel, emulator.ResultCancelled
+		action, want = deviceflowtest.ActionCancel, deviceflowtest.ResultCancelled
 	}
-	res, err = client.PostForm(page, url.Values{emulator.FieldUserCode: {code}, emulator.FieldAction: {action}})
+	res, err = client.PostForm(page, url.Values{deviceflowtest.FieldUserCode: {code}, deviceflowtest.FieldAction: {action}})
 	if err != nil {
 		return err
 	}

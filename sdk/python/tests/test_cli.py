@@ -85,7 +85,7 @@ def test_login_token_status_logout(emulator: Emulator, tmp_path: Path) -> None:
 
 
 def test_the_go_commands_flags(emulator_binary: Path, tmp_path: Path) -> None:
-    """The flags this command shares with the Go one (host/cmd/deviceflow/parity_test.go runs both)."""
+    """The flags this command shares with the Go one (sdk/cmd/deviceflow/parity_test.go runs both)."""
     emu = Emulator.start(emulator_binary, "--auto-approve", "1", interval="100ms")
     try:
         env = clean_env(DEVICEFLOW_CLIENT_ID="Ov23liCLI", DEVICEFLOW_BASE_URL=emu.url, DEVICEFLOW_STORE="file",

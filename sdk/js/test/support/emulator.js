@@ -12,18 +12,18 @@ let built = null;
 export function emulatorMissing() {
   if (process.env.DEVICEFLOW_BIN) return null;
   if (existsSync(join(repo, "host", "cmd", "deviceflow", "main.go"))) return null;
-  return "the deviceflow command (host/cmd/deviceflow) is not in this tree and DEVICEFLOW_BIN is not set";
+  return "the deviceflow command (sdk/cmd/deviceflow) is not in this tree and DEVICEFLOW_BIN is not set";
 }
 
 /**
  * The `deviceflow` command: $DEVICEFLOW_BIN when set, otherwise built once
- * per process from the repository (go build ./host/cmd/deviceflow).
+ * per process from the repository (go build ./sdk/cmd/deviceflow).
  */
 export function deviceflowBinary() {
   if (process.env.DEVICEFLOW_BIN) return process.env.DEVICEFLOW_BIN;
   if (!built) {
     const out = join(mkdtempSync(join(tmpdir(), "deviceflow-bin-")), process.platform === "win32" ? "deviceflow.exe" : "deviceflow");
-    execFileSync("go", ["build", "-o", out, "./host/cmd/deviceflow"], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
+    execFileSync("go", ["build", "-o", out, "./sdk/cmd/deviceflow"], { cwd: repo, stdio: ["ignore", "ignore", "pipe"] });
     built = out;
   }
   if (!existsSync(built)) throw new Error(`deviceflow binary missing at ${built}`);

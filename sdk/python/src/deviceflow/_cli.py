@@ -1,10 +1,10 @@
 """``python -m deviceflow``: login, token, status and logout from a terminal.
 
-The same command as the Go ``deviceflow`` (``host/cmd/deviceflow``), in
+The same command as the Go ``deviceflow`` (``sdk/cmd/deviceflow``), in
 Python: the same flags with the same meaning, the same environment
 variables, the same store names, the same ``--json`` output and the same
 exit codes (0 success, 1 runtime failure, 2 usage error, 130 Ctrl-C). The
-reference is ``host/cmd/deviceflow/README.md``; this package's README lists
+reference is ``sdk/cmd/deviceflow/README.md``; this package's README lists
 the few differences (``login`` opens a browser only with ``--open``; no QR
 code, no clipboard).
 

@@ -19,7 +19,7 @@ def build_emulator(repo: Path, out_dir: Path) -> Path:
     if go is None:
         raise RuntimeError("the Go toolchain is needed to build the emulator (go is not on PATH)")
     binary = out_dir / ("deviceflow.exe" if os.name == "nt" else "deviceflow")
-    subprocess.run([go, "build", "-o", str(binary), "./host/cmd/deviceflow"], cwd=repo, check=True)
+    subprocess.run([go, "build", "-o", str(binary), "./sdk/cmd/deviceflow"], cwd=repo, check=True)
     return binary
 
 

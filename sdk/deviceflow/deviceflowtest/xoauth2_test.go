@@ -1,4 +1,4 @@
-package emulator_test
+package deviceflowtest_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // These tests run golang.org/x/oauth2's own device flow against the
@@ -19,7 +19,7 @@ import (
 // ticker, so polls drift by the network's latency: PollTolerance absorbs
 // that.
 
-func xoauth2Config(s *emulator.Server, clientID string, scopes ...string) *oauth2.Config {
+func xoauth2Config(s *deviceflowtest.Server, clientID string, scopes ...string) *oauth2.Config {
 	return &oauth2.Config{
 		ClientID: clientID,
 		Scopes:   scopes,
@@ -36,7 +36,7 @@ func xoauth2Config(s *emulator.Server, clientID string, scopes ...string) *oauth
 
 func TestXOAuth2DeviceFlow(t *testing.T) {
 	t.Parallel()
-	s := start(t, emulator.Config{Interval: time.Second, AutoApprove: 2, PollTolerance: 200 * time.Millisecond})
+	s := start(t, deviceflowtest.Config{Interval: time.Second, AutoApprove: 2, PollTolerance: 200 * time.Millisecond})
 	cfg := xoauth2Config(s, "Ov23.x", "repo", "read:org")
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
 	defer cancel()
@@ -68,11 +68,11 @@ func TestXOAuth2DeviceFlow(t *testing.T) {
 
 func TestXOAuth2RefreshGitHubApp(t *testing.T) {
 	t.Parallel()
-	s := start(t, emulator.Config{
+	s := start(t, deviceflowtest.Config{
 		Interval:      time.Second,
 		AutoApprove:   1,
 		PollTolerance: 200 * time.Millisecond,
-		Clients:       []emulator.Client{{ID: "Iv1.x", Type: emulator.GitHubApp, ExpiringTokens: true}},
+		Clients:       []deviceflowtest.Client{{ID: "Iv1.x", Type: deviceflowtest.GitHubApp, ExpiringTokens: true}},
 	})
 	cfg := xoauth2Config(s, "Iv1.x")
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)

@@ -19,7 +19,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // These tests build the deviceflow command once and run it as a person
@@ -80,19 +80,19 @@ func (r result) output() string { return r.stdout + r.stderr }
 // account is one emulator, client and store: the flags every command
 // takes, so runs share a sign-in.
 type account struct {
-	emu   *emulator.Server
+	emu   *deviceflowtest.Server
 	flags []string
 	store string // the store file, for the file store
 	// env is added to the command's environment.
 	env map[string]string
 }
 
-func newAccount(t *testing.T, cfg emulator.Config, extra ...string) *account {
+func newAccount(t *testing.T, cfg deviceflowtest.Config, extra ...string) *account {
 	t.Helper()
 	if cfg.Interval == 0 {
 		cfg.Interval = 100 * time.Millisecond
 	}
-	emu := emulator.NewServer(cfg)
+	emu := deviceflowtest.NewServer(cfg)
 	t.Cleanup(func() { emu.Close() })
 	a := &account{emu: emu, store: filepath.Join(t.TempDir(), "tokens.json")}
 	a.flags = append([]string{"--base-url", emu.URL(), "--client-id", "Ov23liCLITest", "--store", "file", "--store-path", a.store}, extra...)
@@ -256,13 +256,13 @@ func press(t *testing.T, page, code, action string) {
 	if !strings.Contains(string(body), `id="device-form"`) {
 		t.Fatalf("the page has no form")
 	}
-	res, err = http.PostForm(page, url.Values{emulator.FieldUserCode: {strings.ToLower(code)}, emulator.FieldAction: {action}})
+	res, err = http.PostForm(page, url.Values{deviceflowtest.FieldUserCode: {strings.ToLower(code)}, deviceflowtest.FieldAction: {action}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ = io.ReadAll(res.Body)
 	res.Body.Close()
-	want := map[string]string{emulator.ActionAuthorize: emulator.ResultAuthorized, emulator.ActionCancel: emulator.ResultCancelled}[action]
+	want := map[string]string{deviceflowtest.ActionAuthorize: deviceflowtest.ResultAuthorized, deviceflowtest.ActionCancel: deviceflowtest.ResultCancelled}[action]
 	if !strings.Contains(string(body), `data-result="`+want+`"`) {
 		t.Fatalf("pressing %s: the page did not answer %s", action, want)
 	}
@@ -273,7 +273,7 @@ func (a *account) login(t *testing.T, args ...string) result {
 	t.Helper()
 	s := a.start(t, "login", append([]string{"--no-browser"}, args...)...)
 	code, page := s.code(t)
-	press(t, page, code, emulator.ActionAuthorize)
+	press(t, page, code, deviceflowtest.ActionAuthorize)
 	r := s.wait(t)
 	if r.code != 0 {
 		t.Fatalf("login exited %d:\n%s", r.code, r.output())

@@ -11,12 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 func TestLoginTokenStatusLogout(t *testing.T) {
 	t.Parallel()
-	a := newAccount(t, emulator.Config{Login: "hubot"})
+	a := newAccount(t, deviceflowtest.Config{Login: "hubot"})
 	r := a.login(t, "--scopes", "repo, read:org")
 	a.noToken(t, "login", r)
 	if !strings.Contains(r.stderr, "Logged in to "+a.emu.URL()[len("http://"):]+" as hubot") {
@@ -55,7 +55,7 @@ func TestLoginTokenStatusLogout(t *testing.T) {
 
 func TestTokenWithNothingCachedFailsClearly(t *testing.T) {
 	t.Parallel()
-	a := newAccount(t, emulator.Config{})
+	a := newAccount(t, deviceflowtest.Config{})
 	r := a.run(t, "token")
 	if r.code != 1 || r.stdout != "" {
 		t.Fatalf("exit %d, stdout %q", r.code, r.stdout)
@@ -91,8 +91,8 @@ func jsonKeys(t *testing.T, s string) (map[string]any, []string) {
 
 func TestJSONOutput(t *testing.T) {
 	t.Parallel()
-	a := newAccount(t, emulator.Config{
-		Clients:             []emulator.Client{{ID: "Iv1.cli", Type: emulator.GitHubApp, ExpiringTokens: true}},
+	a := newAccount(t, deviceflowtest.Config{
+		Clients:             []deviceflowtest.Client{{ID: "Iv1.cli", Type: deviceflowtest.GitHubApp, ExpiringTokens: true}},
 		AccessTokenLifetime: 2 * time.Hour,
 	})
 	a.flags = append(a.flags, "--client-id", "Iv1.cli", "--client-type", "github-app")
@@ -100,7 +100,7 @@ func TestJSONOutput(t *testing.T) {
 	a.noToken(t, "login --json", r)
 	m, keys := jsonKeys(t, r.stdout)
 	want := []string{"baseUrl", "clientId", "clientType", "expiresAt", "host", "loggedIn", "login", "refreshTokenExpiresAt", "scopes", "store", "storeLocation"}
-	if !reflect.DeepEqual(keys, want) || m["scopes"] != nil || m["clientType"] != "github-app" || m["login"] != emulator.DefaultLogin {
+	if !reflect.DeepEqual(keys, want) || m["scopes"] != nil || m["clientType"] != "github-app" || m["login"] != deviceflowtest.DefaultLogin {
 		t.Errorf("login --json: %s", r.stdout)
 	}
 
@@ -134,8 +134,8 @@ func TestJSONOutput(t *testing.T) {
 func TestTokenRefreshesAnExpiringToken(t *testing.T) {
 	t.Parallel()
 	// Tokens that live one minute are always within the refresh margin.
-	a := newAccount(t, emulator.Config{
-		Clients:             []emulator.Client{{ID: "Iv1.cli", Type: emulator.GitHubApp, ExpiringTokens: true}},
+	a := newAccount(t, deviceflowtest.Config{
+		Clients:             []deviceflowtest.Client{{ID: "Iv1.cli", Type: deviceflowtest.GitHubApp, ExpiringTokens: true}},
 		AccessTokenLifetime: time.Minute,
 	})
 	a.flags = append(a.flags, "--client-id", "Iv1.cli", "--client-type", "github-app")
@@ -153,7 +153,7 @@ func TestTokenRefreshesAnExpiringToken(t *testing.T) {
 
 func TestCtrlCDuringLoginLeavesTheStoreAlone(t *testing.T) {
 	t.Parallel()
-	a := newAccount(t, emulator.Config{})
+	a := newAccount(t, deviceflowtest.Config{})
 	a.login(t)
 	dir := filepath.Dir(a.store)
 	before := storeFiles(t, dir)
@@ -212,10 +212,10 @@ func storeFiles(t *testing.T, dir string) map[string]string {
 
 func TestCancelOnThePage(t *testing.T) {
 	t.Parallel()
-	a := newAccount(t, emulator.Config{})
+	a := newAccount(t, deviceflowtest.Config{})
 	s := a.start(t, "login", "--no-browser")
 	code, page := s.code(t)
-	press(t, page, code, emulator.ActionCancel)
+	press(t, page, code, deviceflowtest.ActionCancel)
 	r := s.wait(t)
 	if r.code != 1 || !strings.Contains(r.stderr, "access_denied") {
 		t.Errorf("exit %d:\n%s", r.code, r.stderr)

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/deviceflow/deviceflow/host"
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // These tests hold the command to issue 11 §5: it trusts nothing it is
@@ -37,12 +37,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 // hostile serves the emulator through rewrite, which may change any
 // answer: it gets the request and the emulator's answer (status, JSON body)
 // and returns the status and body to send instead.
-func hostile(t *testing.T, cfg emulator.Config, rewrite func(r *http.Request, status int, body map[string]any) (int, map[string]any)) (*emulator.Server, string) {
+func hostile(t *testing.T, cfg deviceflowtest.Config, rewrite func(r *http.Request, status int, body map[string]any) (int, map[string]any)) (*deviceflowtest.Server, string) {
 	t.Helper()
 	if cfg.Interval == 0 {
 		cfg.Interval = 100 * time.Millisecond
 	}
-	emu, err := emulator.New(cfg)
+	emu, err := deviceflowtest.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +91,7 @@ const escapes = "\x1b]0;pwned\x07\x1b[2J\x1b[H\u009b31m\x7f"
 
 func TestServerTextIsStrippedOfControlCharacters(t *testing.T) {
 	t.Parallel()
-	_, url := hostile(t, emulator.Config{Login: "hu" + escapes + "bot", AutoApprove: 1, VerificationURIComplete: true},
+	_, url := hostile(t, deviceflowtest.Config{Login: "hu" + escapes + "bot", AutoApprove: 1, VerificationURIComplete: true},
 		func(r *http.Request, status int, body map[string]any) (int, map[string]any) {
 			if r.URL.Path == "/login/device/code" {
 				body["user_code"] = escapes + body["user_code"].(string) + "\r\n✓ fake line"
@@ -124,7 +124,7 @@ func TestServerErrorTextIsStrippedOfControlCharacters(t *testing.T) {
 		{"error": "access_denied", "error_description": escapes + "Denied\n✓ Logged in to github.com as you", "error_uri": "https://x.example/" + escapes},
 		{"error": "weird" + escapes, "error_description": "odd\x1b[2J"},
 	} {
-		_, url := hostile(t, emulator.Config{}, func(r *http.Request, status int, body map[string]any) (int, map[string]any) {
+		_, url := hostile(t, deviceflowtest.Config{}, func(r *http.Request, status int, body map[string]any) (int, map[string]any) {
 			if r.URL.Path == "/login/oauth/access_token" {
 				return http.StatusOK, answer
 			}
@@ -170,7 +170,7 @@ func TestOnlyHTTPSPagesAreOpened(t *testing.T) {
 		t.Run(base, func(t *testing.T) {
 			t.Parallel()
 			benv, opened := fakeBrowser(t)
-			emu := emulator.NewServer(emulator.Config{BaseURL: base, Interval: 100 * time.Millisecond})
+			emu := deviceflowtest.NewServer(deviceflowtest.Config{BaseURL: base, Interval: 100 * time.Millisecond})
 			t.Cleanup(func() { emu.Close() })
 			a := &account{env: benv, flags: []string{"--base-url", emu.URL(), "--client-id", "Ov23liCLITest", "--store", "memory"}}
 			r := a.run(t, "login")
@@ -188,7 +188,7 @@ func TestOnlyHTTPSPagesAreOpened(t *testing.T) {
 func TestInternationalisedHostsAreShownInASCII(t *testing.T) {
 	t.Parallel()
 	benv, opened := fakeBrowser(t)
-	emu := emulator.NewServer(emulator.Config{BaseURL: "https://gıthub.com", Interval: 100 * time.Millisecond, AutoApprove: 1})
+	emu := deviceflowtest.NewServer(deviceflowtest.Config{BaseURL: "https://gıthub.com", Interval: 100 * time.Millisecond, AutoApprove: 1})
 	t.Cleanup(func() { emu.Close() })
 	a := &account{env: benv, flags: []string{"--base-url", emu.URL(), "--client-id", "Ov23liCLITest", "--store", "memory"}}
 	r := a.run(t, "login")
@@ -212,7 +212,7 @@ func TestLoginChecksTheStoreTakesWritesBeforeShowingACode(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("uses /proc, where nobody (root included) can create files")
 	}
-	a := newAccount(t, emulator.Config{})
+	a := newAccount(t, deviceflowtest.Config{})
 	// The store reads (there is no file: no entry) but cannot be written.
 	a.flags = append(a.flags, "--store-path", "/proc/deviceflow-test/tokens.json")
 	r := a.run(t, "login", "--no-browser")
@@ -231,7 +231,7 @@ func TestLoginChecksTheStoreTakesWritesBeforeShowingACode(t *testing.T) {
 
 func TestUnreadableEntryIsAStoreError(t *testing.T) {
 	t.Parallel()
-	a := newAccount(t, emulator.Config{})
+	a := newAccount(t, deviceflowtest.Config{})
 	a.login(t)
 	st, err := host.OpenStore(host.StoreFile, a.store)
 	if err != nil {

@@ -8,7 +8,7 @@ import (
 	"log/slog"
 	"os"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 func runEmulator(ctx context.Context, args []string, term *terminal, getenv func(string) string) int {
@@ -16,17 +16,17 @@ func runEmulator(ctx context.Context, args []string, term *terminal, getenv func
 	fs.SetOutput(term.stderr)
 	var (
 		addr        = fs.String("addr", "127.0.0.1:0", "address to listen on; port 0 picks a free port")
-		interval    = fs.Duration("interval", emulator.DefaultInterval, "polling interval given with each code (fractions of a second allowed)")
-		expiresIn   = fs.Duration("expires-in", emulator.DefaultExpiresIn, "how long codes live")
+		interval    = fs.Duration("interval", deviceflowtest.DefaultInterval, "polling interval given with each code (fractions of a second allowed)")
+		expiresIn   = fs.Duration("expires-in", deviceflowtest.DefaultExpiresIn, "how long codes live")
 		autoApprove = fs.Int("auto-approve", 0, "approve each code at its Nth poll (0: wait for the web page)")
 		clientID    = fs.String("client-id", "", "register this client id (others are still accepted as OAuth Apps)")
-		clientType  = fs.String("client-type", string(emulator.OAuthApp), "type of --client-id: oauth-app or github-app")
+		clientType  = fs.String("client-type", string(deviceflowtest.OAuthApp), "type of --client-id: oauth-app or github-app")
 		expiring    = fs.Bool("expiring-tokens", true, "give a github-app client expiring tokens with refresh tokens")
 		disabled    = fs.Bool("device-flow-disabled", false, "make --client-id answer device_flow_disabled")
-		tokenLife   = fs.Duration("token-lifetime", emulator.DefaultAccessTokenLifetime, "lifetime of expiring access tokens")
-		refreshLife = fs.Duration("refresh-token-lifetime", emulator.DefaultRefreshTokenLifetime, "lifetime of refresh tokens")
+		tokenLife   = fs.Duration("token-lifetime", deviceflowtest.DefaultAccessTokenLifetime, "lifetime of expiring access tokens")
+		refreshLife = fs.Duration("refresh-token-lifetime", deviceflowtest.DefaultRefreshTokenLifetime, "lifetime of refresh tokens")
 		tolerance   = fs.Duration("poll-tolerance", 0, "forgive polls this much early before answering slow_down")
-		login       = fs.String("login", emulator.DefaultLogin, "the user who approves codes")
+		login       = fs.String("login", deviceflowtest.DefaultLogin, "the user who approves codes")
 		complete    = fs.Bool("verification-uri-complete", false, "send verification_uri_complete (GitHub does not)")
 		cors        = fs.Bool("cors", false, "answer with CORS headers, for browser tests")
 		useTLS      = fs.Bool("tls", false, "serve HTTPS with a generated self-signed certificate")
@@ -41,7 +41,7 @@ func runEmulator(ctx context.Context, args []string, term *terminal, getenv func
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	cfg := emulator.Config{
+	cfg := deviceflowtest.Config{
 		Interval: *interval, ExpiresIn: *expiresIn, AutoApprove: *autoApprove,
 		AccessTokenLifetime: *tokenLife, RefreshTokenLifetime: *refreshLife,
 		PollTolerance: *tolerance, Login: *login, VerificationURIComplete: *complete,
@@ -49,17 +49,17 @@ func runEmulator(ctx context.Context, args []string, term *terminal, getenv func
 	}
 	if *clientID != "" {
 		cfg.AllowUnknownClients = true
-		cfg.Clients = []emulator.Client{{
-			ID: *clientID, Type: emulator.ClientType(*clientType),
+		cfg.Clients = []deviceflowtest.Client{{
+			ID: *clientID, Type: deviceflowtest.ClientType(*clientType),
 			ExpiringTokens: *expiring, DeviceFlowDisabled: *disabled,
 		}}
-	} else if *clientType != string(emulator.OAuthApp) || *disabled {
+	} else if *clientType != string(deviceflowtest.OAuthApp) || *disabled {
 		return usageError(term.stderr, "--client-type and --device-flow-disabled apply to --client-id: name the client")
 	}
 	if *verbose {
 		cfg.Logger = slog.New(slog.NewTextHandler(term.stderr, nil))
 	}
-	ready := func(s *emulator.Server) {
+	ready := func(s *deviceflowtest.Server) {
 		if *asJSON {
 			printJSON(term, map[string]string{"url": s.URL(), "apiUrl": s.APIURL()})
 		} else {
@@ -75,7 +75,7 @@ func runEmulator(ctx context.Context, args []string, term *terminal, getenv func
 		fmt.Fprintf(term.stderr, "  Sign in:     deviceflow login --base-url %s --client-id %s --store memory\n", s.URL(), or(*clientID, "Ov23liEmulator"))
 		fmt.Fprintf(term.stderr, "  Codes last %s; polling interval %s. Ctrl-C stops.\n", *expiresIn, *interval)
 	}
-	err := emulator.ListenAndServe(ctx, *addr, cfg, ready)
+	err := deviceflowtest.ListenAndServe(ctx, *addr, cfg, ready)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintf(term.stderr, "deviceflow: emulator: %s\n", message(err))
 		return exitFailure

@@ -1,4 +1,4 @@
-package emulator_test
+package deviceflowtest_test
 
 import (
 	"crypto/tls"
@@ -9,16 +9,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 func TestUserAPI(t *testing.T) {
-	clock := emulator.NewFakeClock(time.Time{})
-	s := start(t, emulator.Config{
+	clock := deviceflowtest.NewFakeClock(time.Time{})
+	s := start(t, deviceflowtest.Config{
 		Now: clock.Now,
-		Clients: []emulator.Client{
+		Clients: []deviceflowtest.Client{
 			{ID: "Ov23.a", Login: "hubot", UserID: 99},
-			{ID: "Iv1.b", Type: emulator.GitHubApp},
+			{ID: "Iv1.b", Type: deviceflowtest.GitHubApp},
 		},
 	})
 	oauth := approvedFlow(t, s, clock, "Ov23.a", "repo read:org").get("access_token")
@@ -85,7 +85,7 @@ func TestUserAPI(t *testing.T) {
 // TestClientReachesGitHubHosts uses github.com's real URLs through the
 // emulator's client, which sends every host to the emulator.
 func TestClientReachesGitHubHosts(t *testing.T) {
-	s := start(t, emulator.Config{AutoApprove: 1, Interval: time.Millisecond})
+	s := start(t, deviceflowtest.Config{AutoApprove: 1, Interval: time.Millisecond})
 	c := s.Client()
 	dc := call(t, c, "http://github.com", "/login/device/code", asForm, true, map[string]string{"client_id": "Ov23.a", "scope": "repo"})
 	if dc.get("verification_uri") != "http://github.com/login/device" {
@@ -103,7 +103,7 @@ func TestClientReachesGitHubHosts(t *testing.T) {
 }
 
 func TestCORS(t *testing.T) {
-	s := start(t, emulator.Config{CORS: true})
+	s := start(t, deviceflowtest.Config{CORS: true})
 	for _, path := range []string{"/login/device/code", "/login/oauth/access_token", "/api/v3/user"} {
 		req, _ := http.NewRequest(http.MethodOptions, s.URL()+path, nil)
 		req.Header.Set("Origin", "http://127.0.0.1:9999")
@@ -129,7 +129,7 @@ func TestCORS(t *testing.T) {
 	}
 
 	// Off by default, as on GitHub.
-	plain := start(t, emulator.Config{})
+	plain := start(t, deviceflowtest.Config{})
 	a = do(t, nil, newRequest(t, plain.URL()+"/login/device/code", asJSON, map[string]string{"client_id": "x"}))
 	if a.header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("CORS header without Config.CORS")
@@ -137,7 +137,7 @@ func TestCORS(t *testing.T) {
 }
 
 func TestTLS(t *testing.T) {
-	s := start(t, emulator.Config{TLS: true, TLSHosts: []string{"ghe.example.test"}})
+	s := start(t, deviceflowtest.Config{TLS: true, TLSHosts: []string{"ghe.example.test"}})
 	if !strings.HasPrefix(s.URL(), "https://127.0.0.1:") {
 		t.Fatalf("URL %q", s.URL())
 	}

@@ -1,4 +1,4 @@
-package emulator_test
+package deviceflowtest_test
 
 import (
 	"bytes"
@@ -12,15 +12,15 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 const deviceGrant = "urn:ietf:params:oauth:grant-type:device_code"
 
 // start runs an emulator on a loopback port for the length of the test.
-func start(t *testing.T, cfg emulator.Config) *emulator.Server {
+func start(t *testing.T, cfg deviceflowtest.Config) *deviceflowtest.Server {
 	t.Helper()
-	s, err := emulator.New(cfg)
+	s, err := deviceflowtest.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func tryJSON(target string, params map[string]string) (answer, error) {
 }
 
 // deviceCode asks for a device code as a JSON client would.
-func deviceCode(t *testing.T, s *emulator.Server, clientID, scope string) answer {
+func deviceCode(t *testing.T, s *deviceflowtest.Server, clientID, scope string) answer {
 	t.Helper()
 	p := map[string]string{"client_id": clientID}
 	if scope != "" {
@@ -179,7 +179,7 @@ func deviceCode(t *testing.T, s *emulator.Server, clientID, scope string) answer
 }
 
 // poll polls the token endpoint once as a JSON client would.
-func poll(t *testing.T, s *emulator.Server, clientID, code string) answer {
+func poll(t *testing.T, s *deviceflowtest.Server, clientID, code string) answer {
 	t.Helper()
 	return call(t, nil, s.URL(), "/login/oauth/access_token", asJSON, true, map[string]string{
 		"client_id": clientID, "device_code": code, "grant_type": deviceGrant,
@@ -187,7 +187,7 @@ func poll(t *testing.T, s *emulator.Server, clientID, code string) answer {
 }
 
 // refresh uses a refresh token once as a JSON client would.
-func refresh(t *testing.T, s *emulator.Server, clientID, rt string) answer {
+func refresh(t *testing.T, s *deviceflowtest.Server, clientID, rt string) answer {
 	t.Helper()
 	return call(t, nil, s.URL(), "/login/oauth/access_token", asJSON, true, map[string]string{
 		"client_id": clientID, "refresh_token": rt, "grant_type": "refresh_token",
@@ -195,7 +195,7 @@ func refresh(t *testing.T, s *emulator.Server, clientID, rt string) answer {
 }
 
 // getUser calls the API's /user with a token through the GHES path.
-func getUser(t *testing.T, s *emulator.Server, token string) answer {
+func getUser(t *testing.T, s *deviceflowtest.Server, token string) answer {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, s.APIURL()+"/user", nil)
 	if token != "" {
@@ -219,7 +219,7 @@ func wantError(t *testing.T, a answer, status int, code string) {
 }
 
 // approvedFlow runs a device flow to its token with a fake clock.
-func approvedFlow(t *testing.T, s *emulator.Server, clock *emulator.FakeClock, clientID, scope string) answer {
+func approvedFlow(t *testing.T, s *deviceflowtest.Server, clock *deviceflowtest.FakeClock, clientID, scope string) answer {
 	t.Helper()
 	dc := deviceCode(t, s, clientID, scope)
 	if err := s.Approve(dc.get("user_code")); err != nil {

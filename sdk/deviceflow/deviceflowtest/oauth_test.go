@@ -1,4 +1,4 @@
-package emulator_test
+package deviceflowtest_test
 
 import (
 	"net/http"
@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 var (
@@ -16,7 +16,7 @@ var (
 )
 
 func TestDeviceCodeAnswer(t *testing.T) {
-	s := start(t, emulator.Config{})
+	s := start(t, deviceflowtest.Config{})
 	for _, enc := range []encoding{asJSON, asForm, asQuery} {
 		for _, jsonAnswer := range []bool{true, false} {
 			name := string(enc) + "-request/"
@@ -67,7 +67,7 @@ func TestDeviceCodeAnswer(t *testing.T) {
 }
 
 func TestDeviceCodeOptions(t *testing.T) {
-	s := start(t, emulator.Config{
+	s := start(t, deviceflowtest.Config{
 		Interval:                50 * time.Millisecond,
 		ExpiresIn:               90 * time.Second,
 		VerificationURIComplete: true,
@@ -89,7 +89,7 @@ func TestDeviceCodeOptions(t *testing.T) {
 }
 
 func TestAnswerFormats(t *testing.T) {
-	s := start(t, emulator.Config{})
+	s := start(t, deviceflowtest.Config{})
 	req := newRequest(t, s.URL()+"/login/oauth/access_token", asForm, map[string]string{"client_id": "x", "grant_type": "password"})
 	req.Header.Set("Accept", "application/xml")
 	a := do(t, nil, req)
@@ -106,16 +106,16 @@ func TestAnswerFormats(t *testing.T) {
 }
 
 func TestDeviceCodeErrors(t *testing.T) {
-	clients := []emulator.Client{
-		{ID: "Iv1.app", Type: emulator.GitHubApp},
+	clients := []deviceflowtest.Client{
+		{ID: "Iv1.app", Type: deviceflowtest.GitHubApp},
 		{ID: "Ov23.off", DeviceFlowDisabled: true},
 		{ID: "Ov23.secret", Secret: "s3cret"},
 	}
-	strict := start(t, emulator.Config{Clients: clients})
-	lenient := start(t, emulator.Config{Clients: clients, DeviceCodeErrorStatus: http.StatusOK})
+	strict := start(t, deviceflowtest.Config{Clients: clients})
+	lenient := start(t, deviceflowtest.Config{Clients: clients, DeviceCodeErrorStatus: http.StatusOK})
 	tests := []struct {
 		name   string
-		s      *emulator.Server
+		s      *deviceflowtest.Server
 		params map[string]string
 		basic  [2]string
 		status int
@@ -161,9 +161,9 @@ func TestDeviceCodeErrors(t *testing.T) {
 }
 
 func TestTokenEndpointErrors(t *testing.T) {
-	clock := emulator.NewFakeClock(time.Time{})
-	s := start(t, emulator.Config{
-		Clients: []emulator.Client{{ID: "Ov23.a"}, {ID: "Ov23.b"}},
+	clock := deviceflowtest.NewFakeClock(time.Time{})
+	s := start(t, deviceflowtest.Config{
+		Clients: []deviceflowtest.Client{{ID: "Ov23.a"}, {ID: "Ov23.b"}},
 		Now:     clock.Now,
 	})
 	fresh := func() string { return deviceCode(t, s, "Ov23.a", "repo").get("device_code") }
@@ -248,8 +248,8 @@ func TestTokenEndpointErrors(t *testing.T) {
 }
 
 func TestSlowDown(t *testing.T) {
-	clock := emulator.NewFakeClock(time.Time{})
-	s := start(t, emulator.Config{Now: clock.Now})
+	clock := deviceflowtest.NewFakeClock(time.Time{})
+	s := start(t, deviceflowtest.Config{Now: clock.Now})
 	dc := deviceCode(t, s, "Ov23.a", "")
 	code := dc.get("device_code")
 
@@ -300,8 +300,8 @@ func TestSlowDown(t *testing.T) {
 }
 
 func TestFractionalSlowDown(t *testing.T) {
-	clock := emulator.NewFakeClock(time.Time{})
-	s := start(t, emulator.Config{Now: clock.Now, Interval: 50 * time.Millisecond})
+	clock := deviceflowtest.NewFakeClock(time.Time{})
+	s := start(t, deviceflowtest.Config{Now: clock.Now, Interval: 50 * time.Millisecond})
 	code := deviceCode(t, s, "Ov23.a", "").get("device_code")
 	clock.Advance(10 * time.Millisecond)
 	a := poll(t, s, "Ov23.a", code)
@@ -312,8 +312,8 @@ func TestFractionalSlowDown(t *testing.T) {
 }
 
 func TestAutoApprove(t *testing.T) {
-	clock := emulator.NewFakeClock(time.Time{})
-	s := start(t, emulator.Config{Now: clock.Now, AutoApprove: 3})
+	clock := deviceflowtest.NewFakeClock(time.Time{})
+	s := start(t, deviceflowtest.Config{Now: clock.Now, AutoApprove: 3})
 	code := deviceCode(t, s, "Ov23.a", "").get("device_code")
 	clock.Advance(time.Second)
 	wantError(t, poll(t, s, "Ov23.a", code), http.StatusOK, "slow_down") // does not count
@@ -328,8 +328,8 @@ func TestAutoApprove(t *testing.T) {
 }
 
 func TestOAuthAppToken(t *testing.T) {
-	clock := emulator.NewFakeClock(time.Time{})
-	s := start(t, emulator.Config{Now: clock.Now, Login: "hubot", UserID: 42})
+	clock := deviceflowtest.NewFakeClock(time.Time{})
+	s := start(t, deviceflowtest.Config{Now: clock.Now, Login: "hubot", UserID: 42})
 	for _, jsonAnswer := range []bool{true, false} {
 		dc := deviceCode(t, s, "Ov23.a", "repo read:org,repo")
 		if err := s.Approve(strings.ToLower(strings.ReplaceAll(dc.get("user_code"), "-", ""))); err != nil {
@@ -362,13 +362,13 @@ func TestOAuthAppToken(t *testing.T) {
 }
 
 func TestGitHubAppTokens(t *testing.T) {
-	clock := emulator.NewFakeClock(time.Time{})
-	s := start(t, emulator.Config{
+	clock := deviceflowtest.NewFakeClock(time.Time{})
+	s := start(t, deviceflowtest.Config{
 		Now: clock.Now,
-		Clients: []emulator.Client{
-			{ID: "Iv1.exp", Type: emulator.GitHubApp, ExpiringTokens: true, Login: "mona", UserID: 7},
-			{ID: "Iv1.other", Type: emulator.GitHubApp, ExpiringTokens: true},
-			{ID: "Iv1.plain", Type: emulator.GitHubApp},
+		Clients: []deviceflowtest.Client{
+			{ID: "Iv1.exp", Type: deviceflowtest.GitHubApp, ExpiringTokens: true, Login: "mona", UserID: 7},
+			{ID: "Iv1.other", Type: deviceflowtest.GitHubApp, ExpiringTokens: true},
+			{ID: "Iv1.plain", Type: deviceflowtest.GitHubApp},
 		},
 	})
 
@@ -451,7 +451,7 @@ func TestGitHubAppTokens(t *testing.T) {
 }
 
 func TestMethodsAndPaths(t *testing.T) {
-	s := start(t, emulator.Config{})
+	s := start(t, deviceflowtest.Config{})
 	for _, tc := range []struct {
 		method, path string
 		status       int
@@ -475,8 +475,8 @@ func TestMethodsAndPaths(t *testing.T) {
 
 func TestDateHeaderFollowsClock(t *testing.T) {
 	at := time.Date(2030, 6, 1, 12, 30, 0, 0, time.UTC)
-	clock := emulator.NewFakeClock(at)
-	s := start(t, emulator.Config{Now: clock.Now})
+	clock := deviceflowtest.NewFakeClock(at)
+	s := start(t, deviceflowtest.Config{Now: clock.Now})
 	for _, path := range []string{"/login/device/code", "/login/device", "/api/v3/user", "/nowhere"} {
 		req, _ := http.NewRequest(http.MethodGet, s.URL()+path, nil)
 		if got := do(t, nil, req).header.Get("Date"); got != "Sat, 01 Jun 2030 12:30:00 GMT" {
@@ -491,8 +491,8 @@ func TestDateHeaderFollowsClock(t *testing.T) {
 }
 
 func TestPollTolerance(t *testing.T) {
-	clock := emulator.NewFakeClock(time.Time{})
-	s := start(t, emulator.Config{Now: clock.Now, PollTolerance: 100 * time.Millisecond})
+	clock := deviceflowtest.NewFakeClock(time.Time{})
+	s := start(t, deviceflowtest.Config{Now: clock.Now, PollTolerance: 100 * time.Millisecond})
 	code := deviceCode(t, s, "Ov23.a", "").get("device_code")
 	clock.Advance(4900 * time.Millisecond)
 	wantError(t, poll(t, s, "Ov23.a", code), http.StatusOK, "authorization_pending")

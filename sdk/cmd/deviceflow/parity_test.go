@@ -18,7 +18,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // The Go command and the Python one (python -m deviceflow, sdk/python) are
@@ -56,10 +56,10 @@ func TestParityWithPython(t *testing.T) {
 	t.Parallel()
 	python := venvPython(t)
 
-	emu := emulator.NewServer(emulator.Config{
+	emu := deviceflowtest.NewServer(deviceflowtest.Config{
 		Interval: 50 * time.Millisecond, AutoApprove: 1,
 		AllowUnknownClients: true,
-		Clients:             []emulator.Client{{ID: "Iv1.parity", Type: emulator.GitHubApp, ExpiringTokens: true}},
+		Clients:             []deviceflowtest.Client{{ID: "Iv1.parity", Type: deviceflowtest.GitHubApp, ExpiringTokens: true}},
 		AccessTokenLifetime: 8 * time.Hour,
 	})
 	t.Cleanup(func() { emu.Close() })
@@ -162,7 +162,7 @@ func TestParityOneStore(t *testing.T) {
 	if python == "" {
 		return
 	}
-	emu := emulator.NewServer(emulator.Config{Interval: 50 * time.Millisecond, AutoApprove: 1})
+	emu := deviceflowtest.NewServer(deviceflowtest.Config{Interval: 50 * time.Millisecond, AutoApprove: 1})
 	t.Cleanup(func() { emu.Close() })
 	py := []string{python, "-m", "deviceflow"}
 	for _, store := range []string{"file", "encrypted"} {
@@ -308,7 +308,7 @@ func TestParityInterrupt(t *testing.T) {
 	t.Parallel()
 	python := venvPython(t)
 	// A long interval: the commands are waiting for the first poll.
-	emu := emulator.NewServer(emulator.Config{Interval: 5 * time.Minute})
+	emu := deviceflowtest.NewServer(deviceflowtest.Config{Interval: 5 * time.Minute})
 	t.Cleanup(func() { emu.Close() })
 	commands := map[string][]string{"Go": {binary}}
 	if python != "" {

@@ -1,4 +1,4 @@
-// Package emulator is a local stand-in for GitHub's OAuth device flow
+// Package deviceflowtest is a local stand-in for GitHub's OAuth device flow
 // (RFC 8628 as github.com and GitHub Enterprise Server run it).
 //
 // It is a real HTTP server that answers the same endpoints, with the same
@@ -15,7 +15,7 @@
 // URL, and drive the person's side either through the web page or with
 // Approve and Deny:
 //
-//	emu := emulator.NewServer(emulator.Config{Interval: 50 * time.Millisecond})
+//	emu := deviceflowtest.NewServer(deviceflowtest.Config{Interval: 50 * time.Millisecond})
 //	defer emu.Close()
 //	// ... the client under test asks emu.URL()+"/login/device/code" for a code ...
 //	g, _ := emu.LastGrant()
@@ -71,4 +71,4 @@
 // Config.Logger, when set, receives one line per request and per grant
 // event. No line ever contains an access token, a refresh token or a device
 // code: grants are named by their user code.
-package emulator
+package deviceflowtest

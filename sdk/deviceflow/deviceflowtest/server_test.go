@@ -1,4 +1,4 @@
-package emulator_test
+package deviceflowtest_test
 
 import (
 	"bytes"
@@ -13,27 +13,27 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 func TestConfigValidation(t *testing.T) {
-	for name, cfg := range map[string]emulator.Config{
-		"empty client id":  {Clients: []emulator.Client{{ID: " "}}},
-		"duplicate client": {Clients: []emulator.Client{{ID: "a"}, {ID: "a"}}},
-		"unknown type":     {Clients: []emulator.Client{{ID: "a", Type: "pat"}}},
+	for name, cfg := range map[string]deviceflowtest.Config{
+		"empty client id":  {Clients: []deviceflowtest.Client{{ID: " "}}},
+		"duplicate client": {Clients: []deviceflowtest.Client{{ID: "a"}, {ID: "a"}}},
+		"unknown type":     {Clients: []deviceflowtest.Client{{ID: "a", Type: "pat"}}},
 		"negative":         {Interval: -time.Second},
 		"negative approve": {AutoApprove: -1},
 		"bad status":       {DeviceCodeErrorStatus: 42},
 	} {
-		if _, err := emulator.New(cfg); err == nil {
+		if _, err := deviceflowtest.New(cfg); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
 }
 
 func TestHelpers(t *testing.T) {
-	clock := emulator.NewFakeClock(time.Time{})
-	s := start(t, emulator.Config{Now: clock.Now})
+	clock := deviceflowtest.NewFakeClock(time.Time{})
+	s := start(t, deviceflowtest.Config{Now: clock.Now})
 	if _, ok := s.LastGrant(); ok {
 		t.Error("LastGrant before any code")
 	}
@@ -50,24 +50,24 @@ func TestHelpers(t *testing.T) {
 		t.Errorf("PendingUserCodes %v", got)
 	}
 
-	if err := s.Approve("ZZZZ-ZZZZ"); !errors.Is(err, emulator.ErrUnknownCode) {
+	if err := s.Approve("ZZZZ-ZZZZ"); !errors.Is(err, deviceflowtest.ErrUnknownCode) {
 		t.Errorf("Approve unknown: %v", err)
 	}
 	if err := s.Deny(b.get("user_code")); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Approve(b.get("user_code")); !errors.Is(err, emulator.ErrAlreadyDecided) {
+	if err := s.Approve(b.get("user_code")); !errors.Is(err, deviceflowtest.ErrAlreadyDecided) {
 		t.Errorf("Approve after Deny: %v", err)
 	}
 	if got := s.Pending(); len(got) != 1 || got[0].UserCode != a.get("user_code") || got[0].Scopes[0] != "repo" {
 		t.Errorf("Pending %+v", got)
 	}
 	clock.Advance(900 * time.Second)
-	if err := s.Approve(a.get("user_code")); !errors.Is(err, emulator.ErrCodeExpired) {
+	if err := s.Approve(a.get("user_code")); !errors.Is(err, deviceflowtest.ErrCodeExpired) {
 		t.Errorf("Approve expired: %v", err)
 	}
 	grants := s.Grants()
-	if len(grants) != 2 || grants[0].Status != emulator.StatusExpired || grants[1].Status != emulator.StatusExpired {
+	if len(grants) != 2 || grants[0].Status != deviceflowtest.StatusExpired || grants[1].Status != deviceflowtest.StatusExpired {
 		t.Errorf("Grants %+v", grants)
 	}
 	if len(s.Pending()) != 0 {
@@ -75,7 +75,7 @@ func TestHelpers(t *testing.T) {
 	}
 
 	// Revoking a refresh token revokes its access token too.
-	s2 := start(t, emulator.Config{Now: clock.Now, Clients: []emulator.Client{{ID: "Iv1", Type: emulator.GitHubApp, ExpiringTokens: true}}})
+	s2 := start(t, deviceflowtest.Config{Now: clock.Now, Clients: []deviceflowtest.Client{{ID: "Iv1", Type: deviceflowtest.GitHubApp, ExpiringTokens: true}}})
 	tok := approvedFlow(t, s2, clock, "Iv1", "")
 	if !s2.Revoke(tok.get("refresh_token")) {
 		t.Fatal("Revoke refresh token")
@@ -93,14 +93,14 @@ func TestHelpers(t *testing.T) {
 // checks that no token and no device code reached it.
 func TestNothingSecretLogged(t *testing.T) {
 	var buf syncBuffer
-	clock := emulator.NewFakeClock(time.Time{})
-	s := start(t, emulator.Config{
+	clock := deviceflowtest.NewFakeClock(time.Time{})
+	s := start(t, deviceflowtest.Config{
 		Now:     clock.Now,
 		Logger:  slog.New(slog.NewTextHandler(&buf, nil)),
-		Clients: []emulator.Client{{ID: "Iv1", Type: emulator.GitHubApp, ExpiringTokens: true}},
+		Clients: []deviceflowtest.Client{{ID: "Iv1", Type: deviceflowtest.GitHubApp, ExpiringTokens: true}},
 	})
 	dc := deviceCode(t, s, "Iv1", "")
-	submit(t, s, dc.get("user_code"), emulator.ActionAuthorize)
+	submit(t, s, dc.get("user_code"), deviceflowtest.ActionAuthorize)
 	clock.Advance(5 * time.Second)
 	first := poll(t, s, "Iv1", dc.get("device_code"))
 	// Secrets in the query string must not be logged either.
@@ -151,7 +151,7 @@ func (s *syncBuffer) String() string {
 // TestConcurrentFlows runs many flows at once, through the page, Approve
 // and auto-approval; run with -race.
 func TestConcurrentFlows(t *testing.T) {
-	s := start(t, emulator.Config{Interval: time.Millisecond})
+	s := start(t, deviceflowtest.Config{Interval: time.Millisecond})
 	var wg sync.WaitGroup
 	errs := make(chan error, 24)
 	for i := range 24 {
@@ -175,7 +175,7 @@ func TestConcurrentFlows(t *testing.T) {
 
 // concurrentFlow runs one flow: kind 0 approves with Approve, 1 through
 // the page, 2 denies.
-func concurrentFlow(s *emulator.Server, kind int) error {
+func concurrentFlow(s *deviceflowtest.Server, kind int) error {
 	dc, err := tryJSON(s.URL()+"/login/device/code", map[string]string{"client_id": "Ov23.c", "scope": "repo"})
 	if err != nil {
 		return err
@@ -186,7 +186,7 @@ func concurrentFlow(s *emulator.Server, kind int) error {
 		err = s.Approve(userCode)
 	case 1:
 		var res *http.Response
-		res, err = http.PostForm(s.URL()+emulator.FormPath, url.Values{"user_code": {userCode}, "action": {"authorize"}})
+		res, err = http.PostForm(s.URL()+deviceflowtest.FormPath, url.Values{"user_code": {userCode}, "action": {"authorize"}})
 		if err == nil {
 			res.Body.Close()
 		}
@@ -224,7 +224,7 @@ func concurrentFlow(s *emulator.Server, kind int) error {
 }
 
 func TestAsHandler(t *testing.T) {
-	s, err := emulator.New(emulator.Config{})
+	s, err := deviceflowtest.New(deviceflowtest.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestAsHandler(t *testing.T) {
 	}
 
 	// BaseURL overrides the request's host.
-	s2, _ := emulator.New(emulator.Config{BaseURL: "https://ghe.example.test/"})
+	s2, _ := deviceflowtest.New(deviceflowtest.Config{BaseURL: "https://ghe.example.test/"})
 	ts2 := httptest.NewServer(s2)
 	defer ts2.Close()
 	a = call(t, nil, ts2.URL, "/login/device/code", asForm, false, map[string]string{"client_id": "x"})
@@ -249,7 +249,7 @@ func TestAsHandler(t *testing.T) {
 }
 
 func TestStartAndListenAndServe(t *testing.T) {
-	s := emulator.NewServer(emulator.Config{})
+	s := deviceflowtest.NewServer(deviceflowtest.Config{})
 	if _, err := s.Start(""); err == nil {
 		t.Error("second Start accepted")
 	}
@@ -259,9 +259,9 @@ func TestStartAndListenAndServe(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	ready := make(chan *emulator.Server, 1)
+	ready := make(chan *deviceflowtest.Server, 1)
 	go func() {
-		done <- emulator.ListenAndServe(ctx, "127.0.0.1:0", emulator.Config{}, func(s *emulator.Server) { ready <- s })
+		done <- deviceflowtest.ListenAndServe(ctx, "127.0.0.1:0", deviceflowtest.Config{}, func(s *deviceflowtest.Server) { ready <- s })
 	}()
 	var url string
 	select {
@@ -288,7 +288,7 @@ func TestStartAndListenAndServe(t *testing.T) {
 		t.Error("still serving after the context ended")
 	}
 
-	if err := emulator.ListenAndServe(context.Background(), "127.0.0.1:0", emulator.Config{AutoApprove: -1}, nil); err == nil {
+	if err := deviceflowtest.ListenAndServe(context.Background(), "127.0.0.1:0", deviceflowtest.Config{AutoApprove: -1}, nil); err == nil {
 		t.Error("bad config accepted")
 	}
 }

@@ -1,4 +1,4 @@
-package emulator_test
+package deviceflowtest_test
 
 import (
 	"encoding/json"
@@ -9,14 +9,14 @@ import (
 	"strings"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // A device-flow client under test, here plain net/http, against the
 // emulator: ask for a code, approve it as the person would, poll for the
 // token.
 func ExampleNewServer() {
-	emu := emulator.NewServer(emulator.Config{Interval: 50 * time.Millisecond})
+	emu := deviceflowtest.NewServer(deviceflowtest.Config{Interval: 50 * time.Millisecond})
 	defer emu.Close()
 
 	post := func(path string, form url.Values, out any) {

@@ -1,4 +1,4 @@
-package emulator_test
+package deviceflowtest_test
 
 import (
 	"io"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host/emulator"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // getPage fetches a page and returns its status and HTML.
@@ -27,13 +27,13 @@ func getPage(t *testing.T, target string) (int, string) {
 }
 
 // submit posts the device form as a browser would.
-func submit(t *testing.T, s *emulator.Server, code, action string) string {
+func submit(t *testing.T, s *deviceflowtest.Server, code, action string) string {
 	t.Helper()
-	form := url.Values{emulator.FieldUserCode: {code}}
+	form := url.Values{deviceflowtest.FieldUserCode: {code}}
 	if action != "" {
-		form.Set(emulator.FieldAction, action)
+		form.Set(deviceflowtest.FieldAction, action)
 	}
-	res, err := http.PostForm(s.URL()+emulator.FormPath, form)
+	res, err := http.PostForm(s.URL()+deviceflowtest.FormPath, form)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func result(html string) string {
 }
 
 func TestPageForm(t *testing.T) {
-	s := start(t, emulator.Config{})
+	s := start(t, deviceflowtest.Config{})
 	status, html := getPage(t, s.URL()+"/login/device")
 	if status != 200 {
 		t.Fatalf("status %d", status)
@@ -84,8 +84,8 @@ func TestPageForm(t *testing.T) {
 }
 
 func TestPageDecisions(t *testing.T) {
-	clock := emulator.NewFakeClock(time.Time{})
-	s := start(t, emulator.Config{Now: clock.Now, Login: "hubot"})
+	clock := deviceflowtest.NewFakeClock(time.Time{})
+	s := start(t, deviceflowtest.Config{Now: clock.Now, Login: "hubot"})
 
 	tests := []struct {
 		name   string
@@ -94,13 +94,13 @@ func TestPageDecisions(t *testing.T) {
 		want   string // data-result
 		poll   string // the next poll's error, or "" for a token
 	}{
-		{"authorize as typed", func(c string) string { return c }, emulator.ActionAuthorize, emulator.ResultAuthorized, ""},
-		{"lower case without dash", func(c string) string { return strings.ToLower(strings.ReplaceAll(c, "-", "")) }, emulator.ActionAuthorize, emulator.ResultAuthorized, ""},
-		{"spaces around", func(c string) string { return "  " + c + " " }, emulator.ActionAuthorize, emulator.ResultAuthorized, ""},
-		{"enter key, no action", func(c string) string { return c }, "", emulator.ResultAuthorized, ""},
-		{"cancel", func(c string) string { return c }, emulator.ActionCancel, emulator.ResultCancelled, "access_denied"},
-		{"wrong code", func(c string) string { return "BBBB-BBBB" }, emulator.ActionAuthorize, emulator.ResultInvalid, "authorization_pending"},
-		{"garbage", func(c string) string { return "not a code!" }, emulator.ActionAuthorize, emulator.ResultInvalid, "authorization_pending"},
+		{"authorize as typed", func(c string) string { return c }, deviceflowtest.ActionAuthorize, deviceflowtest.ResultAuthorized, ""},
+		{"lower case without dash", func(c string) string { return strings.ToLower(strings.ReplaceAll(c, "-", "")) }, deviceflowtest.ActionAuthorize, deviceflowtest.ResultAuthorized, ""},
+		{"spaces around", func(c string) string { return "  " + c + " " }, deviceflowtest.ActionAuthorize, deviceflowtest.ResultAuthorized, ""},
+		{"enter key, no action", func(c string) string { return c }, "", deviceflowtest.ResultAuthorized, ""},
+		{"cancel", func(c string) string { return c }, deviceflowtest.ActionCancel, deviceflowtest.ResultCancelled, "access_denied"},
+		{"wrong code", func(c string) string { return "BBBB-BBBB" }, deviceflowtest.ActionAuthorize, deviceflowtest.ResultInvalid, "authorization_pending"},
+		{"garbage", func(c string) string { return "not a code!" }, deviceflowtest.ActionAuthorize, deviceflowtest.ResultInvalid, "authorization_pending"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,10 +109,10 @@ func TestPageDecisions(t *testing.T) {
 			if got := result(html); got != tc.want {
 				t.Fatalf("result %q, want %q", got, tc.want)
 			}
-			if tc.want == emulator.ResultAuthorized && !strings.Contains(html, "hubot") {
+			if tc.want == deviceflowtest.ResultAuthorized && !strings.Contains(html, "hubot") {
 				t.Errorf("success page does not name the user")
 			}
-			if tc.want == emulator.ResultInvalid && !strings.Contains(html, `id="device-form"`) {
+			if tc.want == deviceflowtest.ResultInvalid && !strings.Contains(html, `id="device-form"`) {
 				t.Errorf("an invalid code should show the form again")
 			}
 			clock.Advance(5 * time.Second)
@@ -129,17 +129,17 @@ func TestPageDecisions(t *testing.T) {
 
 	t.Run("code used twice", func(t *testing.T) {
 		dc := deviceCode(t, s, "Ov23.a", "")
-		if got := result(submit(t, s, dc.get("user_code"), emulator.ActionAuthorize)); got != emulator.ResultAuthorized {
+		if got := result(submit(t, s, dc.get("user_code"), deviceflowtest.ActionAuthorize)); got != deviceflowtest.ResultAuthorized {
 			t.Fatalf("first: %q", got)
 		}
-		if got := result(submit(t, s, dc.get("user_code"), emulator.ActionCancel)); got != emulator.ResultInvalid {
+		if got := result(submit(t, s, dc.get("user_code"), deviceflowtest.ActionCancel)); got != deviceflowtest.ResultInvalid {
 			t.Errorf("second: %q", got)
 		}
 	})
 	t.Run("expired code", func(t *testing.T) {
 		dc := deviceCode(t, s, "Ov23.a", "")
 		clock.Advance(15 * time.Minute)
-		if got := result(submit(t, s, dc.get("user_code"), emulator.ActionAuthorize)); got != emulator.ResultInvalid {
+		if got := result(submit(t, s, dc.get("user_code"), deviceflowtest.ActionAuthorize)); got != deviceflowtest.ResultInvalid {
 			t.Errorf("expired: %q", got)
 		}
 	})
