@@ -35,12 +35,14 @@
 // Cached authentications go to a Store: MemoryStore (the default), FileStore
 // (a 0700 directory with one 0600 JSON file per entry, atomic writes),
 // EncryptedFileStore (the same, each file sealed with AES-256-GCM; key from
-// $DEVICEFLOW_ENCRYPTION_KEY or the OS keyring) or KeyringStore (the OS
-// keyring, each call time-boxed). OpenStore opens one by the name a
-// command-line flag gives. No store ever falls back to another: a missing
+// $DEVICEFLOW_ENCRYPTION_KEY or another store: KeyFromStore). Stores that
+// pull dependencies are packages of their own under host/store (the OS
+// keyring: host/store/keyring), so a program compiles them only when it
+// uses them; FileLocks gives such a store a compare-and-swap and leases
+// through lock files. No store ever falls back to another: a missing
 // keyring, a wrong key or a damaged file is an error that says what to do,
 // and the plugin's "store" error wraps it (errors.Is(err,
-// ErrKeyringUnavailable) and the like work on a call's error).
+// ErrWrongEncryptionKey) and the like work on a call's error).
 //
 // The plugin makes every write conditional on the value it read (Swapper)
 // and holds a lease on a key while it spends a refresh token or runs a

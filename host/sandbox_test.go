@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 	"github.com/deviceflow/deviceflow/plugin/flow"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // The sandbox, exercised through the real plugin against real servers on

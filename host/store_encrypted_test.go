@@ -35,7 +35,7 @@ func encryptedAt(t *testing.T, path string, key EncryptionKey) *EncryptedFileSto
 
 func TestEncryptedStoreContract(t *testing.T) {
 	t.Parallel()
-	storeContract(t, encryptedAt(t, filepath.Join(t.TempDir(), "t.enc.json"), testKey(t, GenerateKey())))
+	suite.Contract(t, encryptedAt(t, filepath.Join(t.TempDir(), "t.enc.json"), testKey(t, GenerateKey())))
 }
 
 // TestEncryptedStoreSealsEverything: neither keys nor values appear in the
@@ -150,7 +150,7 @@ func TestEncryptedStorePassphrase(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "t.enc.json")
 	ctx := context.Background()
 	s := encryptedAt(t, path, testKey(t, "passphrase:correct horse battery staple"))
-	storeContract(t, s)
+	suite.Contract(t, s)
 	raw, _ := os.ReadFile(entryPath(path, "b"))
 	var env sealedFile
 	json.Unmarshal(raw, &env)
@@ -240,48 +240,49 @@ func TestEncryptedStoreRefusesOtherFiles(t *testing.T) {
 }
 
 // TestEncryptedStoreKeyInKeyring: without an environment key, the key is
-// created in the keyring with the file, found there later, and its absence
+// created in the keyring (here a memory store stands for it; package
+// host/store/keyring runs the real one) with the file, found there later, and its absence
 // for an existing file is an error, not a new key.
 func TestEncryptedStoreKeyInKeyring(t *testing.T) {
 	t.Parallel()
-	ring := newFakeKeyring()
+	ring := NewMemoryStore()
 	path := filepath.Join(t.TempDir(), "t.enc.json")
 	ctx := context.Background()
-	s := encryptedAt(t, path, KeyFromKeyring(newKeyringStore("", 0, ring)))
+	s := encryptedAt(t, path, KeyFromStore(ring, "the OS keyring"))
 	if _, err := s.Get(ctx, "k"); !errors.Is(err, ErrNoEntry) {
 		t.Fatalf("Get before any file: %v", err)
 	}
-	if len(ring.snapshot()) != 0 {
+	if ringKey(ring) != "" {
 		t.Fatal("a read created a key")
 	}
 	if err := s.Set(ctx, "k", "v"); err != nil {
 		t.Fatal(err)
 	}
-	stored := ring.snapshot()["deviceflow/encryption-key"]
+	stored := ringKey(ring)
 	if _, ok := decodeKey(stored); !ok {
 		t.Fatalf("keyring holds %q", stored)
 	}
 	// Another process finds the key in the keyring; so does the
 	// environment variable holding it.
-	if v, err := encryptedAt(t, path, KeyFromKeyring(newKeyringStore("", 0, ring))).Get(ctx, "k"); err != nil || v != "v" {
+	if v, err := encryptedAt(t, path, KeyFromStore(ring, "the OS keyring")).Get(ctx, "k"); err != nil || v != "v" {
 		t.Fatalf("Get = %q, %v", v, err)
 	}
 	if v, err := encryptedAt(t, path, testKey(t, stored)).Get(ctx, "k"); err != nil || v != "v" {
 		t.Fatalf("with the key from the keyring: %q, %v", v, err)
 	}
 	// The key is gone from the keyring: an error, never a new key.
-	empty := newFakeKeyring()
-	s2 := encryptedAt(t, path, KeyFromKeyring(newKeyringStore("", 0, empty)))
+	empty := NewMemoryStore()
+	s2 := encryptedAt(t, path, KeyFromStore(empty, "the OS keyring"))
 	if err := s2.Set(ctx, "k", "w"); !errors.Is(err, ErrNoEncryptionKey) || !strings.Contains(err.Error(), EncryptionKeyEnv) {
 		t.Fatalf("got %v, want ErrNoEncryptionKey", err)
 	}
-	if len(empty.snapshot()) != 0 {
+	if ringKey(empty) != "" {
 		t.Fatal("a key was created for an existing file")
 	}
 	// No keyring at all.
-	broken := encryptedAt(t, filepath.Join(t.TempDir(), "u.enc.json"), KeyFromKeyring(newKeyringStore("", 0, failingKeyring{})))
+	broken := encryptedAt(t, filepath.Join(t.TempDir(), "u.enc.json"), KeyFromStore(failingStore{}, "the OS keyring"))
 	err := broken.Set(ctx, "k", "v")
-	if !errors.Is(err, ErrNoEncryptionKey) || !errors.Is(err, ErrKeyringUnavailable) || !strings.Contains(err.Error(), EncryptionKeyEnv) || !strings.Contains(err.Error(), "dbus-launch") {
+	if !errors.Is(err, ErrNoEncryptionKey) || !errors.Is(err, errNoSecretService) || !strings.Contains(err.Error(), EncryptionKeyEnv) || !strings.Contains(err.Error(), "dbus-launch") {
 		t.Fatalf("got %v", err)
 	}
 	t.Logf("without a keyring: %v", err)
@@ -319,7 +320,7 @@ func TestEncryptedStoreRefusesOtherEntries(t *testing.T) {
 // the keyring between them, and every entry opens with it.
 func TestEncryptedStoreOneKeyringKey(t *testing.T) {
 	t.Parallel()
-	ring := newFakeKeyring()
+	ring := NewMemoryStore()
 	path := filepath.Join(t.TempDir(), "t.enc.json")
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -327,14 +328,14 @@ func TestEncryptedStoreOneKeyringKey(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := encryptedAt(t, path, KeyFromKeyring(newKeyringStore("", 0, ring)))
+			s := encryptedAt(t, path, KeyFromStore(ring, "the OS keyring"))
 			if err := s.Set(ctx, fmt.Sprint("k", i), "v"); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
-	s := encryptedAt(t, path, KeyFromKeyring(newKeyringStore("", 0, ring)))
+	s := encryptedAt(t, path, KeyFromStore(ring, "the OS keyring"))
 	if keys, err := s.Keys(ctx); err != nil || len(keys) != 8 {
 		t.Fatalf("Keys = %v, %v", keys, err)
 	}
@@ -344,8 +345,8 @@ func TestEncryptedStoreSwapAndLock(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "t.enc.json")
 	key := testKey(t, GenerateKey())
-	testSwapSemantics(t, capable(encryptedAt(t, path, key)))
-	testLockWaits(t, capable(encryptedAt(t, path, key)))
+	suite.Swap(t, capable(encryptedAt(t, path, key)))
+	suite.LockWaits(t, capable(encryptedAt(t, path, key)))
 	var wg sync.WaitGroup
 	for range 8 {
 		wg.Add(1)
@@ -353,7 +354,7 @@ func TestEncryptedStoreSwapAndLock(t *testing.T) {
 			defer wg.Done()
 			s := encryptedAt(t, path, key)
 			for range 10 {
-				if err := casIncrement(context.Background(), s, "n"); err != nil {
+				if err := suite.Increment(context.Background(), s, "n"); err != nil {
 					t.Error(err)
 					return
 				}
@@ -365,3 +366,21 @@ func TestEncryptedStoreSwapAndLock(t *testing.T) {
 		t.Fatalf("counter = %q, want 80", v)
 	}
 }
+
+// ringKey is the encryption key a store standing for the keyring holds, or
+// "".
+func ringKey(s *MemoryStore) string {
+	v, _ := s.Get(context.Background(), "encryption-key")
+	return v
+}
+
+// errNoSecretService is what failingStore fails with.
+var errNoSecretService = errors.New(`exec: "dbus-launch": executable file not found in $PATH`)
+
+// failingStore fails every call, as a keyring does on a machine without a
+// Secret Service.
+type failingStore struct{}
+
+func (failingStore) Get(context.Context, string) (string, error) { return "", errNoSecretService }
+func (failingStore) Set(context.Context, string, string) error   { return errNoSecretService }
+func (failingStore) Delete(context.Context, string) error        { return errNoSecretService }

@@ -22,9 +22,6 @@ var (
 	// with the key given (a wrong key, or an altered file). It is left
 	// untouched.
 	ErrWrongEncryptionKey = errors.New("deviceflow: the encryption key does not open the store file")
-	// ErrKeyringUnavailable: the OS keyring failed or did not answer in time.
-	// deviceflow never falls back to a plain file when it does.
-	ErrKeyringUnavailable = errors.New("deviceflow: the OS keyring is not available")
 )
 
 // storeError is a store failure: a message for a person, the kind (one of
@@ -33,9 +30,6 @@ type storeError struct {
 	kind  error
 	msg   string
 	cause error
-	// detail is the backend's own short account, for a caller that words
-	// its own message around it.
-	detail string
 }
 
 func (e *storeError) Error() string { return e.msg }

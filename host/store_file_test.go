@@ -18,37 +18,6 @@ import (
 	"time"
 )
 
-// storeContract checks the behaviour every Store shares.
-func storeContract(t *testing.T, s Store) {
-	t.Helper()
-	ctx := context.Background()
-	if _, err := s.Get(ctx, "a"); !errors.Is(err, ErrNoEntry) {
-		t.Fatalf("Get of a missing key: %v, want ErrNoEntry", err)
-	}
-	if err := s.Delete(ctx, "a"); err != nil {
-		t.Fatalf("Delete of a missing key: %v", err)
-	}
-	for _, kv := range [][2]string{{"a", "1"}, {"b", `{"token":"x","n":2}`}, {"a", "3"}, {"ünï/cødé key", "välue\n"}} {
-		if err := s.Set(ctx, kv[0], kv[1]); err != nil {
-			t.Fatalf("Set(%q): %v", kv[0], err)
-		}
-	}
-	for k, want := range map[string]string{"a": "3", "b": `{"token":"x","n":2}`, "ünï/cødé key": "välue\n"} {
-		if got, err := s.Get(ctx, k); err != nil || got != want {
-			t.Fatalf("Get(%q) = %q, %v; want %q", k, got, err, want)
-		}
-	}
-	if err := s.Delete(ctx, "a"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Get(ctx, "a"); !errors.Is(err, ErrNoEntry) {
-		t.Fatalf("Get after Delete: %v, want ErrNoEntry", err)
-	}
-	if got, _ := s.Get(ctx, "b"); got == "" {
-		t.Fatal("Delete removed another key")
-	}
-}
-
 // entryPath is where a file store at dir keeps key's entry: spelled out
 // here as the contract states it, not through the code under test.
 func entryPath(dir, key string) string {
@@ -67,12 +36,12 @@ func fileStoreAt(t testing.TB, path string) *FileStore {
 
 func TestFileStoreContract(t *testing.T) {
 	t.Parallel()
-	storeContract(t, fileStoreAt(t, filepath.Join(t.TempDir(), "tokens.json")))
+	suite.Contract(t, fileStoreAt(t, filepath.Join(t.TempDir(), "tokens.json")))
 }
 
 func TestFileStoreSwap(t *testing.T) {
 	t.Parallel()
-	testSwapSemantics(t, capable(fileStoreAt(t, filepath.Join(t.TempDir(), "tokens.json"))))
+	suite.Swap(t, capable(fileStoreAt(t, filepath.Join(t.TempDir(), "tokens.json"))))
 }
 
 // TestFileStoreSwapStaleOld: a Swap whose old value someone else replaced
@@ -134,7 +103,7 @@ func TestFileStoreSwapRace(t *testing.T) {
 			defer wg.Done()
 			s := fileStoreAt(t, path)
 			for range 10 {
-				if err := casIncrement(ctx, s, "n"); err != nil {
+				if err := suite.Increment(ctx, s, "n"); err != nil {
 					t.Error(err)
 					return
 				}
@@ -147,31 +116,11 @@ func TestFileStoreSwapRace(t *testing.T) {
 	}
 }
 
-// casIncrement adds one to the counter under key, retrying on conflict.
-func casIncrement(ctx context.Context, s interface {
-	Store
-	Swapper
-}, key string) error {
-	for {
-		var old *string
-		v, err := s.Get(ctx, key)
-		if err == nil {
-			old = &v
-		} else if !errors.Is(err, ErrNoEntry) {
-			return err
-		}
-		ok, _, err := s.Swap(ctx, key, old, sp(itoa(atoi(v)+1)))
-		if err != nil || ok {
-			return err
-		}
-	}
-}
-
 func TestFileStoreLock(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "tokens.json")
-	testLockWaits(t, capable(fileStoreAt(t, path)))
-	testLockExclusive(t, capable(fileStoreAt(t, path)), 16, 10)
+	suite.LockWaits(t, capable(fileStoreAt(t, path)))
+	suite.LockExclusive(t, capable(fileStoreAt(t, path)), 16, 10)
 	// Each goroutine with a store of its own: the lease files exclude them.
 	ctx := context.Background()
 	var wg sync.WaitGroup
@@ -488,7 +437,7 @@ func init() {
 	helpers["leaseIncrement"] = func(args []string) error {
 		kind, path, key := args[0], args[1], args[2]
 		n, _ := strconv.Atoi(args[3])
-		st, err := OpenStore(kind, path)
+		st, err := openStore(kind, path)
 		if err != nil {
 			return err
 		}
@@ -527,7 +476,7 @@ func init() {
 		}
 		n, _ := strconv.Atoi(args[2])
 		for i := 0; i < n; i++ {
-			if err := casIncrement(context.Background(), s, args[1]); err != nil {
+			if err := suite.Increment(context.Background(), s, args[1]); err != nil {
 				return err
 			}
 		}

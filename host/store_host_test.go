@@ -86,7 +86,7 @@ func TestHostStoreFailuresAreTyped(t *testing.T) {
 		kind  error
 		says  string
 	}{
-		{"keyring", newKeyringStore("", 0, failingKeyring{}), ErrKeyringUnavailable, "--store file"},
+		{"failing store", failingStore{}, errNoSecretService, "dbus-launch"},
 		{"corrupt file", fileStore, ErrStoreCorrupt, corrupt},
 	}
 

@@ -31,7 +31,8 @@ const minPassphrase = 12
 // random salt per file and the iteration count recorded in the file), or an
 // entry in the OS keyring, read when the store is first used and created at
 // random when the store's file does not exist yet. Build one with
-// ParseEncryptionKey, KeyFromEnv or KeyFromKeyring.
+// ParseEncryptionKey, KeyFromEnv or KeyFromStore (the keyring store's
+// package host/store/keyring offers EncryptionKey for the OS keyring).
 type EncryptionKey struct {
 	// source names where the key came from, for messages.
 	source string
@@ -43,9 +44,11 @@ type EncryptionKey struct {
 	ring *keyringKey
 }
 
-// keyringKey is a key kept in the OS keyring, fetched once.
+// keyringKey is a key kept in another store (the OS keyring), fetched once.
 type keyringKey struct {
-	store *KeyringStore
+	store Store
+	// where names the store for messages: "the OS keyring".
+	where string
 	mu    sync.Mutex
 	key   []byte
 }
@@ -67,13 +70,13 @@ func KeyFromEnv() (key EncryptionKey, ok bool, err error) {
 	return key, err == nil, err
 }
 
-// KeyFromKeyring keeps the key in the OS keyring, in the entry
-// "encryption-key" of the keyring store's service. The entry is read on
-// first use; when it does not exist and the store's file does not exist
-// either, a random key is created and saved there. Every keyring call is
-// time-boxed like the KeyringStore's own.
-func KeyFromKeyring(k *KeyringStore) EncryptionKey {
-	return EncryptionKey{source: "the OS keyring", ring: &keyringKey{store: k}}
+// KeyFromStore keeps the key in s (typically the OS keyring: see package
+// host/store/keyring), in the entry "encryption-key"; where names s for
+// messages ("the OS keyring"). The entry is read on first use; when it does
+// not exist and the encrypted store's file does not exist either, a random
+// key is created and saved there.
+func KeyFromStore(s Store, where string) EncryptionKey {
+	return EncryptionKey{source: where, ring: &keyringKey{store: s, where: where}}
 }
 
 // GenerateKey returns a new random key, base64-encoded: a value for
@@ -120,7 +123,7 @@ func decodeKey(s string) ([]byte, bool) {
 
 // errNoRingKey is the cause of the error a keyring key's lookup fails with
 // when the keyring holds no key.
-var errNoRingKey = errors.New("deviceflow: no encryption key in the OS keyring")
+var errNoRingKey = errors.New("deviceflow: no encryption key in the key's store")
 
 // resolve returns the AES keys; for a keyring key it reads the entry, and
 // creates it when create is set (the store holds no entry yet, and the
@@ -149,35 +152,35 @@ func (r *keyringKey) get(ctx context.Context, create bool) ([][]byte, error) {
 	switch {
 	case errors.Is(err, ErrNoEntry) && create:
 		if err := r.store.Set(ctx, keyringKeyUser, GenerateKey()); err != nil {
-			return nil, noKeyringKey(err)
+			return nil, r.unavailable(err)
 		}
 		// Read it back: what the keyring holds is the key from now on.
 		if v, err = r.store.Get(ctx, keyringKeyUser); err != nil {
-			return nil, noKeyringKey(err)
+			return nil, r.unavailable(err)
 		}
 	case errors.Is(err, ErrNoEntry):
 		return nil, &storeError{kind: ErrNoEncryptionKey, cause: errNoRingKey,
-			msg: "deviceflow: the OS keyring holds no deviceflow encryption key for the existing encrypted store: set " + EncryptionKeyEnv + " to the key it was written with"}
+			msg: "deviceflow: " + r.where + " holds no deviceflow encryption key for the existing encrypted store: set " + EncryptionKeyEnv + " to the key it was written with"}
 	case err != nil:
-		return nil, noKeyringKey(err)
+		return nil, r.unavailable(err)
 	}
 	raw, ok := decodeKey(v)
 	if !ok {
 		return nil, &storeError{kind: ErrNoEncryptionKey,
-			msg: "deviceflow: the OS keyring's deviceflow encryption key is not a base64 32-byte key: set " + EncryptionKeyEnv + " instead"}
+			msg: "deviceflow: the deviceflow encryption key in " + r.where + " is not a base64 32-byte key: set " + EncryptionKeyEnv + " instead"}
 	}
 	r.key = raw
 	return [][]byte{raw}, nil
 }
 
-// noKeyringKey explains a keyring that cannot hold the encrypted store's
-// key, in the keyring's own words.
-func noKeyringKey(err error) error {
+// unavailable explains a store that cannot hold the encrypted store's key,
+// in the store's own words (its Detail, when it has one).
+func (r *keyringKey) unavailable(err error) error {
 	detail := clipCause(err)
-	var se *storeError
-	if errors.As(err, &se) && se.detail != "" {
-		detail = se.detail
+	var d interface{ Detail() string }
+	if errors.As(err, &d) && d.Detail() != "" {
+		detail = d.Detail()
 	}
 	return &storeError{kind: ErrNoEncryptionKey, cause: err,
-		msg: "deviceflow: no encryption key: " + EncryptionKeyEnv + " is not set and the OS keyring is not available (" + detail + "); set " + EncryptionKeyEnv + " (make one with: openssl rand -base64 32)"}
+		msg: "deviceflow: no encryption key: " + EncryptionKeyEnv + " is not set and " + r.where + " is not available (" + detail + "); set " + EncryptionKeyEnv + " (make one with: openssl rand -base64 32)"}
 }

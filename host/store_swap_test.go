@@ -3,14 +3,9 @@ package host
 import (
 	"context"
 	"errors"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 )
-
-func sp(s string) *string { return &s }
 
 // plainStore is a Store with neither capability, so that SwapperFor and
 // LockerFor emulate them.
@@ -49,195 +44,19 @@ func TestStoreCapabilitiesChosen(t *testing.T) {
 	}
 }
 
-// testSwapSemantics checks Swap's answers on one key.
-func testSwapSemantics(t *testing.T, s storeUnderTest) {
-	t.Helper()
-	ctx := context.Background()
-	check := func(old, new *string, wantSwapped bool, wantCur *string) {
-		t.Helper()
-		ok, cur, err := s.Swap(ctx, "k", old, new)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok != wantSwapped || !sameValue(cur, wantCur) {
-			t.Fatalf("Swap(%v, %v) = %v, %v; want %v, %v", deref(old), deref(new), ok, deref(cur), wantSwapped, deref(wantCur))
-		}
-	}
-	check(sp("x"), sp("a"), false, nil) // absent, old given: conflict, no value
-	check(nil, sp("a"), true, sp("a"))  // absent: created
-	check(nil, sp("b"), false, sp("a")) // present, old absent: conflict
-	check(sp("stale"), sp("b"), false, sp("a"))
-	check(sp("a"), sp("b"), true, sp("b"))
-	if v, err := s.Get(ctx, "k"); err != nil || v != "b" {
-		t.Fatalf("Get = %q, %v", v, err)
-	}
-	check(sp("a"), nil, false, sp("b")) // stale delete: conflict
-	check(sp("b"), nil, true, nil)      // delete
-	if _, err := s.Get(ctx, "k"); !errors.Is(err, ErrNoEntry) {
-		t.Fatalf("after a swap to nothing Get = %v", err)
-	}
-	check(nil, nil, true, nil) // absent stays absent
-	check(sp(""), sp("e"), false, nil)
-	check(nil, sp(""), true, sp("")) // an empty value is a value
-	check(nil, sp("x"), false, sp(""))
-}
-
-func deref(s *string) any {
-	if s == nil {
-		return nil
-	}
-	return *s
-}
-
-// testSwapRace has many goroutines increment one counter by CAS: no
-// increment is lost.
-func testSwapRace(t *testing.T, s storeUnderTest, workers, each int) {
-	t.Helper()
-	ctx := context.Background()
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range each {
-				for {
-					var old *string
-					if v, err := s.Get(ctx, "n"); err == nil {
-						old = &v
-					} else if !errors.Is(err, ErrNoEntry) {
-						t.Error(err)
-						return
-					}
-					n := 0
-					if old != nil {
-						n = atoi(*old)
-					}
-					ok, _, err := s.Swap(ctx, "n", old, sp(itoa(n+1)))
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					if ok {
-						break
-					}
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if v, _ := s.Get(ctx, "n"); atoi(v) != workers*each {
-		t.Fatalf("counter = %s, want %d", v, workers*each)
-	}
-}
-
-// testLockExclusive has many goroutines do unguarded read-modify-writes
-// under the lease: none is lost, and no two hold the lease at once.
-func testLockExclusive(t *testing.T, s storeUnderTest, workers, each int) {
-	t.Helper()
-	ctx := context.Background()
-	var inside atomic.Int32
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range each {
-				unlock, err := s.Lock(ctx, "lease", time.Minute)
-				if err != nil {
-					t.Error(err)
-					return
-				}
-				if inside.Add(1) != 1 {
-					t.Error("two holders of one lease")
-				}
-				v, _ := s.Get(ctx, "c")
-				if err := s.Set(ctx, "c", itoa(atoi(v)+1)); err != nil {
-					t.Error(err)
-				}
-				inside.Add(-1)
-				unlock()
-				unlock() // idempotent
-			}
-		}()
-	}
-	wg.Wait()
-	if v, _ := s.Get(ctx, "c"); atoi(v) != workers*each {
-		t.Fatalf("counter = %s, want %d", v, workers*each)
-	}
-}
-
-// testLockWaits checks busy, wait, cancellation and independence of keys.
-func testLockWaits(t *testing.T, s storeUnderTest) {
-	t.Helper()
-	ctx := context.Background()
-	unlock, err := s.Lock(ctx, "a", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Lock(ctx, "a", 0); !errors.Is(err, ErrBusy) {
-		t.Fatalf("second Lock(wait 0) = %v, want ErrBusy", err)
-	}
-	start := time.Now()
-	if _, err := s.Lock(ctx, "a", 30*time.Millisecond); !errors.Is(err, ErrBusy) {
-		t.Fatalf("Lock(wait 30ms) = %v, want ErrBusy", err)
-	}
-	if d := time.Since(start); d < 25*time.Millisecond || d > 2*time.Second {
-		t.Fatalf("Lock waited %s for a 30ms wait", d)
-	}
-	// Another key is free, and the holder can still swap its own entry.
-	u2, err := s.Lock(ctx, "b", 0)
-	if err != nil {
-		t.Fatalf("Lock(b) while a is held: %v", err)
-	}
-	u2()
-	if ok, _, err := s.Swap(ctx, "a", nil, sp("1")); err != nil || !ok {
-		t.Fatalf("Swap under the lease = %v, %v", ok, err)
-	}
-	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
-	defer cancel()
-	if _, err := s.Lock(cctx, "a", time.Minute); !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, ErrBusy) {
-		t.Fatalf("Lock with an ending context = %v, want DeadlineExceeded", err)
-	}
-	// A waiter gets the lease when the holder lets go.
-	got := make(chan error, 1)
-	go func() {
-		u, err := s.Lock(ctx, "a", time.Minute)
-		if err == nil {
-			u()
-		}
-		got <- err
-	}()
-	time.Sleep(20 * time.Millisecond)
-	unlock()
-	select {
-	case err := <-got:
-		if err != nil {
-			t.Fatalf("waiter: %v", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("the waiter never got the lease")
-	}
-	unlock() // releasing again is fine
-	u3, err := s.Lock(ctx, "a", 0)
-	if err != nil {
-		t.Fatalf("Lock after release: %v", err)
-	}
-	u3()
-}
-
-func TestMemoryStoreSwap(t *testing.T) { testSwapSemantics(t, capable(NewMemoryStore())) }
+func TestMemoryStoreSwap(t *testing.T) { suite.Swap(t, capable(NewMemoryStore())) }
 func TestMemoryStoreSwapRace(t *testing.T) {
-	testSwapRace(t, capable(NewMemoryStore()), 50, 20)
+	suite.SwapRace(t, capable(NewMemoryStore()), 50, 20)
 }
 func TestMemoryStoreLock(t *testing.T) {
 	s := capable(NewMemoryStore())
-	testLockWaits(t, s)
-	testLockExclusive(t, s, 50, 20)
+	suite.LockWaits(t, s)
+	suite.LockExclusive(t, s, 50, 20)
 }
 
 func TestEmulatedSwap(t *testing.T) {
-	testSwapSemantics(t, capable(plainStore{NewMemoryStore()}))
-	testSwapSemantics(t, capable(mapStore{plainStore: plainStore{NewMemoryStore()}}))
+	suite.Swap(t, capable(plainStore{NewMemoryStore()}))
+	suite.Swap(t, capable(mapStore{plainStore: plainStore{NewMemoryStore()}}))
 }
 
 func TestEmulatedSwapRace(t *testing.T) {
@@ -278,8 +97,8 @@ func TestEmulatedSwapRace(t *testing.T) {
 
 func TestEmulatedLock(t *testing.T) {
 	p := plainStore{NewMemoryStore()}
-	testLockWaits(t, capable(p))
-	testLockExclusive(t, capable(p), 50, 20)
+	suite.LockWaits(t, capable(p))
+	suite.LockExclusive(t, capable(p), 50, 20)
 	// Two emulations of one store exclude each other.
 	u, err := LockerFor(p).Lock(context.Background(), "x", 0)
 	if err != nil {
@@ -302,13 +121,5 @@ func TestEmulatedLock(t *testing.T) {
 		t.Fatalf("%d emulated leases left after every unlock", n)
 	}
 	m := mapStore{plainStore: plainStore{NewMemoryStore()}}
-	testLockWaits(t, capable(m))
-}
-
-func itoa(n int) string { return strconv.Itoa(n) }
-
-// atoi reads a counter; "" (no value yet) is 0.
-func atoi(s string) int {
-	n, _ := strconv.Atoi(s)
-	return n
+	suite.LockWaits(t, capable(m))
 }

@@ -7,11 +7,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/deviceflow/deviceflow/host/internal/storetest"
 	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
@@ -173,3 +175,33 @@ func TestHelperProcess(t *testing.T) {
 
 // rawJSON passes JSON bytes through CallJSON as they are.
 func rawJSON(b []byte) json.RawMessage { return b }
+
+// suite is the behaviour every store shares (host/internal/storetest).
+var suite = storetest.Suite{NoEntry: ErrNoEntry, Busy: ErrBusy}
+
+func sp(s string) *string { return &s }
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func atoi(s string) int { n, _ := strconv.Atoi(s); return n }
+
+// deref shows an optional value in a message.
+func deref(s *string) any {
+	if s == nil {
+		return nil
+	}
+	return *s
+}
+
+// openStore opens a file or encrypted store the way a helper process is
+// told to ("file" or "encrypted", the key in $DEVICEFLOW_ENCRYPTION_KEY).
+func openStore(kind, path string) (Store, error) {
+	if kind == StoreFile {
+		return NewFileStore(path)
+	}
+	key, _, err := KeyFromEnv()
+	if err != nil {
+		return nil, err
+	}
+	return NewEncryptedFileStore(path, key)
+}

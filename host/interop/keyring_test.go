@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/host"
+	"github.com/deviceflow/deviceflow/host/store/keyring"
 )
 
 // pythonKeyringScript is pythonScript for the Python SDK's KeyringStore:
@@ -83,7 +83,7 @@ func keyringAcrossLanguages(t *testing.T) {
 	langs := languagesWith(t, pythonKeyringScript, nodeKeyringScript)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	goStore := host.NewKeyringStore("", 0)
+	goStore := keyring.New("", 0)
 	if err := goStore.Check(ctx); err != nil {
 		t.Fatalf("the Secret Service does not answer: %v", err)
 	}

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 	"github.com/deviceflow/deviceflow/sdk/deviceflow"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 func TestCachedOnlyNeverStartsAFlow(t *testing.T) {

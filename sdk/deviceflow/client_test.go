@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 	"github.com/deviceflow/deviceflow/sdk/deviceflow"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 func TestTokenSignsInThenUsesTheCache(t *testing.T) {

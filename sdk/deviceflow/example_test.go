@@ -10,8 +10,8 @@ import (
 	"net/url"
 	"time"
 
-	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 	"github.com/deviceflow/deviceflow/sdk/deviceflow"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // approve plays the person at the browser: it opens the page and presses

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 	"github.com/deviceflow/deviceflow/sdk/deviceflow"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // startEmulator runs an emulator with a short interval for one test.

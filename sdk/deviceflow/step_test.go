@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 	"github.com/deviceflow/deviceflow/sdk/deviceflow"
+	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // The step API, as an event loop uses it: Begin answers at once with the

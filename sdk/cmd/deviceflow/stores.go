@@ -10,12 +10,13 @@ import (
 	"strings"
 
 	"github.com/deviceflow/deviceflow/host"
+	"github.com/deviceflow/deviceflow/host/store/keyring"
 )
 
 // The stores --store offers. keyring is the default: tokens go to a plain
 // file only when the person asks for one, and a keyring that does not work
 // is an error that says so, never a silent fallback.
-var storeKinds = host.StoreKinds
+var storeKinds = []string{host.StoreKeyring, host.StoreFile, host.StoreEncrypted, host.StoreMemory}
 
 const defaultStore = host.StoreKeyring
 
@@ -38,7 +39,7 @@ func (s *openedStore) namedIn(msg string) bool {
 
 // openStore opens the store --store and --store-path name.
 func openStore(kind, path string) (*openedStore, error) {
-	st, err := host.OpenStore(kind, path)
+	st, err := hostStore(kind, path)
 	if err != nil {
 		return nil, err
 	}
@@ -53,6 +54,41 @@ func openStore(kind, path string) (*openedStore, error) {
 		o.desc = "memory (this process only)"
 	}
 	return o, nil
+}
+
+// hostStore opens a store by kind:
+//
+//   - "memory": a host.MemoryStore; path is ignored.
+//   - "file": host.NewFileStore(path); path "" means
+//     host.ConfigDir()/tokens.json.
+//   - "encrypted": a host.EncryptedFileStore at path ("" means
+//     host.ConfigDir()/tokens.enc.json), with the key from
+//     $DEVICEFLOW_ENCRYPTION_KEY when it is set, or else from the OS keyring.
+//   - "keyring": keyring.New(path, 0); path names the keyring service
+//     ("deviceflow" when "").
+//
+// Opening does no I/O beyond parsing the key: a missing keyring or a wrong
+// key shows on first use, as a clear error. Every store it opens implements
+// host.Swapper and host.Locker. No kind ever falls back to another.
+func hostStore(kind, path string) (host.Store, error) {
+	switch kind {
+	case host.StoreMemory:
+		return host.NewMemoryStore(), nil
+	case host.StoreFile:
+		return host.NewFileStore(path)
+	case host.StoreEncrypted:
+		key, ok, err := host.KeyFromEnv()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			key = keyring.EncryptionKey(keyring.New("", 0))
+		}
+		return host.NewEncryptedFileStore(path, key)
+	case host.StoreKeyring:
+		return keyring.New(path, 0), nil
+	}
+	return nil, fmt.Errorf("deviceflow: unknown store %q: use one of %s", kind, storeKindList())
 }
 
 // storeAliases are other names --store accepts: encrypted-file is what the

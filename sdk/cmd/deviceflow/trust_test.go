@@ -233,14 +233,12 @@ func TestUnreadableEntryIsAStoreError(t *testing.T) {
 	t.Parallel()
 	a := newAccount(t, deviceflowtest.Config{})
 	a.login(t)
-	st, err := host.OpenStore(host.StoreFile, a.store)
+	st, err := host.NewFileStore(a.store)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	keys, err := st.(interface {
-		Keys(context.Context) ([]string, error)
-	}).Keys(ctx)
+	keys, err := st.Keys(ctx)
 	if err != nil || len(keys) != 1 {
 		t.Fatalf("keys %v %v", keys, err)
 	}

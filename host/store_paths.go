@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 )
 
-// The kinds of store OpenStore opens, as the deviceflow command's --store
-// flag names them.
+// The kinds of store, as the deviceflow command's --store flag names them
+// (DefaultStorePath takes them too).
 const (
 	// StoreMemory keeps tokens for the process's lifetime only.
 	StoreMemory = "memory"
@@ -18,49 +18,10 @@ const (
 	// StoreEncrypted keeps tokens in AES-256-GCM encrypted files, in a
 	// directory (EncryptedFileStore).
 	StoreEncrypted = "encrypted"
-	// StoreKeyring keeps each token in the OS keyring (KeyringStore).
+	// StoreKeyring keeps each token in the OS keyring (package
+	// host/store/keyring).
 	StoreKeyring = "keyring"
 )
-
-// StoreKinds lists the kinds OpenStore accepts.
-var StoreKinds = []string{StoreKeyring, StoreFile, StoreEncrypted, StoreMemory}
-
-// OpenStore opens a store by kind, the way a command-line flag names it:
-//
-//   - "memory": a MemoryStore; path is ignored.
-//   - "file": NewFileStore(path); path "" means
-//     ConfigDir()/tokens.json.
-//   - "encrypted": an EncryptedFileStore at path ("" means
-//     ConfigDir()/tokens.enc.json), with the key from
-//     $DEVICEFLOW_ENCRYPTION_KEY when it is set, or else from the OS keyring
-//     (see KeyFromEnv and KeyFromKeyring).
-//   - "keyring": NewKeyringStore(path, 0); path names the keyring service
-//     ("deviceflow" when "").
-//
-// Opening does no I/O beyond parsing the key: a missing keyring or a wrong
-// key shows on first use, as a clear error. Every store it opens implements
-// Swapper and Locker. No kind ever falls back to
-// another.
-func OpenStore(kind, path string) (Store, error) {
-	switch kind {
-	case StoreMemory:
-		return NewMemoryStore(), nil
-	case StoreFile:
-		return NewFileStore(path)
-	case StoreEncrypted:
-		key, ok, err := KeyFromEnv()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			key = KeyFromKeyring(NewKeyringStore("", 0))
-		}
-		return NewEncryptedFileStore(path, key)
-	case StoreKeyring:
-		return NewKeyringStore(path, 0), nil
-	}
-	return nil, fmt.Errorf("deviceflow: unknown store %q: use one of keyring, file, encrypted, memory", kind)
-}
 
 // ConfigDir is the directory where file stores live by default:
 // $DEVICEFLOW_CONFIG_DIR when set, otherwise deviceflow under the user's

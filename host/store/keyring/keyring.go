@@ -1,4 +1,17 @@
-package host
+// Package keyring is a deviceflow store that keeps each token in the OS
+// keyring (macOS Keychain, Windows Credential Manager, the Secret Service on
+// Linux: GNOME Keyring, KWallet), through github.com/zalando/go-keyring.
+//
+// It is a package of its own so that a program compiles the keyring's
+// D-Bus and platform code only when it uses this store:
+//
+//	store := keyring.New("", 0) // service "deviceflow", 10 s per call
+//	h, err := host.New(ctx, host.Options{Store: store})
+//
+// An encrypted file store can keep its key here too:
+//
+//	enc, err := host.NewEncryptedFileStore("", keyring.EncryptionKey(keyring.New("", 0)))
+package keyring
 
 import (
 	"context"
@@ -9,25 +22,31 @@ import (
 	"strings"
 	"time"
 
+	"github.com/deviceflow/deviceflow/host"
 	"github.com/zalando/go-keyring"
 )
 
-// DefaultKeyringService names deviceflow's entries in the OS keyring.
-const DefaultKeyringService = "deviceflow"
+// DefaultService names deviceflow's entries in the OS keyring.
+const DefaultService = "deviceflow"
 
-// DefaultKeyringTimeout bounds each keyring call. A locked keyring may be
+// DefaultTimeout bounds each keyring call. A locked keyring may be
 // waiting for the person to type a password, so it is not too short; a
 // missing or stuck Secret Service never hangs a call longer than this.
-const DefaultKeyringTimeout = 10 * time.Second
+const DefaultTimeout = 10 * time.Second
 
-// KeyringStore keeps each value as a secret in the OS keyring (macOS
+// ErrUnavailable: the OS keyring failed or did not answer in time.
+// deviceflow never falls back to a plain file when it does. Test for it
+// with errors.Is on a store's error or on the "store" error a call returns.
+var ErrUnavailable = errors.New("deviceflow: the OS keyring is not available")
+
+// Store keeps each value as a secret in the OS keyring (macOS
 // Keychain, Windows Credential Manager, the Secret Service on Linux: GNOME
 // Keyring, KWallet), through github.com/zalando/go-keyring: the service is
 // the store's service name and the user name is the plugin's key, as the
 // Python SDK's KeyringStore names them.
 //
 // Every call is time-boxed. When the keyring fails or does not answer in
-// time, the call fails with ErrKeyringUnavailable and a message that says
+// time, the call fails with ErrUnavailable and a message that says
 // to choose the file or encrypted store: the store never falls back to
 // plain text. (A call that timed out keeps its goroutine until the keyring
 // answers: go-keyring cannot be interrupted.)
@@ -41,7 +60,7 @@ const DefaultKeyringTimeout = 10 * time.Second
 // N.lease for a lease, N being the first 32 hex digits of the SHA-256 of
 // the key, as in the file stores. They exclude the goroutines and
 // processes of this user, not other users or machines sharing a keyring.
-type KeyringStore struct {
+type Store struct {
 	service string
 	timeout time.Duration
 	backend keyringBackend
@@ -66,53 +85,52 @@ func (goKeyring) Get(service, user string) (string, error) { return keyring.Get(
 func (goKeyring) Set(service, user, secret string) error   { return keyring.Set(service, user, secret) }
 func (goKeyring) Delete(service, user string) error        { return keyring.Delete(service, user) }
 
-// NewKeyringStore returns a KeyringStore for service (DefaultKeyringService
-// when "") whose calls each last at most timeout (DefaultKeyringTimeout
+// New returns a Store for service (DefaultService when "") whose calls each last at most timeout (DefaultTimeout
 // when zero). It does not touch the keyring; Check does.
-func NewKeyringStore(service string, timeout time.Duration) *KeyringStore {
-	return newKeyringStore(service, timeout, goKeyring{})
+func New(service string, timeout time.Duration) *Store {
+	return newStore(service, timeout, goKeyring{})
 }
 
-func newKeyringStore(service string, timeout time.Duration, b keyringBackend) *KeyringStore {
+func newStore(service string, timeout time.Duration, b keyringBackend) *Store {
 	if service == "" {
-		service = DefaultKeyringService
+		service = DefaultService
 	}
 	if timeout <= 0 {
-		timeout = DefaultKeyringTimeout
+		timeout = DefaultTimeout
 	}
-	return &KeyringStore{service: service, timeout: timeout, backend: b}
+	return &Store{service: service, timeout: timeout, backend: b}
 }
 
 // String describes the store for a person: "keyring (service NAME)".
-func (s *KeyringStore) String() string { return "keyring (service " + s.service + ")" }
+func (s *Store) String() string { return "keyring (service " + s.service + ")" }
 
 // Check reports whether the keyring answers, by looking up an entry that
-// need not exist: nil, or an ErrKeyringUnavailable error.
-func (s *KeyringStore) Check(ctx context.Context) error {
+// need not exist: nil, or an ErrUnavailable error.
+func (s *Store) Check(ctx context.Context) error {
 	_, err := s.Get(ctx, "deviceflow-check")
-	if errors.Is(err, ErrNoEntry) {
+	if errors.Is(err, host.ErrNoEntry) {
 		return nil
 	}
 	return err
 }
 
 // Get returns the value under key, or ErrNoEntry.
-func (s *KeyringStore) Get(ctx context.Context, key string) (string, error) {
+func (s *Store) Get(ctx context.Context, key string) (string, error) {
 	v, err := s.boxed(ctx, "read", "", func() (string, error) { return s.backend.Get(s.service, key) })
 	if errors.Is(err, keyring.ErrNotFound) {
-		return "", ErrNoEntry
+		return "", host.ErrNoEntry
 	}
 	return v, err
 }
 
 // Set writes value under key.
-func (s *KeyringStore) Set(ctx context.Context, key, value string) error {
+func (s *Store) Set(ctx context.Context, key, value string) error {
 	_, err := s.boxed(ctx, "write", value, func() (string, error) { return "", s.backend.Set(s.service, key, value) })
 	return err
 }
 
 // Delete removes key; an absent key is not an error.
-func (s *KeyringStore) Delete(ctx context.Context, key string) error {
+func (s *Store) Delete(ctx context.Context, key string) error {
 	_, err := s.boxed(ctx, "delete", "", func() (string, error) { return "", s.backend.Delete(s.service, key) })
 	if errors.Is(err, keyring.ErrNotFound) {
 		return nil
@@ -121,53 +139,76 @@ func (s *KeyringStore) Delete(ctx context.Context, key string) error {
 }
 
 // Swap replaces the value under key with new when the value held is old
-// (see Swapper): a read, a comparison and a write, each time-boxed, under
-// the lock on the key's N.lock file.
-func (s *KeyringStore) Swap(ctx context.Context, key string, old, new *string) (bool, *string, error) {
-	path, err := s.lockFile(key, "lock")
+// (see host.Swapper): a read, a comparison and a write, each time-boxed,
+// under the lock on the key's N.lock file.
+func (s *Store) Swap(ctx context.Context, key string, old, new *string) (bool, *string, error) {
+	locks, err := s.locks()
 	if err != nil {
 		return false, nil, err
 	}
-	unlock, err := lockFile(ctx, path, s.timeout)
-	if err != nil {
-		return false, nil, err
-	}
-	defer unlock()
-	return swapWith(ctx, key, old, new, s.Get, s.Set, s.Delete)
+	return locks.Swap(ctx, s, key, old, new)
 }
 
-// Lock takes the lease on key (see Locker): the lock on the key's N.lease
-// file.
-func (s *KeyringStore) Lock(ctx context.Context, key string, wait time.Duration) (func(), error) {
-	path, err := s.lockFile(key, "lease")
+// Lock takes the lease on key (see host.Locker): the lock on the key's
+// N.lease file.
+func (s *Store) Lock(ctx context.Context, key string, wait time.Duration) (func(), error) {
+	locks, err := s.locks()
 	if err != nil {
 		return nil, err
 	}
-	return leaseFile(ctx, path, wait)
+	return locks.Lock(ctx, key, wait)
 }
 
-// lockFile returns the path of key's lock file of the given kind ("lock"
-// or "lease"), making the lock directory (0700) when it is missing.
-func (s *KeyringStore) lockFile(key, kind string) (string, error) {
+// locks returns the store's lock files: in lockDir, or keyring-locks under
+// deviceflow's cache directory.
+func (s *Store) locks() (host.FileLocks, error) {
 	dir := s.lockDir
 	if dir == "" {
 		base, err := os.UserCacheDir()
 		if err != nil {
-			return "", fmt.Errorf("deviceflow: the keyring store needs a cache directory for its lock files: %w", err)
+			return host.FileLocks{}, fmt.Errorf("deviceflow: the keyring store needs a cache directory for its lock files: %w", err)
 		}
 		dir = filepath.Join(base, "deviceflow", "keyring-locks")
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", fmt.Errorf("deviceflow: cannot create the keyring's lock directory %s: %w", dir, unwrapPath(err))
+	return host.FileLocks{Dir: dir, Wait: s.timeout}, nil
+}
+
+// EncryptionKey keeps an encrypted file store's key in s, in the entry
+// "encryption-key" of s's service (see host.KeyFromStore): read on first
+// use, and created at random when neither the entry nor the encrypted
+// store's file exists yet. Every keyring call is time-boxed like the
+// store's own.
+func EncryptionKey(s *Store) host.EncryptionKey {
+	return host.KeyFromStore(s, "the OS keyring")
+}
+
+// unavailableError is a keyring failure: a message for a person, the
+// backend's own short account (Detail), and go-keyring's sentinel when
+// there is one.
+type unavailableError struct {
+	msg, detail string
+	cause       error
+}
+
+func (e *unavailableError) Error() string { return e.msg }
+
+// Detail is the backend's short account of the failure, for a caller that
+// words its own message around it.
+func (e *unavailableError) Detail() string { return e.detail }
+
+// Unwrap returns ErrUnavailable and the cause, for errors.Is.
+func (e *unavailableError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrUnavailable}
 	}
-	return filepath.Join(dir, entryName(key)+"."+kind), nil
+	return []error{ErrUnavailable, e.cause}
 }
 
 // boxed runs one keyring call, waiting at most the store's timeout (or
 // until ctx ends). go-keyring's ErrNotFound is passed on as it is; every
-// other failure becomes ErrKeyringUnavailable, with secret (the value being
+// other failure becomes ErrUnavailable, with secret (the value being
 // written) cut out of the backend's message.
-func (s *KeyringStore) boxed(ctx context.Context, op, secret string, call func() (string, error)) (string, error) {
+func (s *Store) boxed(ctx context.Context, op, secret string, call func() (string, error)) (string, error) {
 	type result struct {
 		v   string
 		err error
@@ -183,7 +224,7 @@ func (s *KeyringStore) boxed(ctx context.Context, op, secret string, call func()
 	select {
 	case r = <-done:
 	case <-t.C:
-		return "", &storeError{kind: ErrKeyringUnavailable, detail: fmt.Sprintf("no answer within %s", s.timeout),
+		return "", &unavailableError{detail: fmt.Sprintf("no answer within %s", s.timeout),
 			msg: fmt.Sprintf("deviceflow: the OS keyring did not %s within %s (is it locked, or is no Secret Service running?): unlock it, or use --store file or --store encrypted", op, s.timeout)}
 	case <-ctx.Done():
 		return "", fmt.Errorf("deviceflow: keyring %s cancelled: %w", op, ctx.Err())
@@ -195,12 +236,14 @@ func (s *KeyringStore) boxed(ctx context.Context, op, secret string, call func()
 	if secret != "" {
 		cause = strings.ReplaceAll(cause, secret, "[redacted]")
 	}
-	cause = clipText(cause)
+	if len(cause) > 120 {
+		cause = strings.ToValidUTF8(cause[:117], "") + "..."
+	}
 	what := "the OS keyring is not available"
 	if errors.Is(r.err, keyring.ErrSetDataTooBig) {
 		what = "the value is too big for this OS keyring"
 	}
-	return "", &storeError{kind: ErrKeyringUnavailable, cause: keyringCause(r.err), detail: cause,
+	return "", &unavailableError{cause: keyringCause(r.err), detail: cause,
 		msg: fmt.Sprintf("deviceflow: %s (%s): use --store file or --store encrypted (deviceflow never falls back to a plain file)", what, cause)}
 }
 

@@ -1,9 +1,12 @@
-package host
+package keyring
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -11,8 +14,22 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deviceflow/deviceflow/host"
+	"github.com/deviceflow/deviceflow/host/internal/storetest"
 	"github.com/zalando/go-keyring"
 )
+
+// suite is the behaviour every store shares.
+var suite = storetest.Suite{NoEntry: host.ErrNoEntry, Busy: host.ErrBusy}
+
+func sp(s string) *string { return &s }
+
+// entryName is the stem of a key's lock files, spelled out as wit/stores.md
+// states it: the first 32 hex digits of the SHA-256 of the key.
+func entryName(key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return hex.EncodeToString(sum[:16])
+}
 
 // fakeKeyring is an in-memory keyring backend, safe for concurrent use
 // (go-keyring's own mock is not).
@@ -87,8 +104,8 @@ func (h hangingKeyring) Delete(string, string) error      { <-h.release; return 
 // through the package functions the real store calls.
 func TestKeyringStoreMock(t *testing.T) {
 	keyring.MockInit()
-	s := NewKeyringStore("deviceflow-test", 0)
-	storeContract(t, s)
+	s := New("deviceflow-test", 0)
+	suite.Contract(t, s)
 	if err := s.Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -100,19 +117,19 @@ func TestKeyringStoreMock(t *testing.T) {
 	}
 }
 
-// TestKeyringStoreUnavailable: a failing backend is ErrKeyringUnavailable,
+// TestKeyringStoreUnavailable: a failing backend is ErrUnavailable,
 // suggesting the file or encrypted store, without quoting the secret.
 func TestKeyringStoreUnavailable(t *testing.T) {
 	t.Parallel()
-	s := newKeyringStore("", 0, failingKeyring{})
+	s := newStore("", 0, failingKeyring{})
 	ctx := context.Background()
 	_, gerr := s.Get(ctx, "k")
 	serr := s.Set(ctx, "k", "gho_TOPSECRET")
 	derr := s.Delete(ctx, "k")
 	cerr := s.Check(ctx)
 	for _, err := range []error{gerr, serr, derr, cerr} {
-		if !errors.Is(err, ErrKeyringUnavailable) {
-			t.Fatalf("got %v, want ErrKeyringUnavailable", err)
+		if !errors.Is(err, ErrUnavailable) {
+			t.Fatalf("got %v, want ErrUnavailable", err)
 		}
 		msg := err.Error()
 		if !strings.Contains(msg, "--store file") || !strings.Contains(msg, "--store encrypted") || !strings.Contains(msg, "never falls back") {
@@ -130,10 +147,10 @@ func TestKeyringStoreTimeBoxed(t *testing.T) {
 	t.Parallel()
 	hang := hangingKeyring{release: make(chan struct{})}
 	defer close(hang.release)
-	s := newKeyringStore("", 100*time.Millisecond, hang)
+	s := newStore("", 100*time.Millisecond, hang)
 	start := time.Now()
 	_, err := s.Get(context.Background(), "k")
-	if !errors.Is(err, ErrKeyringUnavailable) || !strings.Contains(err.Error(), "did not read within 100ms") {
+	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "did not read within 100ms") {
 		t.Fatalf("got %v", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {
@@ -145,20 +162,21 @@ func TestKeyringStoreTimeBoxed(t *testing.T) {
 	if err := s.Set(ctx, "k", "v"); !errors.Is(err, context.Canceled) {
 		t.Fatalf("got %v, want the context's error", err)
 	}
-	if NewKeyringStore("", 0).timeout != DefaultKeyringTimeout {
+	if New("", 0).timeout != DefaultTimeout {
 		t.Error("no default timeout")
 	}
 }
 
-func init() {
-	// realKeyring uses go-keyring's OS backend and prints what it says.
-	helpers["realKeyring"] = func([]string) error {
-		s := NewKeyringStore("deviceflow-test", 2*time.Second)
+// realKeyring uses go-keyring's OS backend and prints what it says; it
+// runs in a separate process (TestMain).
+func realKeyring() error {
+	{
+		s := New("deviceflow-test", 2*time.Second)
 		err := s.Set(context.Background(), "k", "gho_TOPSECRET")
 		if err == nil {
 			return errors.New("the keyring accepted the value")
 		}
-		if !errors.Is(err, ErrKeyringUnavailable) {
+		if !errors.Is(err, ErrUnavailable) {
 			return err
 		}
 		os.Stdout.WriteString("ERROR: " + err.Error() + "\n")
@@ -175,7 +193,10 @@ func TestKeyringStoreNoSecretService(t *testing.T) {
 	}
 	t.Parallel()
 	start := time.Now()
-	out, err := runHelper(t, []string{"DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/deviceflow-test", "DISPLAY="}, "realKeyring")
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), helperEnv+"=1", "DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent/deviceflow-test", "DISPLAY=")
+	raw, err := cmd.CombinedOutput()
+	out := string(raw)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -188,8 +209,8 @@ func TestKeyringStoreNoSecretService(t *testing.T) {
 }
 
 // keyringAt is a KeyringStore on ring whose lock files go to dir.
-func keyringAt(ring keyringBackend, dir string, timeout time.Duration) *KeyringStore {
-	s := newKeyringStore("", timeout, ring)
+func keyringAt(ring keyringBackend, dir string, timeout time.Duration) *Store {
+	s := newStore("", timeout, ring)
 	s.lockDir = dir
 	return s
 }
@@ -198,7 +219,7 @@ func TestKeyringStoreSwap(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	ring := newFakeKeyring()
-	testSwapSemantics(t, capable(keyringAt(ring, dir, 0)))
+	suite.Swap(t, keyringAt(ring, dir, 0))
 	// Goroutines with stores of their own on one keyring: the lock files
 	// make each compare-and-swap atomic.
 	ctx := context.Background()
@@ -209,7 +230,7 @@ func TestKeyringStoreSwap(t *testing.T) {
 			defer wg.Done()
 			s := keyringAt(ring, dir, 0)
 			for range 10 {
-				if err := casIncrement(ctx, s, "n"); err != nil {
+				if err := suite.Increment(ctx, s, "n"); err != nil {
 					t.Error(err)
 					return
 				}
@@ -229,8 +250,8 @@ func TestKeyringStoreLock(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	ring := newFakeKeyring()
-	testLockWaits(t, capable(keyringAt(ring, dir, 0)))
-	testLockExclusive(t, capable(keyringAt(ring, dir, 0)), 16, 10)
+	suite.LockWaits(t, keyringAt(ring, dir, 0))
+	suite.LockExclusive(t, keyringAt(ring, dir, 0), 16, 10)
 	if _, err := os.Stat(filepath.Join(dir, entryName("a")+".lease")); err != nil {
 		t.Errorf("no lease file: %v", err)
 	}
@@ -245,17 +266,17 @@ func TestKeyringStoreSwapTimeBoxed(t *testing.T) {
 	dir := t.TempDir()
 	s := keyringAt(hang, dir, 100*time.Millisecond)
 	start := time.Now()
-	if _, _, err := s.Swap(context.Background(), "k", nil, sp("v")); !errors.Is(err, ErrKeyringUnavailable) {
+	if _, _, err := s.Swap(context.Background(), "k", nil, sp("v")); !errors.Is(err, ErrUnavailable) {
 		t.Fatalf("got %v", err)
 	}
 	if d := time.Since(start); d > 5*time.Second {
 		t.Fatalf("took %v", d)
 	}
-	unlock, err := lockFile(context.Background(), filepath.Join(dir, entryName("k")+".lock"), 0)
-	if err != nil {
+	// The lock on k's entry is free: a swap through the same lock files,
+	// waiting at most 1 ns, gets it.
+	if _, _, err := (host.FileLocks{Dir: dir, Wait: 1}).Swap(context.Background(), host.NewMemoryStore(), "k", nil, nil); err != nil {
 		t.Fatalf("the entry's lock is still held: %v", err)
 	}
-	unlock()
 }
 
 // TestKeyringStoreLockDir: by default the lock files live in
@@ -267,7 +288,7 @@ func TestKeyringStoreLockDir(t *testing.T) {
 	}
 	cache := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", cache)
-	s := newKeyringStore("", 0, newFakeKeyring())
+	s := newStore("", 0, newFakeKeyring())
 	unlock, err := s.Lock(context.Background(), "k", 0)
 	if err != nil {
 		t.Fatal(err)
@@ -279,5 +300,40 @@ func TestKeyringStoreLockDir(t *testing.T) {
 	}
 	if fi, _ := os.Stat(dir); fi.Mode().Perm() != 0o700 {
 		t.Errorf("lock directory mode %o", fi.Mode().Perm())
+	}
+}
+
+// helperEnv makes a run of this test binary the realKeyring helper.
+const helperEnv = "DEVICEFLOW_KEYRING_TEST_HELPER"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(helperEnv) != "" {
+		if err := realKeyring(); err != nil {
+			os.Stdout.WriteString(err.Error() + "\n")
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// TestKeyringFailureIsTyped: a keyring that fails names its cause, and an
+// encrypted store keeping its key there fails with both
+// host.ErrNoEncryptionKey and ErrUnavailable, in the keyring's words.
+func TestKeyringFailureIsTyped(t *testing.T) {
+	t.Parallel()
+	s := newStore("", 0, failingKeyring{})
+	var e interface{ Detail() string }
+	_, err := s.Get(context.Background(), "k")
+	if !errors.As(err, &e) || !strings.Contains(e.Detail(), "dbus-launch") {
+		t.Fatalf("got %v: no Detail naming the cause", err)
+	}
+	enc, err := host.NewEncryptedFileStore(filepath.Join(t.TempDir(), "t.enc.json"), EncryptionKey(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = enc.Set(context.Background(), "k", "v")
+	if !errors.Is(err, host.ErrNoEncryptionKey) || !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "dbus-launch") || !strings.Contains(err.Error(), host.EncryptionKeyEnv) {
+		t.Fatalf("got %v", err)
 	}
 }
