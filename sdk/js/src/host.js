@@ -4,7 +4,6 @@ import { DeviceFlowError, cancelledError, fromCallFailure } from "./errors.js";
 import { HttpClient } from "./http.js";
 import { MemoryStore } from "./memory-store.js";
 import { runExport } from "./plugin.js";
-import { allowedHosts } from "./sandbox.js";
 import { absentAsUndefined, lockIn, swapIn } from "./store-ops.js";
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -25,16 +24,37 @@ export class Host {
   constructor(options = {}) {
     this.options = options;
     this.store = options.store ?? new MemoryStore();
-    const allowed = options.allowedHosts
-      ? new Set(options.allowedHosts.map((h) => h.toLowerCase()))
-      : allowedHosts(options.baseUrl);
+    /** @type {Promise<Set<string>> | undefined} */
+    this.allowed = options.allowedHosts ? Promise.resolve(new Set(options.allowedHosts.map((h) => h.toLowerCase()))) : undefined;
     this.http = new HttpClient({
-      allowed,
+      allowed: new Set(),
       request: options.request,
       fetch: options.fetch,
       timeoutMs: options.requestTimeoutMs > 0 ? options.requestTimeoutMs : DEFAULT_TIMEOUT_MS,
       maxResponseBytes: options.maxResponseBytes > 0 ? options.maxResponseBytes : DEFAULT_MAX_RESPONSE_BYTES,
     });
+  }
+
+  /**
+   * The sandbox's allow-list: the hosts of the endpoints the plugin derives
+   * from the base URL (its info export), asked once per Host. The rule lives
+   * in the engine; a base URL it refuses gets an empty list, and the call
+   * itself fails with the plugin's invalid_input.
+   *
+   * @returns {Promise<Set<string>>}
+   */
+  allowList() {
+    this.allowed ??= this.call("info", { baseUrl: this.options.baseUrl || "https://github.com" }).then(
+      (answer) => {
+        const hosts = new Set();
+        for (const root of [answer?.endpoints?.base, answer?.endpoints?.api]) {
+          if (typeof root === "string") hosts.add(new URL(root).host.toLowerCase());
+        }
+        return hosts;
+      },
+      () => new Set(),
+    );
+    return this.allowed;
   }
 
   /**
@@ -52,6 +72,7 @@ export class Host {
     }
     if (signal?.aborted) throw cancelledError(signal);
     const text = typeof input === "string" ? input : JSON.stringify(input ?? {});
+    if (exportName !== "info") this.http.allowed = await this.allowList();
     const call = new Call(this, signal);
     let out;
     try {

@@ -1,33 +1,9 @@
 /**
- * The host's sandbox: the plugin may reach only the hosts derived from the
- * configured base URL (github.com and api.github.com for github.com, HOST for
- * GitHub Enterprise Server), over https except for loopback addresses.
+ * The host's sandbox: the plugin may reach only the hosts of the endpoints
+ * it derives from the configured base URL (Host.allowList asks the plugin's
+ * info export; no rule is repeated here), over https except for loopback
+ * addresses.
  */
-
-/**
- * Derives the allow-list ("host" or "host:port", lower case).
- *
- * @param {string | undefined} baseUrl
- * @returns {Set<string>}
- */
-export function allowedHosts(baseUrl) {
-  let url;
-  try {
-    url = new URL(baseUrl || "https://github.com");
-  } catch {
-    return new Set();
-  }
-  const host = url.host.toLowerCase();
-  if (host === "github.com" || host === "api.github.com") {
-    return new Set(["github.com", "api.github.com"]);
-  }
-  if (host.endsWith(".ghe.com")) {
-    // GitHub Enterprise Cloud with data residency: web and API hosts.
-    const web = host.replace(/^api\./, "");
-    return new Set([web, `api.${web}`]);
-  }
-  return new Set([host]);
-}
 
 /**
  * Reports why a URL is refused, or null when the sandbox allows it.

@@ -7,7 +7,7 @@ import { createServer } from "node:http";
 import { request as octokitRequest } from "@octokit/request";
 import { createOAuthDeviceAuth, closeIdle } from "../src/index.js";
 import { HttpClient } from "../src/http.js";
-import { allowedHosts } from "../src/sandbox.js";
+import { Host } from "../src/host.js";
 
 after(() => closeIdle());
 
@@ -86,13 +86,22 @@ test("a request instance mocked by a hook (no fetch at all) still works", async 
 });
 
 test("the sandbox refuses hosts outside the allow-list and plain http off loopback", async () => {
-  const client = new HttpClient({ allowed: allowedHosts("https://github.com"), fetch: () => assert.fail("no request may leave"), timeoutMs: 1000, maxResponseBytes: 1024 });
+  const client = new HttpClient({ allowed: new Set(["github.com", "api.github.com"]), fetch: () => assert.fail("no request may leave"), timeoutMs: 1000, maxResponseBytes: 1024 });
   for (const url of ["https://evil.example/login/device/code", "http://github.com/login/device/code", "ftp://github.com/x", "not a url"]) {
     const r = await client.do({ method: "POST", url, headers: {}, body: "" });
     assert.equal(r.error?.kind, "denied", url);
   }
-  assert.deepEqual([...allowedHosts("https://api.github.com")].sort(), ["api.github.com", "github.com"]);
-  assert.deepEqual([...allowedHosts("https://ghe.example.com/api/v3")], ["ghe.example.com"]);
+});
+
+test("the allow-list is the plugin's: the hosts of the endpoints its info export derives", async () => {
+  const hosts = async (baseUrl) => [...(await new Host({ baseUrl }).allowList())].sort();
+  assert.deepEqual(await hosts("https://api.github.com"), ["api.github.com", "github.com"]);
+  assert.deepEqual(await hosts("https://ghe.example.com/api/v3"), ["ghe.example.com"]);
+  assert.deepEqual(await hosts("https://Octo.GHE.com"), ["api.octo.ghe.com", "octo.ghe.com"]);
+  // The engine refuses a plain-http .ghe.com base (a copy of the rule in a
+  // host once let it through): nothing is allowed.
+  assert.deepEqual(await hosts("http://octo.ghe.com"), []);
+  assert.deepEqual(await hosts("not a url"), []);
 });
 
 test("responses are capped, timeouts are reported, redirects are not followed", async (t) => {
@@ -113,7 +122,7 @@ test("responses are capped, timeouts are reported, redirects are not followed", 
   const origin = `http://127.0.0.1:${server.address().port}`;
   for (const transport of ["fetch", "request"]) {
     const client = new HttpClient({
-      allowed: allowedHosts(origin),
+      allowed: new Set([new URL(origin).host]),
       request: transport === "request" ? octokitRequest : undefined,
       timeoutMs: 200,
       maxResponseBytes: 1024,
@@ -136,6 +145,6 @@ test("responses are capped, timeouts are reported, redirects are not followed", 
   await new Promise((r) => closed.listen(0, "127.0.0.1", r));
   const dead = `http://127.0.0.1:${closed.address().port}`;
   await new Promise((r) => closed.close(r));
-  const refused = await new HttpClient({ allowed: allowedHosts(dead), timeoutMs: 1000, maxResponseBytes: 1024 }).do({ method: "GET", url: `${dead}/`, headers: {}, body: "" });
+  const refused = await new HttpClient({ allowed: new Set([new URL(dead).host]), timeoutMs: 1000, maxResponseBytes: 1024 }).do({ method: "GET", url: `${dead}/`, headers: {}, body: "" });
   assert.deepEqual(refused.error, { kind: "network", message: "the connection was refused" });
 });
