@@ -33,12 +33,12 @@ test: lint verify-wasm test-go test-wit fuzz test-node test-python test-reliabil
 ## lint: gofmt, go mod tidy, staticcheck; ESLint and tsc checkJs over sdk/js; ruff over the Python.
 lint: lint-go lint-js lint-python
 
-# staticcheck, pinned; installed into ./bin (git ignores it) through the Go module proxy.
+# staticcheck, pinned; installed into ./.bin (git ignores it; the top level stays as the design lists it) through the Go module proxy.
 STATICCHECK_VERSION := v0.8.2
-STATICCHECK := bin/staticcheck
+STATICCHECK := .bin/staticcheck
 
 $(STATICCHECK): Makefile
-	GOBIN=$(CURDIR)/bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	GOBIN=$(CURDIR)/.bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@touch $@
 
 ## lint-go: no file gofmt would change, go.mod/go.sum as go mod tidy leaves them (both modules), staticcheck (the guest as wasip1 too,

@@ -67,16 +67,6 @@ func (f *fakeKeyring) Delete(service, user string) error {
 	return nil
 }
 
-func (f *fakeKeyring) snapshot() map[string]string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := map[string]string{}
-	for k, v := range f.m {
-		out[k] = v
-	}
-	return out
-}
-
 // failingKeyring fails as go-keyring does on a machine without a Secret
 // Service, quoting what it was given (as a careless backend might).
 type failingKeyring struct{}
