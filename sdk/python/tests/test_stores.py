@@ -487,7 +487,19 @@ def test_check_writable_fails_where_nothing_can_be_written(tmp_path: Path) -> No
 def test_the_default_path_is_in_the_config_dir(tmp_path: Path) -> None:
     # conftest points DEVICEFLOW_CONFIG_DIR at tmp_path/config.
     assert FileStore().path == tmp_path / "config" / "tokens.json"
-    assert EncryptedFileStore(key=generate_key()).path == tmp_path / "config" / "tokens.enc"
+    assert EncryptedFileStore(key=generate_key()).path == tmp_path / "config" / "tokens.enc.json"
+
+
+def test_a_store_at_the_old_default_is_still_found(tmp_path: Path) -> None:
+    # Releases before the shared default name kept the encrypted store in
+    # tokens.enc: its tokens are not left behind.
+    key = generate_key()
+    old = EncryptedFileStore(tmp_path / "config" / "tokens.enc", key=key)
+    old.set("k", "v")
+    assert EncryptedFileStore(key=key).get("k") == "v"
+    # Once a store exists under the shared name, that one is used.
+    EncryptedFileStore(tmp_path / "config" / "tokens.enc.json", key=key).set("k", "w")
+    assert EncryptedFileStore(key=key).get("k") == "w"
 
 
 # Encryption.

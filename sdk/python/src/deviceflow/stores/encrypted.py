@@ -77,7 +77,10 @@ class EncryptedFileStore(FileStore):
     they are written. Needs the ``encryption`` extra (``cryptography``).
     """
 
-    default_name = "tokens.enc"
+    # The Go and Node stores' default name (wit/stores.md); releases before
+    # it used "tokens.enc", still used where it exists and the default does not.
+    default_name = "tokens.enc.json"
+    legacy_name = "tokens.enc"
 
     def __init__(
         self,

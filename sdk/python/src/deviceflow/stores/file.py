@@ -61,13 +61,27 @@ class FileStore:
     """
 
     default_name = "tokens.json"
+    #: An older default name still used when it exists and the default does not.
+    legacy_name: Optional[str] = None
 
     def __init__(self, path: Union[str, "os.PathLike[str]", None] = None, *, lock_timeout: float = 10.0) -> None:
-        self.path = Path(path) if path is not None else config_dir() / self.default_name
+        self.path = Path(path) if path is not None else self._default_path()
         self._lock_timeout = lock_timeout
         self._v1 = self.path.with_name(self.path.name + ".v1")
         self._v1_lock = self.path.with_name(self.path.name + ".lock")
         self._migrated = threading.Event()
+
+    @classmethod
+    def _default_path(cls) -> Path:
+        """The default path in the configuration directory: ``default_name``,
+        or ``legacy_name`` where an earlier release left a store under it
+        and none exists under the default (its tokens are not left behind)."""
+        path = config_dir() / cls.default_name
+        if cls.legacy_name is not None and not path.exists():
+            legacy = config_dir() / cls.legacy_name
+            if legacy.exists():
+                return legacy
+        return path
 
     # The store interface.
 
