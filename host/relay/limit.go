@@ -65,11 +65,12 @@ func (l *limiter) allow(key string) (bool, time.Duration) {
 	return false, wait
 }
 
-// sweep forgets, at most once a minute, the buckets that have refilled:
-// forgetting them changes nothing, and keeps memory bounded by the
-// addresses active in the last minutes.
+// sweep forgets the buckets that have refilled: forgetting them changes
+// nothing, and keeps memory bounded by the addresses active lately. It
+// runs once a minute, or once a second while the map is full.
 func (l *limiter) sweep(now time.Time) {
-	if now.Sub(l.lastSweep) < time.Minute && len(l.buckets) < l.max {
+	since := now.Sub(l.lastSweep)
+	if since < time.Minute && (len(l.buckets) < l.max || since < time.Second) {
 		return
 	}
 	l.lastSweep = now
