@@ -6,6 +6,7 @@
 //	deviceflow status   who is signed in, with which scopes, until when
 //	deviceflow logout   forget the stored token
 //	deviceflow emulator run a local GitHub device-flow emulator
+//	deviceflow relay    relay a web page's device flow to GitHub (CORS)
 //
 // Run `deviceflow help` or `deviceflow COMMAND -h` for the flags.
 package main
@@ -47,6 +48,7 @@ var commands = []command{
 	{"status", "show the signed-in user, scopes, expiry and store", runStatus},
 	{"logout", "forget the stored token", runLogout},
 	{"emulator", "run a local GitHub device-flow emulator", runEmulator},
+	{"relay", "relay a web page's device flow to GitHub (CORS)", runRelay},
 }
 
 // run dispatches to a subcommand and returns the process's exit code.
