@@ -363,3 +363,52 @@ func (b *lockedBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// goOnlyCommands are the Go command's servers: the emulator (a test double
+// from sdk/deviceflow/deviceflowtest) and the CORS relay (host/relay). The
+// Python command is a client and has neither; everything else is one
+// command in two languages.
+var goOnlyCommands = []string{"emulator", "relay"}
+
+// TestParityCommands: the Go command's list of commands is the Python
+// command's plus goOnlyCommands. The Python command takes every other
+// command (-h exits 0) and refuses the Go-only ones as unknown (exit 2,
+// as the Go command refuses a command it does not know).
+func TestParityCommands(t *testing.T) {
+	t.Parallel()
+	python := venvPython(t)
+	dir := t.TempDir()
+	help := runParity(t, dir, nil, []string{binary}, []string{"help"})
+	var commands []string
+	inList := false
+	for _, line := range strings.Split(help.stdout, "\n") {
+		switch {
+		case line == "Commands:":
+			inList = true
+		case inList && strings.HasPrefix(line, "  "):
+			commands = append(commands, strings.Fields(line)[0])
+		case inList:
+			inList = false
+		}
+	}
+	for _, c := range goOnlyCommands {
+		if !slices.Contains(commands, c) {
+			t.Errorf("Go-only command %q is not in deviceflow help:\n%s", c, help.stdout)
+		}
+	}
+	if len(commands) <= len(goOnlyCommands) {
+		t.Fatalf("commands %q from deviceflow help:\n%s", commands, help.stdout)
+	}
+	if python == "" {
+		return
+	}
+	for _, c := range commands {
+		want := 0
+		if slices.Contains(goOnlyCommands, c) {
+			want = 2
+		}
+		if p := runParity(t, dir, nil, []string{python, "-m", "deviceflow"}, []string{c, "-h"}); p.code != want {
+			t.Errorf("python -m deviceflow %s -h: exit %d, want %d\n%s", c, p.code, want, p.output())
+		}
+	}
+}
