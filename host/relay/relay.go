@@ -122,7 +122,7 @@ func (rl *Relay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
 	w = rec
 	origin, hasOrigin := r.Header.Get("Origin"), len(r.Header.Values("Origin")) > 0
-	allowed := hasOrigin && rl.origins[origin]
+	allowed := len(r.Header.Values("Origin")) == 1 && rl.origins[origin]
 	// The path as sent, not as decoded: /login%2Fdevice%2Fcode is not
 	// the device-code path, whatever a lenient server would make of it.
 	target, known := rl.upstream[r.URL.Path]
@@ -216,8 +216,11 @@ func allowedHeader(name string) bool {
 
 // forward checks the body and sends it to GitHub, then passes the answer on.
 func (rl *Relay) forward(w http.ResponseWriter, r *http.Request, target string) {
-	// The time cap covers a client slow to send its body too.
-	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(rl.cfg.UpstreamTimeout))
+	// The time cap covers a client slow to send its body too; the read
+	// deadline is lifted once the body is in, so it bounds the body only
+	// (GitHub's answer has its own cap below).
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Now().Add(rl.cfg.UpstreamTimeout))
 	contentType := r.Header.Get("Content-Type")
 	media, _, err := mime.ParseMediaType(contentType)
 	if err != nil || (media != "application/json" && media != "application/x-www-form-urlencoded") {
@@ -225,6 +228,7 @@ func (rl *Relay) forward(w http.ResponseWriter, r *http.Request, target string) 
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rl.cfg.MaxRequestBytes))
+	_ = rc.SetReadDeadline(time.Time{})
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {

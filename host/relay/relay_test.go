@@ -808,3 +808,27 @@ func postQuiet(u string, body []byte) (map[string]any, error) {
 	}
 	return out, nil
 }
+
+// TestSlowClientThenSlowGitHub: the time cap on reading a client's body
+// does not outlive the body: a client that took half the cap to send it
+// still gets GitHub's answer when GitHub takes more than the other half.
+func TestSlowClientThenSlowGitHub(t *testing.T) {
+	t.Parallel()
+	fake := fakeGitHub(t, func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(700 * time.Millisecond)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"error":"authorization_pending"}`)
+	})
+	srv := newRelay(t, relay.Config{GitHub: fake.URL, UpstreamTimeout: time.Second})
+	pr, pw := io.Pipe()
+	go func() {
+		_, _ = io.WriteString(pw, `{"client_id":"Ov23li",`)
+		time.Sleep(500 * time.Millisecond)
+		_, _ = io.WriteString(pw, `"device_code":"d","grant_type":"refresh_token"}`)
+		pw.Close()
+	}()
+	resp, out := do(t, "POST", srv.URL+relay.TokenPath, page, "application/json", pr)
+	if resp.StatusCode != 200 || out["error"] != "authorization_pending" {
+		t.Errorf("%d %v, want GitHub's answer", resp.StatusCode, out)
+	}
+}
