@@ -815,15 +815,15 @@ func postQuiet(u string, body []byte) (map[string]any, error) {
 func TestSlowClientThenSlowGitHub(t *testing.T) {
 	t.Parallel()
 	fake := fakeGitHub(t, func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(700 * time.Millisecond)
+		time.Sleep(1200 * time.Millisecond)
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = io.WriteString(w, `{"error":"authorization_pending"}`)
 	})
-	srv := newRelay(t, relay.Config{GitHub: fake.URL, UpstreamTimeout: time.Second})
+	srv := newRelay(t, relay.Config{GitHub: fake.URL, UpstreamTimeout: 2 * time.Second})
 	pr, pw := io.Pipe()
 	go func() {
 		_, _ = io.WriteString(pw, `{"client_id":"Ov23li",`)
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(1200 * time.Millisecond)
 		_, _ = io.WriteString(pw, `"device_code":"d","grant_type":"refresh_token"}`)
 		pw.Close()
 	}()
