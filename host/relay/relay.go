@@ -10,7 +10,7 @@
 //
 // Everything else is refused: other paths (404), other methods (405),
 // other origins (403), other grant types, a client secret or a client id
-// not configured (400, 403), a body that is not JSON or form-encoded
+// not configured (400), a body that is not JSON or form-encoded
 // (415), too large (413), or sent too often from one address (429 with
 // Retry-After). The relay keeps no state beyond the rate limiter's buckets,
 // logs no body, code or token, sends GitHub only Content-Type, Accept and
@@ -325,7 +325,10 @@ func (rl *Relay) admit(path string, p map[string]string) (status int, code, why 
 		}
 	}
 	if len(rl.clientIDs) > 0 && !rl.clientIDs[p["client_id"]] {
-		return http.StatusForbidden, "unauthorized_client", "this relay does not serve this client id"
+		// 400, as RFC 6749 section 5.2 answers unauthorized_client: the
+		// engine then reads the body and shows this description (at 403
+		// it would blame the app's device-flow setting instead).
+		return http.StatusBadRequest, "unauthorized_client", "this relay does not serve this client id"
 	}
 	return 0, "", ""
 }

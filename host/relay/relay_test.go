@@ -190,6 +190,19 @@ func TestSDKThroughRelay(t *testing.T) {
 		t.Errorf("no log line for the token request:\n%s", logs)
 	}
 	noSecrets(t, emu, logs.String())
+
+	// A client id the relay does not serve: the SDK's error says so.
+	other, err := deviceflow.New(deviceflow.Config{
+		ClientID: "Ov23liOther", BaseURL: srv.URL,
+		OnVerification: func(context.Context, deviceflow.Verification) error { return nil },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.Token(ctx); err == nil || !strings.Contains(err.Error(), "this relay does not serve this client id") {
+		t.Errorf("another client id through the relay: %v", err)
+	}
 }
 
 // TestBrowserFlow: what a page does: preflight, device code, polls, token,
@@ -307,8 +320,8 @@ func TestRefused(t *testing.T) {
 		{"client credentials", "POST", relay.TokenPath, page, "application/x-www-form-urlencoded", "client_id=Ov23liOK&grant_type=client_credentials", 400, "unsupported_grant_type"},
 		{"grant type not a string", "POST", relay.TokenPath, page, "application/json", `{"client_id":"Ov23liOK","grant_type":["refresh_token"]}`, 400, "invalid_request"},
 		{"client secret", "POST", relay.TokenPath, page, "application/json", `{"client_id":"Ov23liOK","client_secret":"s","grant_type":"refresh_token","refresh_token":"r"}`, 400, "invalid_request"},
-		{"other client id", "POST", relay.DeviceCodePath, page, "application/json", `{"client_id":"Ov23liOther"}`, 403, "unauthorized_client"},
-		{"no client id", "POST", relay.DeviceCodePath, page, "application/json", `{}`, 403, "unauthorized_client"},
+		{"other client id", "POST", relay.DeviceCodePath, page, "application/json", `{"client_id":"Ov23liOther"}`, 400, "unauthorized_client"},
+		{"no client id", "POST", relay.DeviceCodePath, page, "application/json", `{}`, 400, "unauthorized_client"},
 	}
 	for _, c := range cases {
 		var body io.Reader
@@ -329,6 +342,16 @@ func TestRefused(t *testing.T) {
 		if resp.Header.Get("Cache-Control") != "no-store" || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 			t.Errorf("%s: headers %v", c.name, resp.Header)
 		}
+	}
+
+	// Two Origin headers: neither is believed.
+	req, _ := http.NewRequest("POST", srv.URL+relay.DeviceCodePath, strings.NewReader(dcBody))
+	req.Header["Origin"] = []string{page, "https://evil.example"}
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err != nil {
+		t.Fatal(err)
+	} else if resp.Body.Close(); resp.StatusCode != 403 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("two Origin headers: %d %v", resp.StatusCode, resp.Header)
 	}
 
 	// Preflights that ask for what is not relayed.
