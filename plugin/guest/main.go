@@ -17,7 +17,7 @@ func main() {}
 // run drives one export and reports 0 for success, 1 for failure, with the
 // error as the contract's JSON.
 func run(op flow.Op) int32 {
-	out, err := driver.Run(op, pdk.Input(), wasmHost{})
+	out, err := driver.Run(op, pdk.Input(), driver.FuncHost{F: extismFuncs{}})
 	if err != nil {
 		pdk.SetErrorString(string(err.JSON()))
 		return 1
