@@ -7,15 +7,24 @@ WASM_FLAGS := -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w'
 # always built with the Go that go.mod's go line names (the go command fetches
 # that toolchain through the module proxy when this machine has another Go).
 WASM_GO := GOTOOLCHAIN=go$(shell sed -n 's/^go //p' go.mod) $(GO)
-WASM_SRC := $(shell find plugin/guest plugin/flow -name '*.go' -not -name '*_test.go') go.mod go.sum
+WASM_SRC := $(shell find plugin/guest plugin/browser plugin/flow -name '*.go' -not -name '*_test.go') go.mod go.sum
+# The browser build (GOOS=js, plugin/browser) lives beside the JavaScript that
+# loads it, so that a page, a bundler and the npm package all find it at the
+# same URL relative to sdk/js/src/browser/; wasm_exec.js is Go's own loader,
+# copied from the same toolchain (it must match the Go that built the blob).
+BROWSER_WASM := sdk/js/browser/deviceflow.wasm
+WASM_EXEC_JS := sdk/js/browser/wasm_exec.js
+BROWSER_FLAGS := -trimpath -buildvcs=false -ldflags='-s -w'
 
 .PHONY: all wasm verify-wasm test lint lint-go lint-js lint-python test-go test-wit test-node test-python test-reliability reliability fuzz demo bench
 
 all: wasm
 
-## wasm: build the plugin with standard Go (no TinyGo).
+## wasm: build the plugin with standard Go (no TinyGo), and the browser build (GOOS=js) with Go's matching wasm_exec.js.
 wasm:
 	GOOS=wasip1 GOARCH=wasm $(WASM_GO) build $(WASM_FLAGS) -o $(WASM) ./plugin/guest
+	GOOS=js GOARCH=wasm $(WASM_GO) build $(BROWSER_FLAGS) -o $(BROWSER_WASM) ./plugin/browser
+	cp "$$($(WASM_GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WASM_EXEC_JS)
 
 ## verify-wasm: rebuild to a temporary file and fail if it differs from the committed blob.
 verify-wasm:
@@ -23,6 +32,12 @@ verify-wasm:
 	GOOS=wasip1 GOARCH=wasm $(WASM_GO) build $(WASM_FLAGS) -o $$tmp/deviceflow.wasm ./plugin/guest || exit 1; \
 	if cmp -s $$tmp/deviceflow.wasm $(WASM); then echo "verify-wasm: $(WASM) matches its source ($$($(WASM_GO) env GOVERSION))"; rm -rf $$tmp; \
 	else echo "verify-wasm: $(WASM) differs from a build of its source with $$($(WASM_GO) env GOVERSION): the source changed since the blob was built (run 'make wasm', check 'git diff plugin/', commit both)"; rm -rf $$tmp; exit 1; fi
+	@tmp=$$(mktemp -d); \
+	GOOS=js GOARCH=wasm $(WASM_GO) build $(BROWSER_FLAGS) -o $$tmp/deviceflow.wasm ./plugin/browser || exit 1; \
+	if cmp -s $$tmp/deviceflow.wasm $(BROWSER_WASM); then echo "verify-wasm: $(BROWSER_WASM) matches its source ($$($(WASM_GO) env GOVERSION))"; rm -rf $$tmp; \
+	else echo "verify-wasm: $(BROWSER_WASM) differs from a build of plugin/browser with $$($(WASM_GO) env GOVERSION): run 'make wasm' and commit it"; rm -rf $$tmp; exit 1; fi
+	@if cmp -s "$$($(WASM_GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WASM_EXEC_JS); then echo "verify-wasm: $(WASM_EXEC_JS) is the one of $$($(WASM_GO) env GOVERSION)"; \
+	else echo "verify-wasm: $(WASM_EXEC_JS) is not the wasm_exec.js of $$($(WASM_GO) env GOVERSION): run 'make wasm' and commit it"; exit 1; fi
 
 FUZZERS := FuzzParseFields FuzzInput FuzzServerAnswers FuzzCachedValue
 FUZZTIME ?= 4s
@@ -50,6 +65,7 @@ lint-go: $(STATICCHECK)
 	$(STATICCHECK) ./...
 	cd wit/tools && ../../$(STATICCHECK) ./...
 	GOOS=wasip1 GOARCH=wasm $(STATICCHECK) -checks inherit,-U1000 ./plugin/guest
+	GOOS=js GOARCH=wasm $(STATICCHECK) ./plugin/browser
 
 # npm ci when the lock file changed since the last install.
 sdk/js/node_modules/.package-lock.json: sdk/js/package.json sdk/js/package-lock.json
