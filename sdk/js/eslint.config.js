@@ -4,7 +4,7 @@ import js from "@eslint/js";
 import globals from "globals";
 
 export default [
-  { ignores: ["node_modules/"] },
+  { ignores: ["node_modules/", "browser/wasm_exec.js"] }, // wasm_exec.js is Go's file, shipped as it is
   js.configs.recommended,
   {
     files: ["**/*.js"],

@@ -1,266 +1,30 @@
 import { AsyncResource } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
-import { DeviceFlowError, cancelledError, fromCallFailure } from "./errors.js";
-import { HttpClient } from "./http.js";
-import { MemoryStore } from "./memory-store.js";
+import { Call, HostCore } from "./host-core.js";
 import { runExport } from "./plugin.js";
-import { absentAsUndefined, lockIn, swapIn } from "./store-ops.js";
 
-const DEFAULT_TIMEOUT_MS = 30_000;
-const EXPORTS = new Set(["authenticate", "begin", "poll", "refresh", "check", "logout", "authorize", "info"]);
-const DEFAULT_MAX_RESPONSE_BYTES = 1 << 20;
+export { Call };
+
+/** @type {import("./host-core.js").Platform} */
+const NODE = {
+  runExport,
+  scope: () => new AsyncResource("deviceflow.call"),
+  leaseId: () => randomUUID(),
+};
 
 /**
  * Host runs the plugin's exports with this process's capabilities: HTTP
  * (fetch or an @octokit/request instance) inside the sandbox, a clock, a
  * sleep that an AbortSignal cuts short, a store, and an event sink. It holds
  * no protocol logic: slow_down, deadlines, backoff, caching and refresh all
- * happen in the plugin.
+ * happen in the plugin. (What is not Node's is in host-core.js, shared with
+ * the browser entry.)
  */
-export class Host {
+export class Host extends HostCore {
   /**
    * @param {import("./index.js").HostOptions} [options]
    */
   constructor(options = {}) {
-    this.options = options;
-    this.store = options.store ?? new MemoryStore();
-    /** @type {Promise<Set<string>> | undefined} */
-    this.allowed = options.allowedHosts ? Promise.resolve(new Set(options.allowedHosts.map((h) => h.toLowerCase()))) : undefined;
-    this.http = new HttpClient({
-      allowed: new Set(),
-      request: options.request,
-      fetch: options.fetch,
-      timeoutMs: options.requestTimeoutMs > 0 ? options.requestTimeoutMs : DEFAULT_TIMEOUT_MS,
-      maxResponseBytes: options.maxResponseBytes > 0 ? options.maxResponseBytes : DEFAULT_MAX_RESPONSE_BYTES,
-    });
+    super(options, NODE);
   }
-
-  /**
-   * The sandbox's allow-list: the hosts of the endpoints the plugin derives
-   * from the base URL (its info export), asked once per Host. The rule lives
-   * in the engine; a base URL it refuses gets an empty list, and the call
-   * itself fails with the plugin's invalid_input.
-   *
-   * @returns {Promise<Set<string>>}
-   */
-  allowList() {
-    this.allowed ??= this.call("info", { baseUrl: this.options.baseUrl || "https://github.com" }).then(
-      (answer) => {
-        const hosts = new Set();
-        for (const root of [answer?.endpoints?.base, answer?.endpoints?.api]) {
-          if (typeof root === "string") hosts.add(new URL(root).host.toLowerCase());
-        }
-        return hosts;
-      },
-      () => new Set(),
-    );
-    return this.allowed;
-  }
-
-  /**
-   * Runs one export. Resolves to its parsed JSON output; rejects with a
-   * DeviceFlowError carrying the plugin's code, or with the error an onEvent
-   * handler threw (which stops the flow).
-   *
-   * @param {string} exportName
-   * @param {object | string} input
-   * @param {{signal?: AbortSignal}} [options]
-   */
-  async call(exportName, input, { signal } = {}) {
-    if (!EXPORTS.has(exportName)) {
-      throw new DeviceFlowError({ code: "invalid_input", message: `invalid input: export: unknown export ${JSON.stringify(String(exportName)).slice(0, 40)}` });
-    }
-    if (signal?.aborted) throw cancelledError(signal);
-    const text = typeof input === "string" ? input : JSON.stringify(input ?? {});
-    if (exportName !== "info") this.http.allowed = await this.allowList();
-    const call = new Call(this, signal);
-    let out;
-    try {
-      out = await runExport(exportName, text, call);
-    } catch (thrown) {
-      if (call.handlerError) throw call.handlerError.error;
-      if (thrown instanceof DeviceFlowError) throw thrown;
-      if (signal?.aborted) throw cancelledError(signal);
-      throw fromCallFailure(thrown).error;
-    } finally {
-      // However the call ended, no lease outlives it.
-      await call.releaseLeases();
-    }
-    try {
-      return JSON.parse(out);
-    } catch (err) {
-      throw new DeviceFlowError({ code: "plugin", message: `deviceflow plugin: malformed output from ${exportName}` }, { cause: err });
-    }
-  }
-}
-
-/**
- * One running export: what the host functions ask for. The host functions
- * are called from the worker's messages; each runs in the async context of
- * the code that started the call, so the caller's AsyncLocalStorage (and the
- * lock it holds, see lock.js) is seen by fetch, the store and the handlers.
- *
- * A call keeps every store lease it was granted, by lease id, so that
- * releaseLeases can free the ones the plugin did not unlock.
- */
-export class Call {
-  constructor(host, signal) {
-    this.host = host;
-    this.signal = signal;
-    /** Set when an onEvent handler threw: {error}. */
-    this.handlerError = null;
-    this.scope = new AsyncResource("deviceflow.call");
-    /** lease id → {key, release} for every lease held now. */
-    this.leases = new Map();
-    /** Set once the call has ended: a lease granted later is released at once. */
-    this.ended = false;
-  }
-
-  http(req) {
-    return this.scope.runInAsyncScope(() => this.host.http.do(req, this.signal));
-  }
-
-  sleep(ms) {
-    return this.scope.runInAsyncScope(() => this.#sleep(ms));
-  }
-
-  async storeGet(key) {
-    return absentAsUndefined(await this.scope.runInAsyncScope(() => this.host.store.get(key)));
-  }
-
-  /** Compare-and-swap: {swapped, current?} (see store-ops.js). */
-  storeSwap(key, old, next) {
-    return this.scope.runInAsyncScope(() => swapIn(this.host.store, key, old, next));
-  }
-
-  /** Takes a lease: answers the store-answer record {lease} / {busy} / {cancelled}. */
-  storeLock(key, waitMs, ttlMs) {
-    return this.scope.runInAsyncScope(() => this.#lock(key, waitMs, ttlMs));
-  }
-
-  /** Releases a lease this call holds; an unknown or released lease is fine. */
-  storeUnlock(key, lease) {
-    const held = this.leases.get(lease);
-    if (!held || held.key !== key) return undefined;
-    this.leases.delete(lease);
-    return this.scope.runInAsyncScope(() => held.release());
-  }
-
-  /** Releases every lease still held and refuses new ones. Never rejects. */
-  async releaseLeases() {
-    this.ended = true;
-    const held = [...this.leases.values()];
-    this.leases.clear();
-    await Promise.all(held.map(({ release }) => Promise.resolve().then(release).catch(() => {})));
-  }
-
-  async #lock(key, waitMs, ttlMs) {
-    if (this.ended || this.signal?.aborted) return { cancelled: true };
-    let release;
-    try {
-      release = await lockIn(this.host.store, key, waitMs, this.signal, ttlMs);
-    } catch (err) {
-      if (this.signal?.aborted || err?.code === "cancelled") return { cancelled: true };
-      throw err;
-    }
-    if (!release) return { busy: true };
-    if (this.ended) {
-      await Promise.resolve().then(release).catch(() => {});
-      return { cancelled: true };
-    }
-    const lease = randomUUID();
-    this.leases.set(lease, { key, release });
-    return { lease };
-  }
-
-  emit(text) {
-    return this.scope.runInAsyncScope(() => this.#emit(text));
-  }
-
-  async #sleep(ms) {
-    const custom = this.host.options.sleep;
-    if (this.signal?.aborted) return true;
-    if (custom) return Boolean(await custom(ms, this.signal));
-    return sleepFor(ms, this.signal);
-  }
-
-  now() {
-    const clock = this.host.options.now;
-    return clock ? Number(clock()) : Date.now();
-  }
-
-  /**
-   * The monotonic clock: the `monotonic` option, else the `now` option when
-   * only that one is given (a test's fake clock stands for both), else
-   * performance.now().
-   */
-  monotonic() {
-    const { monotonic, now } = this.host.options;
-    if (monotonic) return Number(monotonic());
-    if (now) return Number(now());
-    return performance.now();
-  }
-
-  /** Hands an event to onEvent; answers true to stop the flow. */
-  async #emit(text) {
-    if (this.signal?.aborted) return true;
-    const onEvent = this.host.options.onEvent;
-    if (!onEvent) return false;
-    let event;
-    try {
-      event = JSON.parse(text);
-    } catch {
-      return false;
-    }
-    try {
-      const answer = await untilAborted(Promise.resolve(onEvent(event)), this.signal);
-      return answer === false || Boolean(this.signal?.aborted);
-    } catch (error) {
-      this.handlerError = { error };
-      return true;
-    }
-  }
-}
-
-/**
- * Resolves like promise, or with undefined as soon as the signal aborts, so a
- * handler still waiting (for "press Enter") cannot hold a cancelled flow.
- */
-function untilAborted(promise, signal) {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const onAbort = () => resolve(undefined);
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (v) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(v);
-      },
-      (e) => {
-        signal.removeEventListener("abort", onAbort);
-        reject(e);
-      },
-    );
-  });
-}
-
-// setTimeout fires at once for delays above 2^31-1 ms; a longer sleep ends
-// early and the plugin, seeing its clock short of the wake time, sleeps again.
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-/** Waits ms, ending early (answering true) when the signal aborts. */
-function sleepFor(ms, signal) {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve(true);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(true);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", onAbort);
-      resolve(false);
-    }, Math.min(Math.max(0, ms), MAX_TIMER_MS));
-    signal?.addEventListener("abort", onAbort, { once: true });
-  });
 }
