@@ -20,4 +20,11 @@ export default [
       "no-unused-vars": ["error", { args: "none", caughtErrors: "none", varsIgnorePattern: "^_", ignoreRestSiblings: true }],
     },
   },
+  {
+    // The browser entry and what runs in pages: browser globals, and no Node
+    // built-in (test/browser/imports.test.js walks the import graph too).
+    files: ["src/browser/**/*.js", "test/browser/pages/**/*.js", "../../examples/browser/**/*.js"],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["node:*"], message: "the browser entry must not reach a Node built-in" }] }] },
+  },
 ];

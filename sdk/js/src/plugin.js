@@ -1,16 +1,13 @@
 import { existsSync } from "node:fs";
 import { readFile, access } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { ABI_VERSION } from "./abi.js";
 import { abiError } from "./errors.js";
 import { guardWakeups } from "./extism-wakeup.js";
 import { hostFunctions } from "./hostfuncs.js";
 import { withQuietWorkers, withoutWasiWarning } from "./quiet-wasi.js";
 
-/**
- * The contract version this SDK speaks (wit/deviceflow.wit's package
- * version). A plugin whose `info().abi` has another major version is refused.
- */
-export const ABI_VERSION = "2.0.0";
+export { ABI_VERSION };
 
 /**
  * Where the plugin is looked for, in order: $DEVICEFLOW_WASM; the
