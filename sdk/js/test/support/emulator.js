@@ -11,7 +11,7 @@ let built = null;
 /** Why the emulator cannot run here, or null when it can. */
 export function emulatorMissing() {
   if (process.env.DEVICEFLOW_BIN) return null;
-  if (existsSync(join(repo, "host", "cmd", "deviceflow", "main.go"))) return null;
+  if (existsSync(join(repo, "sdk", "cmd", "deviceflow", "main.go"))) return null;
   return "the deviceflow command (sdk/cmd/deviceflow) is not in this tree and DEVICEFLOW_BIN is not set";
 }
 
