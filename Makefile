@@ -16,7 +16,7 @@ BROWSER_WASM := sdk/js/browser/deviceflow.wasm
 WASM_EXEC_JS := sdk/js/browser/wasm_exec.js
 BROWSER_FLAGS := -trimpath -buildvcs=false -ldflags='-s -w'
 
-.PHONY: all wasm verify-wasm test lint lint-go lint-js lint-python test-go test-wit test-node test-python test-reliability reliability fuzz demo bench
+.PHONY: all wasm verify-wasm test lint lint-go lint-js lint-python test-go test-wit test-node test-browser test-python test-reliability reliability fuzz demo bench
 
 all: wasm
 
@@ -43,7 +43,7 @@ FUZZERS := FuzzParseFields FuzzInput FuzzServerAnswers FuzzCachedValue
 FUZZTIME ?= 4s
 
 ## test: everything, from a fresh clone.
-test: lint verify-wasm test-go test-wit fuzz test-node test-python test-reliability demo
+test: lint verify-wasm test-go test-wit fuzz test-node test-browser test-python test-reliability demo
 
 ## lint: gofmt, go mod tidy, staticcheck; ESLint and tsc checkJs over sdk/js; ruff over the Python.
 lint: lint-go lint-js lint-python
@@ -84,6 +84,11 @@ lint-python:
 test-node:
 	cd sdk/js && npm ci --no-audit --no-fund && npm test
 	cd examples/node && npm ci --no-audit --no-fund && npm test
+
+## test-browser: sdk/js's browser entry in headless Chromium (the machine's /usr/bin/chromium, driven by playwright-core;
+## no browser is downloaded) against the emulator (--cors): sign-in, reload, refresh, cancellation, stores, the conformance vectors.
+test-browser: sdk/js/node_modules/.package-lock.json
+	cd sdk/js && npm run --silent test:browser
 
 ## test-python: the Python package in a local venv (conformance vectors, stores, wheel in a fresh venv) and the Python example.
 test-python:

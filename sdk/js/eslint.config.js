@@ -27,4 +27,9 @@ export default [
     languageOptions: { globals: { ...globals.browser } },
     rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["node:*"], message: "the browser entry must not reach a Node built-in" }] }] },
   },
+  {
+    // Browser tests run in Node and hand functions to the page (page.evaluate).
+    files: ["test/browser/*.js"],
+    languageOptions: { globals: { ...globals.node, ...globals.browser } },
+  },
 ];
