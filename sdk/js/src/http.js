@@ -66,6 +66,11 @@ export class HttpClient {
   /** One exchange through a fetch function. */
   async #viaFetch(fetchFn, req, signal) {
     const res = await fetchFn(req.url, fetchInit(req, signal));
+    // A browser does not follow the redirect (redirect: "manual") and hides
+    // it: status 0, no headers. It is still a redirect, which the plugin
+    // treats as any 3xx (a transient answer while polling); 302 stands for
+    // the status the browser would not show.
+    if (res.type === "opaqueredirect") return { status: 302, headers: {}, body: "" };
     return this.#read(res, signal);
   }
 

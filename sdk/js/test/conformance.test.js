@@ -15,10 +15,12 @@ import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
 import { request as octokitRequest } from "@octokit/request";
-import { Host, MemoryStore, DeviceFlowError, closeIdle, preload } from "../src/index.js";
+import { Host, closeIdle, preload } from "../src/index.js";
 import { refusal } from "../src/sandbox.js";
 import { parseWithSource } from "./support/jsonraw.js";
-import { jsonEqual, jsonMatch, tryParse } from "./support/match.js";
+import { jsonEqual } from "./support/match.js";
+import { VectorStore } from "./support/vector-store.js";
+import { checkOutcome, checkStore } from "./support/vector-checks.js";
 import { ScriptedServer } from "./support/scripted-server.js";
 
 const DEFAULT_CLOCK = 1767225600000;
@@ -145,55 +147,6 @@ async function play(name, rawText, transport) {
 }
 
 /**
- * The vectors' store: a MemoryStore that knows which leases are held, and
- * plays `otherLease` — another holder has the lease on its key when the
- * first call starts: trying once answers busy; waiting applies the other
- * holder's writes, drops its lease and grants this one, without real waiting.
- */
-class VectorStore extends MemoryStore {
-  #other;
-  #held = new Map();
-
-  constructor(initial, otherLease) {
-    super(initial);
-    this.#other = otherLease ? { key: otherLease.key, writes: otherLease.writes ?? {} } : null;
-  }
-
-  /** Applies {key: value-or-null} as another process would (null deletes). */
-  apply(writes) {
-    for (const [k, value] of Object.entries(writes)) {
-      if (value === null) this.delete(k);
-      else this.set(k, value);
-    }
-  }
-
-  async lock(key, waitMs = 0, signal) {
-    if (this.#other && this.#other.key === key) {
-      if (!(waitMs > 0)) return null;
-      this.apply(this.#other.writes);
-      this.#other = null;
-    }
-    const release = await super.lock(key, waitMs, signal);
-    if (!release) return null;
-    this.#held.set(key, (this.#held.get(key) ?? 0) + 1);
-    let done = false;
-    return () => {
-      if (done) return;
-      done = true;
-      const n = this.#held.get(key) - 1;
-      if (n === 0) this.#held.delete(key);
-      else this.#held.set(key, n);
-      release();
-    };
-  }
-
-  /** The keys whose lease someone holds now (the other holder's excluded). */
-  heldKeys() {
-    return [...this.#held.keys()];
-  }
-}
-
-/**
  * Records the timeoutMs the plugin asked for in every request the sandbox
  * lets out, in order, so the scripted server can check `request.timeoutMs`.
  */
@@ -203,46 +156,4 @@ function recordAskedTimeouts(host, asked) {
     if (!refusal(host.http.allowed, req.url)) asked.push(req.timeoutMs);
     return send(req, signal);
   };
-}
-
-function checkOutcome(label, out, err, result, wantErr) {
-  if (wantErr) {
-    assert.ok(err instanceof DeviceFlowError, `${label}: got ${JSON.stringify(out)} / ${err}; want error ${wantErr.code}`);
-    assert.equal(err.code, wantErr.code, `${label}: error code (${err.message})`);
-    const raw = {
-      message: err.detail ?? err.message,
-      error: err.oauthError,
-      description: err.description,
-      uri: err.uri,
-      status: err.response?.status ?? err.status,
-    };
-    for (const f of ["message", "error", "description", "uri", "status"]) {
-      if (wantErr[f] !== undefined) assert.equal(raw[f], wantErr[f], `${label}: error ${f}`);
-    }
-    if (wantErr.messageContains) {
-      // The vectors give the plugin's message, which the SDK keeps in `detail`.
-      const message = err.detail ?? err.message;
-      assert.ok(message.includes(wantErr.messageContains), `${label}: error message ${JSON.stringify(message)} lacks ${JSON.stringify(wantErr.messageContains)}`);
-    }
-    return;
-  }
-  if (err) assert.fail(`${label}: unexpected error: ${err.stack ?? err}`);
-  if (result !== undefined) {
-    assert.ok(jsonMatch(out, result), `${label}: result ${JSON.stringify(out)}, want ${JSON.stringify(result)}`);
-  }
-}
-
-function checkStore(got, want) {
-  const keys = [...new Set([...Object.keys(got), ...Object.keys(want)])].sort();
-  for (const k of keys) {
-    assert.ok(Object.hasOwn(got, k), `store: missing ${k}`);
-    assert.ok(Object.hasOwn(want, k), `store: unexpected ${k} = ${got[k]}`);
-    const g = got[k];
-    const w = want[k];
-    if (g !== w) {
-      const pg = tryParse(g);
-      const pw = tryParse(w);
-      assert.ok(pg !== undefined && pw !== undefined && jsonEqual(pg, pw), `store: ${k} = ${g}, want ${w}`);
-    }
-  }
 }

@@ -8,13 +8,16 @@ import { jsonEqual, tryParse } from "./match.js";
  * exchange (including the timeoutMs the plugin asked for, which the runner
  * records in `asked`), applies the exchange's storeWrites while the request
  * is in flight, and sends the scripted response exactly (no Date header), a
- * reset, or a 3-second hold.
+ * reset, or a 3-second hold. With `cors` (the browser runner) every answer
+ * also carries CORS headers that expose every response header, and
+ * preflight requests are answered without using an exchange.
  */
 export class ScriptedServer {
   /**
-   * @param {{exchanges?: object[], sources?: WeakMap<object, string>, advance: (ms: number) => void, writeStore?: (writes: Record<string, string | null>) => void}} options
+   * @param {{exchanges?: object[], sources?: WeakMap<object, string>, advance: (ms: number) => void, writeStore?: (writes: Record<string, string | null>) => void, cors?: boolean}} options
    */
-  constructor({ exchanges, sources, advance, writeStore }) {
+  constructor({ exchanges, sources, advance, writeStore, cors }) {
+    this.cors = Boolean(cors);
     this.exchanges = exchanges ?? [];
     this.sources = sources;
     this.advance = advance;
@@ -40,6 +43,23 @@ export class ScriptedServer {
 
   async #handle(req, res) {
     res.sendDate = false;
+    if (this.cors) {
+      res.setHeader("access-control-allow-origin", "*");
+      res.setHeader("access-control-expose-headers", "*");
+      // A fresh connection for every request: Chromium sends a request
+      // again by itself when a reused connection is reset, which would
+      // hide the reset from the host.
+      res.setHeader("connection", "close");
+      if (req.method === "OPTIONS" && req.headers["access-control-request-method"]) {
+        res.writeHead(204, {
+          "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE",
+          "access-control-allow-headers": req.headers["access-control-request-headers"] ?? "*",
+          "access-control-max-age": "600",
+        });
+        res.end();
+        return;
+      }
+    }
     const chunks = [];
     for await (const c of req) chunks.push(c);
     const body = Buffer.concat(chunks).toString("utf8");
