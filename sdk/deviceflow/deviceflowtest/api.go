@@ -34,33 +34,12 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, apiError{Message: "Not Found", DocumentationURL: uriRESTDocs, Status: "404"})
 		return
 	}
-	tok, present := credentials(r)
-	if !present {
-		writeJSON(w, http.StatusUnauthorized, apiError{
-			Message:          "Requires authentication",
-			DocumentationURL: "https://docs.github.com/rest/users/users#get-the-authenticated-user",
-			Status:           "401",
-		})
-		return
-	}
-	s.mu.Lock()
-	t, ok := s.byAccess[tok]
-	valid := ok && t.valid(s.cfg.Now())
-	var snap Token
-	if valid {
-		snap = t.snapshot()
-	}
-	s.mu.Unlock()
-	if !valid {
-		writeJSON(w, http.StatusUnauthorized, apiError{Message: "Bad credentials", DocumentationURL: uriRESTDocs, Status: "401"})
+	snap, ok := s.authenticated(w, r, "https://docs.github.com/rest/users/users#get-the-authenticated-user")
+	if !ok {
 		return
 	}
 
-	web, api := s.baseURL(r), s.baseURL(r)+"/api/v3"
-	if isAPIHost(r.Host) {
-		api = web
-		web = strings.Replace(web, "://"+r.Host, "://"+r.Host[len("api."):], 1)
-	}
+	web, api := s.roots(r)
 	h := w.Header()
 	h.Set("X-OAuth-Scopes", joinScopes(snap.Scopes, ", "))
 	h.Set("X-Accepted-OAuth-Scopes", "")
@@ -75,6 +54,44 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
 		Type:      "User",
 		Name:      snap.Login,
 	})
+}
+
+// authenticated answers the token's state for an API request, or writes
+// GitHub's 401 (docs names the endpoint's documentation for a request with
+// no credentials) and reports false.
+func (s *Server) authenticated(w http.ResponseWriter, r *http.Request, docs string) (Token, bool) {
+	tok, present := credentials(r)
+	if !present {
+		writeJSON(w, http.StatusUnauthorized, apiError{
+			Message:          "Requires authentication",
+			DocumentationURL: docs,
+			Status:           "401",
+		})
+		return Token{}, false
+	}
+	s.mu.Lock()
+	t, ok := s.byAccess[tok]
+	valid := ok && t.valid(s.cfg.Now())
+	var snap Token
+	if valid {
+		snap = t.snapshot()
+	}
+	s.mu.Unlock()
+	if !valid {
+		writeJSON(w, http.StatusUnauthorized, apiError{Message: "Bad credentials", DocumentationURL: uriRESTDocs, Status: "401"})
+		return Token{}, false
+	}
+	return snap, true
+}
+
+// roots answers the web and API roots as the request reached them.
+func (s *Server) roots(r *http.Request) (web, api string) {
+	web, api = s.baseURL(r), s.baseURL(r)+"/api/v3"
+	if isAPIHost(r.Host) {
+		api = web
+		web = strings.Replace(web, "://"+r.Host, "://"+r.Host[len("api."):], 1)
+	}
+	return web, api
 }
 
 // credentials reads the token from "Authorization: token X" or

@@ -10,6 +10,7 @@
 //	POST /login/device               that page's form
 //	GET  /user                       the API, when the Host starts with "api." (github.com style)
 //	GET  /api/v3/user                the API on any host (GitHub Enterprise Server style)
+//	GET  /user/repos, /api/v3/user/repos  three fixed repositories of the token's user
 //
 // Start one for a test with NewServer (or New and Start), point a client at
 // URL, and drive the person's side either through the web page or with

@@ -249,6 +249,10 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 			s.handleUser(w, r)
 			return
 		}
+		if path == "/user/repos" {
+			s.handleRepos(w, r)
+			return
+		}
 		s.count(func(st *Stats) { st.NotFound++ })
 		writeJSON(w, http.StatusNotFound, apiError{Message: "Not Found", DocumentationURL: uriRESTDocs, Status: "404"})
 		return
@@ -272,6 +276,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	case "/api/v3/user":
 		s.count(func(st *Stats) { st.User++ })
 		s.handleUser(w, r)
+	case "/api/v3/user/repos":
+		s.handleRepos(w, r)
 	default:
 		s.count(func(st *Stats) { st.NotFound++ })
 		if strings.HasPrefix(path, "/api/v3/") {
