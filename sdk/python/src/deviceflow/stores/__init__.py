@@ -12,6 +12,11 @@ Every store keeps opaque string values under keys the plugin builds:
   still read.
 - :class:`KeyringStore`: the system keyring (``keyring``), time-boxed, never
   falling back to plain text; compare-and-swap and leases through lock files.
+- :class:`RedisStore` and :class:`PostgresStore`: shared by every process
+  and machine on one server (extras ``redis`` and ``postgres``), entries
+  sealed in the same envelope, per tenant, with TTLs; atomic
+  compare-and-swap and leases that expire when their holder dies. A Go
+  service (``host/store/redis``, ``host/store/postgres``) shares them.
 
 Any object with ``get``, ``set`` and ``delete`` (see :class:`Store`) works;
 ``swap`` and ``lock`` (:class:`SwappingStore`, :class:`LockingStore`) are
@@ -21,10 +26,12 @@ process only.
 
 from ._paths import cache_dir, config_dir
 from .base import LockingStore, Store, SwappingStore
-from .encrypted import KEY_ENV, EncryptedFileStore, generate_key
+from .encrypted import KEY_ENV, EncryptedFileStore, Sealer, generate_key
 from .file import FileStore
 from .keyring_store import KeyringStore, KeyringUnavailable
 from .memory import MemoryStore
+from .postgres_store import PostgresStore, SchemaTooNew
+from .redis_store import RedisStore
 
 __all__ = [
     "Store",
@@ -35,6 +42,10 @@ __all__ = [
     "EncryptedFileStore",
     "KeyringStore",
     "KeyringUnavailable",
+    "RedisStore",
+    "PostgresStore",
+    "SchemaTooNew",
+    "Sealer",
     "KEY_ENV",
     "generate_key",
     "config_dir",

@@ -22,7 +22,7 @@ import os
 import secrets
 import threading
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 from ..errors import StoreError
 from ._flock import FileLock
@@ -100,9 +100,7 @@ class EncryptedFileStore(FileStore):
             self._source = "the OS keyring"
         else:
             self._keys, self._passphrase, self._source = _parse_keys(key)
-        self._derived: Dict[Tuple[int, bytes], bytes] = {}
-        self._salt: Optional[Tuple[bytes, int]] = None
-        self._derive_lock = threading.Lock()
+        self._sealer = Sealer(self._keys, self._passphrase, self._source, resolve=self._resolve_keys)
 
     @property
     def key_source(self) -> str:
@@ -151,6 +149,53 @@ class EncryptedFileStore(FileStore):
         return self._keys
 
     def _encode(self, plain: bytes) -> bytes:
+        return self._sealer.seal(plain)
+
+    def _decode(self, stored: bytes, where: Path) -> bytes:
+        return self._sealer.open(stored, str(where))
+
+
+class Sealer:
+    """Seals bytes in the AES-256-GCM envelope every deviceflow store shares, and opens them.
+
+    ``keys`` are 32-byte AES keys (the first seals, every one opens) and
+    ``passphrase``, when not None, replaces them (PBKDF2-HMAC-SHA256, a
+    random salt kept in the envelope, derived once per process and salt).
+    ``source`` names where they came from, for messages; ``resolve``, when
+    given, is called for the keys when they are first needed (a key kept in
+    the keyring). :class:`EncryptedFileStore` seals its files with one, and
+    the Redis and PostgreSQL stores their entries. Thread-safe.
+    """
+
+    def __init__(
+        self,
+        keys: Sequence[bytes],
+        passphrase: Optional[str],
+        source: str,
+        resolve: Optional[Callable[[], List[bytes]]] = None,
+    ) -> None:
+        self._keys = list(keys)
+        self._passphrase = passphrase
+        self.source = source
+        self._resolve = resolve
+        self._derived: Dict[Tuple[int, bytes], bytes] = {}
+        self._salt: Optional[Tuple[bytes, int]] = None
+        self._derive_lock = threading.Lock()
+
+    @classmethod
+    def from_key(cls, key: Union[KeyLike, Sequence[KeyLike], None]) -> "Sealer":
+        """A Sealer for ``key`` in any form :class:`EncryptedFileStore` takes; None reads ``DEVICEFLOW_ENCRYPTION_KEY``."""
+        _require_cryptography()
+        keys, passphrase, source = _parse_keys(key)
+        return cls(keys, passphrase, source)
+
+    def _resolve_keys(self) -> List[bytes]:
+        if self._resolve is not None:
+            return self._resolve()
+        return self._keys
+
+    def seal(self, plain: bytes, *, compact: bool = False) -> bytes:
+        """Returns the envelope around ``plain``: indented JSON with a final newline (as files hold it), or compact."""
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
         env: Dict[str, Any] = {"format": FORMAT, "version": VERSION, "cipher": CIPHER, "kdf": KDF_NONE}
@@ -163,9 +208,12 @@ class EncryptedFileStore(FileStore):
         nonce = secrets.token_bytes(12)
         env["nonce"] = _b64(nonce)
         env["ciphertext"] = _b64(AESGCM(key).encrypt(nonce, plain, AAD))
+        if compact:
+            return json.dumps(env, separators=(",", ":")).encode("ascii")
         return (json.dumps(env, indent=2) + "\n").encode("ascii")
 
-    def _decode(self, stored: bytes, where: Path) -> bytes:
+    def open(self, stored: bytes, where: str) -> bytes:
+        """Returns what the envelope ``stored`` seals; ``where`` names it in errors, which never quote it."""
         text = stored.strip()
         if text.startswith(b"gAAAAA"):
             return self._open_fernet(text, where)
@@ -188,11 +236,11 @@ class EncryptedFileStore(FileStore):
         kdf = env.get("kdf")
         if kdf == KDF_NONE:
             if self._passphrase is not None:
-                raise self._wrong_key(where, f"the file was sealed with a key, and {self._source} holds a passphrase")
+                raise self._wrong_key(where, f"the file was sealed with a key, and {self.source} holds a passphrase")
             keys = self._resolve_keys()
         elif kdf == KDF_PBKDF2:
             if self._passphrase is None:
-                raise self._wrong_key(where, f"the file was sealed with a passphrase, and {self._source} holds a key")
+                raise self._wrong_key(where, f"the file was sealed with a passphrase, and {self.source} holds a key")
             iterations, salt_text = env.get("iterations"), env.get("salt")
             try:
                 salt = base64.b64decode(salt_text or "", validate=True)
@@ -214,12 +262,12 @@ class EncryptedFileStore(FileStore):
                     continue
         raise self._wrong_key(where, "wrong encryption key, or the file was altered")
 
-    def _open_fernet(self, token: bytes, where: Path) -> bytes:
+    def _open_fernet(self, token: bytes, where: str) -> bytes:
         """Opens an entry that an earlier version of this SDK sealed with Fernet."""
         from cryptography.fernet import Fernet, InvalidToken
 
         if self._passphrase is not None:
-            raise self._wrong_key(where, f"the file is a Fernet token, sealed with a key, and {self._source} holds a passphrase")
+            raise self._wrong_key(where, f"the file is a Fernet token, sealed with a key, and {self.source} holds a passphrase")
         for k in self._resolve_keys():
             try:
                 return bytes(Fernet(base64.urlsafe_b64encode(k)).decrypt(token))
@@ -244,8 +292,8 @@ class EncryptedFileStore(FileStore):
                 self._salt = (salt, iterations)
             return found
 
-    def _wrong_key(self, where: Path, why: str) -> StoreError:
-        return StoreError(f"store: cannot decrypt {where} with the key from {self._source} ({why}); it was left untouched")
+    def _wrong_key(self, where: str, why: str) -> StoreError:
+        return StoreError(f"store: cannot decrypt {where} with the key from {self.source} ({why}); it was left untouched")
 
 
 def generate_key() -> str:
