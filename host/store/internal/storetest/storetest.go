@@ -560,7 +560,7 @@ func testLeaseCancel(t *testing.T, e *env) {
 
 func testLeaseRenewed(t *testing.T, e *env) {
 	ten := tenant(t)
-	ttl := 300 * time.Millisecond
+	ttl := 600 * time.Millisecond
 	a, b := e.open(Opts{Tenant: ten, LeaseTTL: ttl}), e.open(Opts{Tenant: ten, LeaseTTL: ttl})
 	ctx := testserver.Context(t)
 	unlock, err := a.Lock(ctx, "k", 0)
