@@ -23,13 +23,13 @@ var ErrStoreUnavailable = errors.New("deviceflow: the store's server is not avai
 type Sealer struct{ s *sealer }
 
 // NewSealer returns a Sealer for key: fixed keys or a passphrase (see
-// ParseEncryptionKey and KeyFromEnv). A key kept in the OS keyring is
-// refused: it belongs to one machine, and a store shared by several needs
-// the same key on all of them.
+// ParseEncryptionKey and KeyFromEnv). A key kept in a store (KeyFromStore:
+// the OS keyring, say) is refused: it belongs to one machine, and a store
+// shared by several needs the same key on all of them.
 func NewSealer(key EncryptionKey) (*Sealer, error) {
 	if key.ring != nil {
 		return nil, &storeError{kind: ErrNoEncryptionKey,
-			msg: "deviceflow: a shared store needs the same key on every machine, not one kept in this machine's OS keyring: pass a key or set " + EncryptionKeyEnv}
+			msg: "deviceflow: a shared store needs the same key on every machine, not one kept in " + key.source + ": pass a key or set " + EncryptionKeyEnv}
 	}
 	if key.passphrase == "" && len(key.keys) == 0 {
 		return nil, &storeError{kind: ErrNoEncryptionKey,

@@ -16,14 +16,14 @@ import (
 
 	"github.com/deviceflow/deviceflow/host"
 	"github.com/deviceflow/deviceflow/host/internal/testserver"
-	"github.com/deviceflow/deviceflow/host/store/internal/storetest"
+	"github.com/deviceflow/deviceflow/host/store/internal/sharedtest"
 	pgstore "github.com/deviceflow/deviceflow/host/store/postgres"
 )
 
-var backend = storetest.Backend{
+var backend = sharedtest.Backend{
 	Name:   "postgres",
 	Server: testserver.Postgres,
-	Open: func(url string, o storetest.Opts) (storetest.Store, func(), error) {
+	Open: func(url string, o sharedtest.Opts) (sharedtest.Store, func(), error) {
 		s, err := pgstore.Open(context.Background(), url, pgstore.Options{Tenant: o.Tenant, Key: o.Key, Plain: o.Plain, TTL: o.TTL, LeaseTTL: o.LeaseTTL})
 		if err != nil {
 			return nil, nil, err
@@ -52,9 +52,9 @@ var backend = storetest.Backend{
 	},
 }
 
-func TestMain(m *testing.M) { storetest.Main(m, backend) }
+func TestMain(m *testing.M) { sharedtest.Main(m, backend) }
 
-func TestPostgresStore(t *testing.T) { storetest.Run(t, backend) }
+func TestPostgresStore(t *testing.T) { sharedtest.Run(t, backend) }
 
 // freshDatabase creates an empty database on the test server and returns
 // its URL.

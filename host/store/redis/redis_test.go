@@ -13,14 +13,14 @@ import (
 
 	"github.com/deviceflow/deviceflow/host"
 	"github.com/deviceflow/deviceflow/host/internal/testserver"
-	"github.com/deviceflow/deviceflow/host/store/internal/storetest"
+	"github.com/deviceflow/deviceflow/host/store/internal/sharedtest"
 	redisstore "github.com/deviceflow/deviceflow/host/store/redis"
 )
 
-var backend = storetest.Backend{
+var backend = sharedtest.Backend{
 	Name:   "redis",
 	Server: testserver.Redis,
-	Open: func(url string, o storetest.Opts) (storetest.Store, func(), error) {
+	Open: func(url string, o sharedtest.Opts) (sharedtest.Store, func(), error) {
 		s, err := redisstore.Open(url, redisstore.Options{Tenant: o.Tenant, Key: o.Key, Plain: o.Plain, TTL: o.TTL, LeaseTTL: o.LeaseTTL})
 		if err != nil {
 			return nil, nil, err
@@ -51,9 +51,9 @@ var backend = storetest.Backend{
 	},
 }
 
-func TestMain(m *testing.M) { storetest.Main(m, backend) }
+func TestMain(m *testing.M) { sharedtest.Main(m, backend) }
 
-func TestRedisStore(t *testing.T) { storetest.Run(t, backend) }
+func TestRedisStore(t *testing.T) { sharedtest.Run(t, backend) }
 
 // TestUnavailable: a server that does not answer is ErrStoreUnavailable,
 // and neither the message nor String names the password.

@@ -23,7 +23,7 @@ func TestCodecKeys(t *testing.T) {
 	if _, err := NewCodec("test store", "t", KeyConfig{Key: &k, KeyFunc: func(context.Context) (host.EncryptionKey, error) { return k, nil }}); err == nil {
 		t.Fatal("Key and KeyFunc together were accepted")
 	}
-	ring := host.KeyFromKeyring(host.NewKeyringStore("", 0))
+	ring := host.KeyFromStore(host.NewMemoryStore(), "the OS keyring")
 	if _, err := NewCodec("test store", "t", KeyConfig{Key: &ring}); !errors.Is(err, host.ErrNoEncryptionKey) {
 		t.Fatalf("a keyring key: %v", err)
 	}

@@ -1,15 +1,16 @@
 //go:build linux
 
-// Package storetest is the behaviour every shared store (Redis,
+// Package sharedtest is the behaviour every shared store (Redis,
 // PostgreSQL) must show, run against a real server: the host's store
-// semantics, compare-and-swap and leases across goroutines and across
+// suite (host/internal/storetest), the store semantics again with
+// sealing, compare-and-swap and leases across goroutines and across
 // processes, tenants, encryption at rest, TTLs, and the plugin refreshing a
 // token once for many callers.
 //
 // A store's test package calls Main from its TestMain (the same test
 // binary then serves as the child processes of the cross-process tests)
 // and Run from a test.
-package storetest
+package sharedtest
 
 import (
 	"bufio"
@@ -27,9 +28,9 @@ import (
 	"time"
 
 	"github.com/deviceflow/deviceflow/host"
+	"github.com/deviceflow/deviceflow/host/internal/storetest"
 	"github.com/deviceflow/deviceflow/host/internal/testserver"
-	// The emulator moves to sdk/deviceflow/deviceflowtest: change this line.
-	emulator "github.com/deviceflow/deviceflow/host/emulator"
+	emulator "github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
 // Store is a store under test.
@@ -66,11 +67,11 @@ type Backend struct {
 
 // Child environment: the role, and what the child opens its store with.
 const (
-	envRole     = "DEVICEFLOW_STORETEST_ROLE"
-	envURL      = "DEVICEFLOW_STORETEST_URL"
-	envTenant   = "DEVICEFLOW_STORETEST_TENANT"
-	envLeaseTTL = "DEVICEFLOW_STORETEST_LEASE_TTL_MS"
-	envArg      = "DEVICEFLOW_STORETEST_ARG"
+	envRole     = "DEVICEFLOW_SHAREDTEST_ROLE"
+	envURL      = "DEVICEFLOW_SHAREDTEST_URL"
+	envTenant   = "DEVICEFLOW_SHAREDTEST_TENANT"
+	envLeaseTTL = "DEVICEFLOW_SHAREDTEST_LEASE_TTL_MS"
+	envArg      = "DEVICEFLOW_SHAREDTEST_ARG"
 )
 
 // Main runs the tests, or, in a child process of a cross-process test,
@@ -134,6 +135,7 @@ func Run(t *testing.T, b Backend) {
 		name string
 		fn   func(*testing.T, *env)
 	}{
+		{"HostSuite", testHostSuite},
 		{"GetSetDelete", testGetSetDelete},
 		{"SwapSemantics", testSwapSemantics},
 		{"SwapRaceGoroutines", testSwapRace},
@@ -164,6 +166,17 @@ func show(s *string) string {
 		return "<none>"
 	}
 	return strconv.Quote(*s)
+}
+
+// suite is the host's store suite.
+var suite = storetest.Suite{NoEntry: host.ErrNoEntry, Busy: host.ErrBusy}
+
+func testHostSuite(t *testing.T, e *env) {
+	t.Run("Contract", func(t *testing.T) { suite.Contract(t, e.open(Opts{Tenant: tenant(t)})) })
+	t.Run("Swap", func(t *testing.T) { suite.Swap(t, e.open(Opts{Tenant: tenant(t)})) })
+	t.Run("SwapRace", func(t *testing.T) { suite.SwapRace(t, e.open(Opts{Tenant: tenant(t)}), 8, 20) })
+	t.Run("LockExclusive", func(t *testing.T) { suite.LockExclusive(t, e.open(Opts{Tenant: tenant(t)}), 8, 10) })
+	t.Run("LockWaits", func(t *testing.T) { suite.LockWaits(t, e.open(Opts{Tenant: tenant(t)})) })
 }
 
 func testGetSetDelete(t *testing.T, e *env) {
