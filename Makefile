@@ -16,7 +16,7 @@ BROWSER_WASM := sdk/js/browser/deviceflow.wasm
 WASM_EXEC_JS := sdk/js/browser/wasm_exec.js
 BROWSER_FLAGS := -trimpath -buildvcs=false -ldflags='-s -w'
 
-.PHONY: all wasm verify-wasm test lint lint-go lint-js lint-python test-go test-wit test-node test-browser test-python test-reliability reliability fuzz demo bench
+.PHONY: all wasm verify-wasm test lint lint-go lint-js lint-python test-go test-wit test-node test-browser test-python test-platform test-reliability reliability fuzz demo bench
 
 all: wasm
 
@@ -43,7 +43,7 @@ FUZZERS := FuzzParseFields FuzzInput FuzzServerAnswers FuzzCachedValue
 FUZZTIME ?= 4s
 
 ## test: everything, from a fresh clone.
-test: lint verify-wasm test-go test-wit fuzz test-node test-browser test-python test-reliability demo
+test: lint verify-wasm test-go test-wit fuzz test-node test-browser test-python test-platform test-reliability demo
 
 ## lint: gofmt, go mod tidy, staticcheck; ESLint and tsc checkJs over sdk/js; ruff over the Python.
 lint: lint-go lint-js lint-python
@@ -104,10 +104,20 @@ reliability:
 	sdk/python/scripts/venv.sh
 	DEVICEFLOW_RELIABILITY_FULL=1 $(GO) test ./host/reliability -v -count=1 -timeout 20m
 
-## test-go: vet and test every Go package (engine, model check, host, conformance vectors, emulator, SDK, CLI); host/reliability runs in test-reliability, once the Python venv exists.
+## test-go: vet and test every Go package (engine, model check, host, conformance vectors, emulator, SDK, CLI); host/reliability runs in test-reliability, once the Python venv exists, and the shared stores in test-platform.
 test-go:
 	$(GO) vet ./...
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/host/reliability$$')
+	$(GO) test -count=1 -skip '$(PLATFORM_INTEROP)' $$($(GO) list ./... | grep -v -e '/host/reliability$$' -e '/host/store/redis$$' -e '/host/store/postgres$$')
+
+# The cross-language tests of the shared stores, in host/interop.
+PLATFORM_INTEROP := ^(TestSharedStoresAcrossLanguages|TestPostgresSchemaAcrossLanguages)$$
+
+## test-platform: the shared stores against a real redis-server and PostgreSQL (apt-get install redis-server postgresql; host/internal/testserver starts them): Go (store suite, swaps raced by goroutines and processes, leases, tenants, encryption at rest, TTLs, migrations, the plugin refreshing once for 20 hosts), Python, and Go with Python on one server.
+test-platform:
+	sdk/python/scripts/venv.sh
+	$(GO) test -count=1 ./host/store/redis ./host/store/postgres
+	$(GO) test -count=1 -run '$(PLATFORM_INTEROP)' ./host/interop
+	cd sdk/python && .venv/bin/python -m pytest -q -p no:cacheprovider tests/test_shared_stores.py
 
 ## test-wit: validate the WIT with a real parser and check the wasm against it.
 test-wit:
