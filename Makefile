@@ -16,7 +16,7 @@ BROWSER_WASM := sdk/js/browser/deviceflow.wasm
 WASM_EXEC_JS := sdk/js/browser/wasm_exec.js
 BROWSER_FLAGS := -trimpath -buildvcs=false -ldflags='-s -w'
 
-.PHONY: all wasm verify-wasm test lint lint-go lint-js lint-python test-go test-wit test-node test-browser test-python test-platform test-reliability reliability fuzz demo bench
+.PHONY: all wasm verify-wasm test lint lint-go lint-js lint-python test-go test-wit test-node test-browser test-python test-platform test-reliability reliability fuzz demo bench bench-scale
 
 all: wasm
 
@@ -143,3 +143,7 @@ bench:
 	$(GO) test ./host/bench -run '^$$' -bench . -benchtime 2s
 	cd sdk/js && npm ci --no-audit --no-fund >/dev/null && npm run --silent bench
 	sdk/python/scripts/venv.sh >/dev/null && sdk/python/.venv/bin/python sdk/python/bench.py
+
+## bench-scale: 10,000 pending flows in one scheduler process (host/scheduler) against the emulator at GitHub's 5-second interval: polls/s sustained, lateness against due time (p50, p99), slow_down, CPU, RSS (DEVICEFLOW_BENCH_FLOWS, DEVICEFLOW_BENCH_WINDOW, DEVICEFLOW_BENCH_WORKERS change it).
+bench-scale:
+	DEVICEFLOW_BENCH_SCALE=1 $(GO) test ./host/scheduler -run '^TestBenchScale$$' -count=1 -v -timeout 30m

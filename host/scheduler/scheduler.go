@@ -37,11 +37,12 @@ type Config struct {
 	// Prefix starts every key the scheduler writes; "deviceflow:sched"
 	// when empty. Schedulers with different prefixes share nothing.
 	Prefix string
-	// Workers bounds the polls (plugin calls) running at once: the plugin
-	// instances in use and the HTTP requests in flight. A poll holds its
-	// worker for a round trip to GitHub, so to sustain R polls/s with a
-	// round trip of T, Workers must be at least R×T (2,000/s × 50 ms: 100).
-	// 8 × GOMAXPROCS when zero.
+	// Workers bounds the plugin calls running at once (polls and Start's
+	// begin): the plugin instances in use, each some 10 MB of memory, and
+	// the HTTP requests in flight. A poll holds its worker for a round trip
+	// to GitHub, so to sustain R polls/s with a round trip of T, Workers
+	// must be at least R×T (2,000/s × 50 ms: 100). 4 × GOMAXPROCS when
+	// zero, which suits a server near GitHub or the emulator.
 	Workers int
 	// LeaseTTL is how long a node's lease on a flow lasts past the flow's
 	// next poll: how late a dead node's flows resume elsewhere. It must
@@ -92,6 +93,8 @@ type Scheduler struct {
 	wake     chan struct{}
 	work     chan *flow
 	runErr   error
+	// slots bounds the plugin calls under way (Workers).
+	slots chan struct{}
 }
 
 const (
@@ -134,7 +137,7 @@ func New(cfg Config) (*Scheduler, error) {
 		cfg.Prefix = "deviceflow:sched"
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 8 * runtime.GOMAXPROCS(0)
+		cfg.Workers = 4 * runtime.GOMAXPROCS(0)
 	}
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = 20 * time.Second
@@ -168,6 +171,7 @@ func New(cfg Config) (*Scheduler, error) {
 		flows: map[string]*flow{}, notify: map[string]chan struct{}{},
 		stopping: make(chan struct{}), done: make(chan struct{}),
 		wake: make(chan struct{}, 1), work: make(chan *flow, cfg.Workers),
+		slots: make(chan struct{}, cfg.Workers),
 	}
 	ho := cfg.Host
 	ho.Store = newRoutedStore(cfg.Store)
@@ -187,6 +191,17 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	s.h = h
 	return s, nil
+}
+
+// call runs one export on one of the Workers plugin slots.
+func (s *Scheduler) call(ctx context.Context, export string, in []byte) ([]byte, error) {
+	select {
+	case s.slots <- struct{}{}:
+	case <-ctx.Done():
+		return nil, &host.Error{Code: host.ErrCancelled.Code, Message: "cancelled: " + ctx.Err().Error(), Cause: ctx.Err()}
+	}
+	defer func() { <-s.slots }()
+	return s.h.Call(ctx, export, in)
 }
 
 // Node is this node's name.
@@ -235,7 +250,7 @@ func (s *Scheduler) Start(ctx context.Context, tenant string, c ClientConfig) (s
 	}
 	id := newID()
 	b, _ := json.Marshal(stepInput{ClientConfig: c})
-	out, err := s.h.Call(withRoute(ctx, s.tokenKey(id)), "begin", b)
+	out, err := s.call(withRoute(ctx, s.tokenKey(id)), "begin", b)
 	if err != nil {
 		return "", Verification{}, err
 	}
@@ -637,7 +652,7 @@ func (s *Scheduler) poll(ctx context.Context, f *flow, rec record, raw string) {
 	s.mu.Unlock()
 
 	b, _ := json.Marshal(stepInput{ClientConfig: rec.Client, State: rec.Flow})
-	out, err := s.h.Call(pctx, "poll", b)
+	out, err := s.call(pctx, "poll", b)
 	cancel()
 	s.mu.Lock()
 	f.cancel = nil
