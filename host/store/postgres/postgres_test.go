@@ -175,7 +175,7 @@ func TestMigrations(t *testing.T) {
 }
 
 // TestPurge: Purge removes the expired entries of every tenant and no
-// other.
+// other; TTLFor sets a TTL per key.
 func TestPurge(t *testing.T) {
 	ctx := testserver.Context(t)
 	url := freshDatabase(t)
@@ -185,10 +185,25 @@ func TestPurge(t *testing.T) {
 		short.Set(ctx, fmt.Sprint("k", i), "v")
 		kept.Set(ctx, fmt.Sprint("k", i), "v")
 	}
+	// TTLFor chooses per key: pending flows expire, tokens stay.
+	perKey := open(t, url, pgstore.Options{Tenant: "c", TTLFor: func(k string) time.Duration {
+		if strings.HasPrefix(k, "flow:") {
+			return 100 * time.Millisecond
+		}
+		return 0
+	}})
+	perKey.Set(ctx, "flow:1", "v")
+	perKey.Set(ctx, "token", "v")
 	time.Sleep(200 * time.Millisecond)
+	if _, err := perKey.Get(ctx, "flow:1"); !errors.Is(err, host.ErrNoEntry) {
+		t.Errorf("TTLFor's flow entry after its TTL: %v", err)
+	}
+	if _, err := perKey.Get(ctx, "token"); err != nil {
+		t.Errorf("TTLFor's token entry: %v", err)
+	}
 	n, err := kept.Purge(ctx)
-	if err != nil || n != 5 {
-		t.Fatalf("Purge = %d, %v; want 5", n, err)
+	if err != nil || n != 6 {
+		t.Fatalf("Purge = %d, %v; want 6", n, err)
 	}
 	for i := range 5 {
 		if _, err := kept.Get(ctx, fmt.Sprint("k", i)); err != nil {

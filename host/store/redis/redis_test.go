@@ -106,4 +106,26 @@ func TestLayout(t *testing.T) {
 	if d, _ := c.PTTL(ctx, "app:acme:lease:k").Result(); d <= 0 || d > 10*time.Second {
 		t.Errorf("the lease's TTL is %v, want up to 10s", d)
 	}
+
+	// TTLFor chooses per key: pending flows expire, tokens stay.
+	f, err := redisstore.Open(srv.URL, redisstore.Options{Tenant: "acme-flows", Plain: true, TTL: time.Hour,
+		TTLFor: func(k string) time.Duration {
+			if strings.HasPrefix(k, "flow:") {
+				return time.Minute
+			}
+			return 0
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Set(ctx, "flow:1", "v")
+	v := "v"
+	f.Swap(ctx, "token", nil, &v)
+	if d, _ := c.PTTL(ctx, f.EntryKey("flow:1")).Result(); d <= 59*time.Second || d > time.Minute {
+		t.Errorf("TTLFor's flow entry has a TTL of %v, want a minute", d)
+	}
+	if d, _ := c.PTTL(ctx, f.EntryKey("token")).Result(); d != -1 {
+		t.Errorf("TTLFor's token entry has a TTL of %v, want none (-1)", d)
+	}
 }

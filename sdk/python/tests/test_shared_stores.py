@@ -304,6 +304,15 @@ def test_ttl(backend: Opener) -> None:
     assert forever.get("kept") == "v"
 
 
+def test_ttl_for_chooses_per_key(backend: Opener) -> None:
+    s = backend(ttl=3600, ttl_for=lambda k: 0.2 if k.startswith("flow:") else 0)
+    s.set("flow:1", "v")
+    assert s.swap("token", None, "v")[0]
+    time.sleep(0.4)
+    assert s.get("flow:1") is None
+    assert s.get("token") == "v"
+
+
 def test_postgres_schema(servers: Dict[str, str]) -> None:
     import psycopg
 

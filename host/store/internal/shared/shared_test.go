@@ -111,3 +111,28 @@ func TestPoll(t *testing.T) {
 		t.Fatalf("a context that ends: %v", err)
 	}
 }
+
+func TestEntryTTL(t *testing.T) {
+	flows := func(k string) time.Duration {
+		if strings.HasPrefix(k, "flow:") {
+			return time.Hour
+		}
+		return 0
+	}
+	for _, c := range []struct {
+		key    string
+		ttl    time.Duration
+		ttlFor func(string) time.Duration
+		want   time.Duration
+	}{
+		{"k", 0, nil, 0},
+		{"k", time.Minute, nil, time.Minute},
+		{"k", -time.Minute, nil, 0},
+		{"flow:1", time.Minute, flows, time.Hour},
+		{"token", time.Minute, flows, 0},
+	} {
+		if got := EntryTTL(c.key, c.ttl, c.ttlFor); got != c.want {
+			t.Errorf("EntryTTL(%q, %v) = %v, want %v", c.key, c.ttl, got, c.want)
+		}
+	}
+}
