@@ -133,7 +133,8 @@ func New(client redis.UniversalClient, opts Options) (*Store, error) {
 func Open(url string, opts Options) (*Store, error) {
 	o, err := redis.ParseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("deviceflow: the Redis URL is not valid: %w", err)
+		// The parser's message may quote the URL, password included.
+		return nil, errors.New("deviceflow: the Redis URL is not valid (redis://[user:password@]host:port/db, rediss:// for TLS)")
 	}
 	c := redis.NewClient(o)
 	s, err := New(c, opts)

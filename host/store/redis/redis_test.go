@@ -74,6 +74,9 @@ func TestUnavailable(t *testing.T) {
 	if strings.Contains(err.Error(), "hunter2") || strings.Contains(s.String(), "hunter2") {
 		t.Fatalf("the password shows: %v / %s", err, s)
 	}
+	if _, err := redisstore.Open("redis://:hunter2secret@[::1", redisstore.Options{Key: &k}); err == nil || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("a malformed URL: %v", err)
+	}
 }
 
 // TestLayout: the Redis keys are the documented ones, and a lease has a TTL.
