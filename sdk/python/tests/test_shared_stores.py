@@ -313,6 +313,20 @@ def test_ttl_for_chooses_per_key(backend: Opener) -> None:
     assert s.get("token") == "v"
 
 
+def test_unreachable_server_names_no_password() -> None:
+    for store in (
+        lambda: RedisStore("redis://:hunter2secret@127.0.0.1:1/0", key=KEY),
+        lambda: PostgresStore("postgresql://u:hunter2secret@127.0.0.1:1/db?connect_timeout=2", key=KEY),
+    ):
+        with pytest.raises(StoreError) as info:
+            store().get("k")
+        assert "hunter2" not in str(info.value)
+    for bad in (lambda: RedisStore("nope://:hunter2secret@[::1", key=KEY), lambda: PostgresStore("postgresql://u:hunter2secret@[::1", key=KEY)):
+        with pytest.raises(StoreError) as info:
+            bad()
+        assert "hunter2" not in str(info.value)
+
+
 def test_postgres_schema(servers: Dict[str, str]) -> None:
     import psycopg
 

@@ -103,6 +103,14 @@ class PostgresStore:
         self.tenant = check_tenant(tenant)
         self._lease_ttl = check_lease_ttl(lease_ttl)
         self._codec = Codec("postgres store", self.tenant, key, key_func, plain)
+        try:
+            from psycopg.conninfo import conninfo_to_dict
+
+            password = conninfo_to_dict(conninfo).get("password")
+        except psycopg.Error:
+            # libpq's message may quote the string, password included.
+            raise StoreError("store: the PostgreSQL connection string is not valid") from None
+        self._password = str(password) if password else None
         self._conninfo = conninfo
         self._ttl = ttl
         self._ttl_for = ttl_for
@@ -135,7 +143,10 @@ class PostgresStore:
             if conn is not None:
                 conn.close()
                 conn = None
-            raise StoreError(f"store: the postgres store failed to {op}: {type(e).__name__}: {str(e)[:120]}") from e
+            detail = str(e)
+            if self._password:
+                detail = detail.replace(self._password, "***")
+            raise StoreError(f"store: the postgres store failed to {op}: {type(e).__name__}: {detail[:120]}") from e
         except BaseException:
             if conn is not None:
                 conn.close()

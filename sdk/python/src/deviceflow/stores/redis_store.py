@@ -104,7 +104,11 @@ class RedisStore:
         if (url is None) == (client is None):
             raise StoreError("store: RedisStore takes a url or a client")
         self._own = client is None
-        self._client: Any = redis.Redis.from_url(url) if url is not None else client
+        try:
+            self._client: Any = redis.Redis.from_url(url) if url is not None else client
+        except ValueError:
+            # The parser's message may quote the URL, password included.
+            raise StoreError("store: the Redis URL is not valid (redis://[user:password@]host:port/db, rediss:// for TLS)") from None
         self._prefix = f"{prefix or DEFAULT_PREFIX}:{self.tenant}:"
         self._ttl = ttl
         self._ttl_for = ttl_for
