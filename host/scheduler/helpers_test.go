@@ -3,6 +3,8 @@ package scheduler_test
 import (
 	"context"
 	"errors"
+	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,13 +14,16 @@ import (
 	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
 
-// Test timings: a short interval keeps the tests fast; leases a few
-// intervals long make a dead node's flows move within a second or two.
+// Test timings: a short interval keeps the tests fast; leases of a few
+// seconds make a dead node's flows move soon. The request timeout is
+// generous: on a loaded machine a loopback poll can take hundreds of
+// milliseconds, and a poll cut short after the emulator issued its token
+// loses that token (as any client's timeout would).
 const (
 	testInterval = 200 * time.Millisecond
-	testLease    = 1200 * time.Millisecond
-	testSkew     = 100 * time.Millisecond
-	testRequest  = 700 * time.Millisecond
+	testLease    = 3 * time.Second
+	testSkew     = 200 * time.Millisecond
+	testRequest  = 2 * time.Second
 	testBeat     = 100 * time.Millisecond
 )
 
@@ -77,6 +82,7 @@ func startNode(t *testing.T, store host.Store, emu *deviceflowtest.Server, name 
 		Heartbeat: testBeat,
 		Shards:    8,
 		WaitPoll:  50 * time.Millisecond,
+		Logger:    slog.New(slog.NewTextHandler(testWriter{t}, nil)),
 		OnResult: func(r scheduler.Result) {
 			n.mu.Lock()
 			n.results = append(n.results, r)
@@ -119,4 +125,12 @@ func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// testWriter sends a node's log to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
 }
