@@ -29,10 +29,15 @@ func Info(raw []byte) []byte {
 	}
 	var in struct {
 		BaseURL  string  `json:"baseUrl"`
+		OAuthURL string  `json:"oauthUrl"`
 		ClientID *string `json:"clientId"`
 	}
 	if len(raw) == 0 || json.Unmarshal(raw, &in) == nil {
-		if ep, err := DeriveEndpoints(in.BaseURL); err == nil {
+		ep, err := DeriveEndpoints(in.BaseURL)
+		if err == nil {
+			ep, err = withOAuth(ep, in.OAuthURL)
+		}
+		if err == nil {
 			out["endpoints"] = ep
 		} else {
 			// Hosts build their sandbox's allow-list from the endpoints; a

@@ -26,7 +26,9 @@ type Input struct {
 	ClientType string          `json:"clientType,omitempty"`
 	Scopes     json.RawMessage `json:"scopes,omitempty"`
 	BaseURL    string          `json:"baseUrl,omitempty"`
-	Refresh    bool            `json:"refresh,omitempty"`
+	// OAuthURL names a relay for the two OAuth POSTs (relay.go).
+	OAuthURL string `json:"oauthUrl,omitempty"`
+	Refresh  bool   `json:"refresh,omitempty"`
 	// Interactive false forbids a new device flow: authenticate and
 	// authorize answer not_found when nothing usable is cached.
 	Interactive *bool `json:"interactive,omitempty"`
@@ -63,13 +65,16 @@ type Endpoints struct {
 	Base string `json:"base"`
 	// API is the REST API root: https://api.github.com or https://HOST/api/v3.
 	API string `json:"api"`
+	// OAuth, when set, is a relay's root that the OAuth endpoints are sent
+	// to instead of Base (the input's oauthUrl, relay.go).
+	OAuth string `json:"oauth,omitempty"`
 }
 
 // DeviceCodeURL is RFC 8628 section 3.1's device authorization endpoint.
-func (e Endpoints) DeviceCodeURL() string { return e.Base + "/login/device/code" }
+func (e Endpoints) DeviceCodeURL() string { return e.oauthRoot() + "/login/device/code" }
 
 // TokenURL is the token endpoint (RFC 8628 section 3.4).
-func (e Endpoints) TokenURL() string { return e.Base + "/login/oauth/access_token" }
+func (e Endpoints) TokenURL() string { return e.oauthRoot() + "/login/oauth/access_token" }
 
 // UserURL is the API's authenticated-user endpoint used by check.
 func (e Endpoints) UserURL() string { return e.API + "/user" }
@@ -142,6 +147,9 @@ func (in *Input) Configure() (*Config, *Error) {
 	}
 	ep, err := DeriveEndpoints(in.BaseURL)
 	if err != nil {
+		return nil, err
+	}
+	if ep, err = withOAuth(ep, in.OAuthURL); err != nil {
 		return nil, err
 	}
 	c.Endpoints = ep

@@ -60,7 +60,7 @@ func (m *Machine) validResumable() *Error {
 	if m.DeviceCode == "" || m.IntervalMs <= 0 || m.DeadlineMs <= 0 {
 		return bad("incomplete")
 	}
-	in := Input{ClientID: m.Config.ClientID, ClientType: m.Config.ClientType, BaseURL: m.Config.Base, Encoding: m.Config.Encoding}
+	in := Input{ClientID: m.Config.ClientID, ClientType: m.Config.ClientType, BaseURL: m.Config.Base, OAuthURL: m.Config.OAuth, Encoding: m.Config.Encoding}
 	scopes, _ := json.Marshal(m.Config.Scopes)
 	in.Scopes = scopes
 	c, err := in.Configure()

@@ -1,0 +1,73 @@
+package flow
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// A relay for the OAuth endpoints (host/relay, `deviceflow relay`): pages
+// cannot read GitHub's OAuth answers (no CORS headers there), so a browser
+// app sends the two OAuth POSTs to a relay and calls the API directly. The
+// input's oauthUrl names the relay; baseUrl still names the GitHub, which
+// gives the API root, the cache key and the origins authorize sends
+// credentials to. The relay is never one of those: a token never goes there.
+
+// deriveOAuth validates oauthUrl: an absolute https URL (http only for
+// loopback hosts), without credentials, query or fragment; a path is kept
+// (a relay mounted under a prefix), without its trailing slashes.
+func deriveOAuth(raw string) (string, *Error) {
+	raw = strings.TrimSpace(raw)
+	if strings.IndexFunc(raw, unicode.IsControl) >= 0 {
+		return "", invalidInput("oauthUrl", "contains a control character")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "", invalidInput("oauthUrl", "not an absolute URL: pass the relay's URL, such as https://relay.example.com")
+	}
+	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Contains(u.Host, "@") || u.ForceQuery {
+		return "", invalidInput("oauthUrl", "must not carry credentials, a query or a fragment")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", invalidInput("oauthUrl", "port %q is not a port number (1 to 65535)", clip(p, 10))
+		}
+	}
+	scheme := strings.ToLower(u.Scheme)
+	switch scheme {
+	case "https":
+	case "http":
+		if !IsLoopback(u.Hostname()) {
+			return "", invalidInput("oauthUrl", "http is allowed only for loopback hosts (127.0.0.1, ::1, localhost): use https")
+		}
+	default:
+		return "", invalidInput("oauthUrl", "scheme %q is not allowed: use https", clip(u.Scheme, 10))
+	}
+	if strings.ContainsAny(u.EscapedPath(), `%\`) {
+		return "", invalidInput("oauthUrl", "the path must be plain (no escapes or backslashes)")
+	}
+	return scheme + "://" + strings.ToLower(u.Host) + strings.TrimRight(u.EscapedPath(), "/"), nil
+}
+
+// withOAuth sets the OAuth root of endpoints derived from baseUrl when the
+// input names a relay.
+func withOAuth(ep Endpoints, oauthURL string) (Endpoints, *Error) {
+	if strings.TrimSpace(oauthURL) == "" {
+		return ep, nil
+	}
+	root, err := deriveOAuth(oauthURL)
+	if err != nil {
+		return Endpoints{}, err
+	}
+	ep.OAuth = root
+	return ep, nil
+}
+
+// oauthRoot is where the OAuth endpoints are: the relay, or the web origin.
+func (e Endpoints) oauthRoot() string {
+	if e.OAuth != "" {
+		return e.OAuth
+	}
+	return e.Base
+}
