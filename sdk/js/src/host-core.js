@@ -51,17 +51,20 @@ export class HostCore {
 
   /**
    * The sandbox's allow-list: the hosts of the endpoints the plugin derives
-   * from the base URL (its info export), asked once per Host. The rule lives
+   * from the base URL and the relay, if any (its info export), asked once
+   * per Host. The rule lives
    * in the engine; a base URL it refuses gets an empty list, and the call
    * itself fails with the plugin's invalid_input.
    *
    * @returns {Promise<Set<string>>}
    */
   allowList() {
-    this.allowed ??= this.call("info", { baseUrl: this.options.baseUrl || "https://github.com" }).then(
+    const input = { baseUrl: this.options.baseUrl || "https://github.com" };
+    if (this.options.oauthUrl) input.oauthUrl = this.options.oauthUrl;
+    this.allowed ??= this.call("info", input).then(
       (answer) => {
         const hosts = new Set();
-        for (const root of [answer?.endpoints?.base, answer?.endpoints?.api]) {
+        for (const root of [answer?.endpoints?.base, answer?.endpoints?.api, answer?.endpoints?.oauth]) {
           if (typeof root === "string") hosts.add(new URL(root).host.toLowerCase());
         }
         return hosts;

@@ -83,6 +83,12 @@ export interface DeviceFlowStrategyOptions {
   request?: RequestInterface;
   /** GitHub's URL when no request is given: https://github.com (default), https://HOST or https://HOST/api/v3. */
   baseUrl?: string;
+  /**
+   * A relay for the two OAuth POSTs (`deviceflow relay`, host/relay): what a
+   * browser app needs, since GitHub's OAuth endpoints send no CORS headers.
+   * The API is still called at baseUrl's API; the relay never gets a token.
+   */
+  oauthUrl?: string;
   /** The fetch to use when no request is given; globalThis.fetch by default. */
   fetch?: typeof fetch;
   /** Where tokens are cached: a MemoryStore of its own by default. */
@@ -360,6 +366,8 @@ export declare class KeyringUnavailableError extends StoreError {}
 
 export interface HostOptions {
   baseUrl?: string;
+  /** The relay the plugin sends the OAuth POSTs to (allowed by the sandbox too). */
+  oauthUrl?: string;
   /** Replaces the hosts derived from baseUrl ("host" or "host:port"). */
   allowedHosts?: string[];
   request?: RequestInterface;

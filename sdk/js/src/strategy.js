@@ -25,6 +25,7 @@ export function createStrategy(options, platform) {
     clientType: options.clientType,
     scopes: options.scopes,
     baseUrl: options.baseUrl,
+    oauthUrl: options.oauthUrl,
     request: options.request,
     fetch: options.fetch,
     store: options.store ?? new MemoryStore(),
@@ -58,6 +59,7 @@ export function createStrategy(options, platform) {
   const input = (request, extra) => {
     const scopes = extra.scopes ?? state.scopes;
     const out = { clientId: state.clientId, baseUrl: baseUrlOf(state, request) };
+    if (state.oauthUrl) out.oauthUrl = state.oauthUrl;
     if (state.clientType) out.clientType = state.clientType;
     if (scopes !== undefined) out.scopes = scopes;
     if (extra.refresh) out.refresh = true;
@@ -169,6 +171,7 @@ export function createStrategy(options, platform) {
 function newHost(platform, state, request) {
   return new platform.Host({
     baseUrl: baseUrlOf(state, request),
+    oauthUrl: state.oauthUrl,
     request,
     fetch: state.fetch,
     store: state.store,

@@ -101,3 +101,34 @@ export async function approveInBrowser(context, verificationUri, userCode, choic
     await page.close();
   }
 }
+
+/**
+ * Starts `deviceflow relay` in front of github (the emulator) for the given
+ * page origins, on a free loopback port. Resolves to {url, stop}.
+ *
+ * @param {string} github
+ * @param {string[]} origins
+ */
+export async function startRelay(github, origins) {
+  const { spawn } = await import("node:child_process");
+  const { createInterface } = await import("node:readline");
+  const { deviceflowBinary } = await import("../support/emulator.js");
+  const args = ["relay", "--listen", "127.0.0.1:0", "--github", github, "--rate", "0", "--quiet", "--json"];
+  for (const o of origins) args.push("--allow-origin", o);
+  const child = spawn(deviceflowBinary(), args, { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const first = await new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout }).once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`the relay exited (${code}): ${stderr}`)));
+    child.once("error", reject);
+  });
+  const { url } = JSON.parse(first);
+  const stop = () =>
+    new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve(undefined);
+      child.once("exit", () => resolve(undefined));
+      child.kill("SIGTERM");
+    });
+  return { url, stop };
+}
