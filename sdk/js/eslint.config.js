@@ -23,7 +23,7 @@ export default [
   {
     // The browser entry and what runs in pages: browser globals, and no Node
     // built-in (test/browser/imports.test.js walks the import graph too).
-    files: ["src/browser/**/*.js", "test/browser/pages/**/*.js", "../../examples/browser/**/*.js"],
+    files: ["src/browser/**/*.js", "test/browser/pages/**/*.js"],
     languageOptions: { globals: { ...globals.browser } },
     rules: { "no-restricted-imports": ["error", { patterns: [{ group: ["node:*"], message: "the browser entry must not reach a Node built-in" }] }] },
   },
