@@ -290,6 +290,55 @@ test("an expiring GitHub App token is refreshed (after a reload, from IndexedDB)
   await context.close();
 });
 
+test("two tabs asking at once spend the refresh token once (the engine's lease through Web Locks)", { skip }, async () => {
+  // Tokens that live the default 8 hours; the tabs' clocks run 7 h 56 min
+  // ahead, so the first token is inside the 5-minute refresh margin and the
+  // refreshed one is not.
+  const eightHours = await startEmulator(["--cors", "--interval", "100ms", "--client-id", GITHUB_APP, "--client-type", "github-app"]);
+  const context = await browser.newContext();
+  const a = (await openHarness(browser, site.origin, context)).page;
+  const running = startAuth(a, { clientId: GITHUB_APP, clientType: "github-app", baseUrl: eightHours.url, store: "idb", dbName: "e2e-tabs" });
+  const v = await shownCode(a);
+  assert.equal(await approveInBrowser(context, v.verification_uri, v.user_code), "authorized");
+  const { ok: first } = await running;
+  assert.ok(first.refreshToken, "an expiring token");
+  const b = (await openHarness(browser, site.origin, context)).page;
+  // Both tabs find the token inside the refresh margin at once; a refresh
+  // token is single use, so a second spend would fail (bad_refresh_token).
+  const ask = (page) =>
+    page.evaluate(async ({ clientId, baseUrl }) => {
+      const w = /** @type {any} */ (window);
+      const events = [];
+      const auth = w.df.createOAuthDeviceAuth({
+        clientId,
+        clientType: "github-app",
+        baseUrl,
+        store: new w.df.IndexedDBStore({ name: "e2e-tabs" }),
+        now: () => Date.now() + (8 * 60 - 4) * 60_000,
+        onVerification: () => {
+          throw new Error("no device flow expected");
+        },
+        onEvent: (e) => events.push(e.type),
+      });
+      await new Promise((r) => setTimeout(r, 50));
+      try {
+        const got = await auth({ type: "oauth" });
+        return { token: got.token, events };
+      } catch (e) {
+        return { error: e.code, events };
+      }
+    }, { clientId: GITHUB_APP, baseUrl: eightHours.url });
+  const [ra, rb] = await Promise.all([ask(a), ask(b)]);
+  await eightHours.stop();
+  assert.equal(ra.error, undefined, JSON.stringify(ra));
+  assert.equal(rb.error, undefined, JSON.stringify(rb));
+  assert.notEqual(ra.token, first.token, "refreshed");
+  assert.equal(ra.token, rb.token, "both tabs end with the one new token");
+  const refreshes = [ra, rb].filter((r) => r.events.includes("refreshed")).length;
+  assert.equal(refreshes, 1, `one tab refreshed, the other waited for it: ${JSON.stringify([ra.events, rb.events])}`);
+  await context.close();
+});
+
 test("cancellation through an AbortSignal stops a waiting flow at once", { skip }, async () => {
   const { page, context } = await openHarness(browser, site.origin);
   const out = await page.evaluate(async (baseUrl) => {
