@@ -30,13 +30,22 @@ const TYPES = {
 /**
  * Serves the repository's files read-only on 127.0.0.1 (a secure context,
  * so WebCrypto and Web Locks are there). Resolves to {origin, close,
- * requests}; `requests` lists the paths asked, in order.
+ * requests, extra}; `requests` lists the paths asked, in order; `extra` maps
+ * more paths to {body, type} (a test's generated files).
  */
 export async function serveRepo() {
   const requests = [];
+  /** @type {Map<string, {body: string | Uint8Array, type: string}>} */
+  const extra = new Map();
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
     requests.push(path);
+    const generated = extra.get(path);
+    if (generated) {
+      res.writeHead(200, { "content-type": generated.type, "cache-control": "no-store" });
+      res.end(generated.body);
+      return;
+    }
     const file = normalize(join(repo, path));
     if (!file.startsWith(repo) || file.split(sep).includes("node_modules") || file.split(sep).includes(".git")) {
       res.writeHead(404).end();
@@ -57,6 +66,7 @@ export async function serveRepo() {
   return {
     origin,
     requests,
+    extra,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections?.();
