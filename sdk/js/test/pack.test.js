@@ -20,6 +20,9 @@ test("npm pack → npm install in an empty folder → a device flow runs", { tim
   const files = packed[0].files.map((f) => f.path);
   assert.ok(files.includes("deviceflow.wasm"), "the tarball carries the plugin");
   assert.ok(files.includes("src/index.d.ts"), "the tarball carries the declarations");
+  for (const f of ["src/browser/index.js", "src/browser/index.d.ts", "browser/deviceflow.wasm", "browser/wasm_exec.js", "browser/wasm_exec.d.ts"]) {
+    assert.ok(files.includes(f), `the tarball carries the browser entry: ${f}`);
+  }
   assert.ok(!files.some((f) => f.startsWith("test/") || f.startsWith("node_modules/")), "no tests or dependencies in the tarball");
   assert.ok(!existsSync(join(root, "deviceflow.wasm")), "postpack removed the copy");
 
