@@ -107,16 +107,19 @@ reliability:
 ## test-go: vet and test every Go package (engine, model check, host, conformance vectors, emulator, SDK, CLI); host/reliability runs in test-reliability, once the Python venv exists, and the shared stores in test-platform.
 test-go:
 	$(GO) vet ./...
-	$(GO) test -count=1 -skip '$(PLATFORM_INTEROP)' $$($(GO) list ./... | grep -v -e '/host/reliability$$' -e '/host/store/redis$$' -e '/host/store/postgres$$')
+	$(GO) test -count=1 -skip '$(PLATFORM_INTEROP)|$(PLATFORM_SCHEDULER)' $$($(GO) list ./... | grep -v -e '/host/reliability$$' -e '/host/store/redis$$' -e '/host/store/postgres$$')
 
 # The cross-language tests of the shared stores, in host/interop.
 PLATFORM_INTEROP := ^(TestSharedStoresAcrossLanguages|TestPostgresSchemaAcrossLanguages)$$
+# The scheduler's tests on real servers and processes, in host/scheduler.
+PLATFORM_SCHEDULER := ^TestPlatform
 
-## test-platform: the shared stores against a real redis-server and PostgreSQL (apt-get install redis-server postgresql; host/internal/testserver starts them): Go (store suite, swaps raced by goroutines and processes, leases, tenants, encryption at rest, TTLs, migrations, the plugin refreshing once for 20 hosts), Python, and Go with Python on one server.
+## test-platform: the shared stores against a real redis-server and PostgreSQL (apt-get install redis-server postgresql; host/internal/testserver starts them): Go (store suite, swaps raced by goroutines and processes, leases, tenants, encryption at rest, TTLs, migrations, the plugin refreshing once for 20 hosts), Python, Go with Python on one server, and the scheduler (three nodes on Redis and on PostgreSQL with one killed; three processes with kill -9 on Redis, PostgreSQL and a file store).
 test-platform:
 	sdk/python/scripts/venv.sh
 	$(GO) test -count=1 ./host/store/redis ./host/store/postgres
 	$(GO) test -count=1 -run '$(PLATFORM_INTEROP)' ./host/interop
+	$(GO) test -count=1 -run '$(PLATFORM_SCHEDULER)' ./host/scheduler
 	cd sdk/python && .venv/bin/python -m pytest -q -p no:cacheprovider tests/test_shared_stores.py
 
 ## test-wit: validate the WIT with a real parser and check the wasm against it.

@@ -67,7 +67,6 @@ type scaleReport struct {
 	CPU         float64
 	RSSMB       float64
 	PeakRSSMB   float64
-	Stats       scheduler.Stats `json:"-"`
 }
 
 // runScaleChild runs TestScaleNode in a child process and reads its report.

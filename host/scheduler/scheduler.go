@@ -83,8 +83,13 @@ type Scheduler struct {
 	h     *host.Host
 	c     counters
 
-	mu       sync.Mutex
-	flows    map[string]*flow
+	mu    sync.Mutex
+	flows map[string]*flow
+	// starting holds the flows a Start is writing (indexed, no record
+	// yet), which a scan must not take for orphans; missing, the index
+	// entries a scan found without a record, and since when (Unix ms).
+	starting map[string]bool
+	missing  map[string]int64
 	due      dueHeap
 	notify   map[string]chan struct{}
 	phase    int // idle, running, stopping, closed
@@ -168,7 +173,7 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	s := &Scheduler{
 		cfg: cfg, store: cfg.Store, swap: host.SwapperFor(cfg.Store),
-		flows: map[string]*flow{}, notify: map[string]chan struct{}{},
+		flows: map[string]*flow{}, notify: map[string]chan struct{}{}, starting: map[string]bool{}, missing: map[string]int64{},
 		stopping: make(chan struct{}), done: make(chan struct{}),
 		wake: make(chan struct{}, 1), work: make(chan *flow, cfg.Workers),
 		slots: make(chan struct{}, cfg.Workers),
@@ -270,6 +275,14 @@ func (s *Scheduler) Start(ctx context.Context, tenant string, c ClientConfig) (s
 	raw := rec.encode()
 	// The index first: a record is never unlisted (a node dying between the
 	// two leaves an entry without a record, which a scan removes).
+	s.mu.Lock()
+	s.starting[id] = true
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.starting, id)
+		s.mu.Unlock()
+	}()
 	if err := s.index(ctx, id, s.cfg.Node); err != nil {
 		return "", Verification{}, err
 	}
@@ -279,6 +292,12 @@ func (s *Scheduler) Start(ctx context.Context, tenant string, c ClientConfig) (s
 			err = fmt.Errorf("%w: %s", ErrConflict, s.flowKey(id))
 		}
 		return "", Verification{}, err
+	}
+	// Again, should a scan have taken the entry for a dead node's (a
+	// heartbeat late under load) before the record was there: a no-op
+	// read otherwise.
+	if err := s.index(ctx, id, s.cfg.Node); err != nil {
+		s.logf("scheduler: indexing a flow failed", "flow", id, "err", err)
 	}
 	s.c.started.Add(1)
 	s.mu.Lock()
@@ -441,6 +460,11 @@ func (s *Scheduler) forget(f *flow) {
 }
 
 func (s *Scheduler) logf(msg string, args ...any) {
+	for _, a := range args {
+		if err, ok := a.(error); ok && errors.Is(err, context.Canceled) {
+			return // the node is stopping
+		}
+	}
 	if s.cfg.Logger != nil {
 		s.cfg.Logger.Warn(msg, append([]any{"node", s.cfg.Node}, args...)...)
 	}
@@ -962,6 +986,7 @@ func (s *Scheduler) scan(ctx context.Context, full bool) {
 			seen[owner] = true
 			s.mu.Lock()
 			_, local := s.flows[id]
+			local = local || s.starting[id]
 			s.mu.Unlock()
 			if local || (isLive[owner] && owner != s.cfg.Node) {
 				continue
@@ -1022,13 +1047,30 @@ const (
 // LeaseTTLs (the pick died too).
 func (s *Scheduler) claim(ctx context.Context, id string, mine bool) claimOutcome {
 	r, raw, err := s.readRecord(ctx, id)
+	now := s.now()
 	if errors.Is(err, ErrNotFound) {
+		// An entry without a record: its node died between the two writes
+		// of Start, or is between them now. Removed once it has been so
+		// for a LeaseTTL.
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		since, ok := s.missing[id]
+		if !ok {
+			s.missing[id] = now
+			return claimSkipped
+		}
+		if now-since < s.cfg.LeaseTTL.Milliseconds() {
+			return claimSkipped
+		}
+		delete(s.missing, id)
 		return claimGone
 	}
 	if err != nil {
 		return claimSkipped
 	}
-	now := s.now()
+	s.mu.Lock()
+	delete(s.missing, id)
+	s.mu.Unlock()
 	if r.Lease >= now || (!mine && r.Lease+2*s.cfg.LeaseTTL.Milliseconds() >= now) {
 		return claimSkipped
 	}
