@@ -17,13 +17,16 @@ import (
 type Authentication struct {
 	Type                  string    `json:"type"`
 	TokenType             string    `json:"tokenType"`
-	ClientType            string    `json:"clientType"`
+	ClientType            string    `json:"clientType,omitempty"`
 	ClientID              string    `json:"clientId"`
 	Token                 string    `json:"token"`
 	Scopes                *[]string `json:"scopes,omitempty"`
 	RefreshToken          string    `json:"refreshToken,omitempty"`
 	ExpiresAt             string    `json:"expiresAt,omitempty"`
 	RefreshTokenExpiresAt string    `json:"refreshTokenExpiresAt,omitempty"`
+	// IDToken is an OpenID Connect server's id_token (generic profile):
+	// in the result and the store, never in an event.
+	IDToken string `json:"idToken,omitempty"`
 
 	// local are the expiry instants by the host's own clock.
 	local *localStamps
@@ -86,7 +89,9 @@ func tokenFromResponse(c *Config, f fields, resp *Response, now int64) (*Authent
 		return nil, badResponse(resp, "the token response has no access_token")
 	}
 	a := &Authentication{Type: "token", TokenType: "oauth", ClientType: c.ClientType, ClientID: c.ClientID, Token: tok}
-	if c.ClientType == OAuthApp {
+	if c.generic() {
+		genericToken(c, f, a)
+	} else if c.ClientType == OAuthApp {
 		// GitHub answers the granted scopes, comma-separated (rule 6),
 		// reported in its order.
 		s := SplitScopes(f.str("scope"))

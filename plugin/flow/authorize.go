@@ -37,7 +37,9 @@ func withoutCredentials(c *Config, rawURL string) (bool, *Error) {
 	}
 	scheme, rest, ok := splitScheme(s)
 	if !ok {
-		return isOAuthPath(s), nil
+		// A generic server has no API root a relative reference could
+		// resolve against: no credentials.
+		return c.generic() || c.isOAuthPath(s), nil
 	}
 	if scheme != "http" && scheme != "https" {
 		return true, nil
@@ -58,7 +60,7 @@ func withoutCredentials(c *Config, rawURL string) (bool, *Error) {
 	if !ok || !c.allowsOrigin(origin) {
 		return true, nil
 	}
-	return isOAuthPath(path), nil
+	return c.isOAuthPath(path), nil
 }
 
 // whatwgTrim does what the WHATWG URL parser does before it reads a URL:
@@ -159,7 +161,10 @@ func originPart(u string) string {
 // isOAuthPath reports whether a path (with any query or fragment) names one
 // of the two OAuth endpoints, which octokit's hook sends without
 // credentials.
-func isOAuthPath(p string) bool {
+func (c *Config) isOAuthPath(p string) bool {
+	if c.generic() {
+		return c.isGenericOAuthPath(p)
+	}
 	if i := strings.IndexAny(p, "?#"); i >= 0 {
 		p = p[:i]
 	}

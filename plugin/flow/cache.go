@@ -86,6 +86,7 @@ func (m *Machine) onLeasedRead(ev Event) Effect {
 		if !ev.Found {
 			return m.out(done([]byte(`{"removed":false}`)))
 		}
+		m.revoke = a
 		return m.batch(phLogoutDel, m.swap(m.held, nil))
 	case OpRefresh:
 		switch {
@@ -123,7 +124,7 @@ func (m *Machine) onLeasedRead(ev Event) Effect {
 func (m *Machine) onLogoutDeleted(ev Event) Effect {
 	if !ev.Conflict || !ev.Found {
 		// Removed, or removed meanwhile by someone else.
-		return m.out(done([]byte(`{"removed":true}`)))
+		return m.afterLogout()
 	}
 	m.swaps++
 	if m.swaps >= maxSwapAttempts {
@@ -222,6 +223,11 @@ func (m *Machine) onRefreshResponse(ev Event) Effect {
 	}
 	if f.has("error") {
 		e := oauthError(f, resp.Status)
+		if m.Config.generic() && e.OAuthError == "invalid_grant" {
+			// RFC 6749 section 5.2: a refresh token that is invalid,
+			// expired or revoked.
+			e.Code = CodeBadRefreshToken
+		}
 		if e.Code != CodeBadRefreshToken {
 			return m.fail(e)
 		}
@@ -271,6 +277,9 @@ func (m *Machine) onCheckGet(ev Event) Effect {
 // checkToken asks the API who the token belongs to.
 func (m *Machine) checkToken() Effect {
 	m.remember(m.token)
+	if m.Config.generic() {
+		return m.checkUserinfo()
+	}
 	req := &Request{
 		Method: "GET",
 		URL:    m.Config.UserURL(),
@@ -290,6 +299,9 @@ func (m *Machine) onUser(ev Event) Effect {
 	resp := ev.Response
 	if e := transportError(resp); e != nil {
 		return m.fail(e)
+	}
+	if m.Config.generic() {
+		return m.onUserinfo(resp)
 	}
 	switch resp.Status {
 	case 401:

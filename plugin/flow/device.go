@@ -38,7 +38,10 @@ func (m *Machine) startDeviceFlow() Effect {
 	}
 	c := &m.Config
 	params := []param{{"client_id", c.ClientID}}
-	if c.ClientType == OAuthApp {
+	if c.generic() && len(c.Requested) > 0 {
+		// RFC 8628 section 3.1: scope is optional; sent when asked for.
+		params = append(params, param{"scope", strings.Join(c.Requested, " ")})
+	} else if c.ClientType == OAuthApp {
 		// In the caller's order, as octokit sends it; the cache key sorts.
 		scopes := c.Requested
 		if scopes == nil {
@@ -56,8 +59,10 @@ func (m *Machine) onDeviceCode(ev Event) Effect {
 	if e := transportError(resp); e != nil {
 		return m.fail(e)
 	}
-	switch resp.Status {
-	case 401, 403, 404, 422:
+	switch status := resp.Status; {
+	case m.Config.generic():
+		// RFC 8628 servers answer errors as HTTP 400 bodies, read below.
+	case status == 401, status == 403, status == 404, status == 422:
 		// Rule 5: GitHub answers these when the app cannot use the device flow.
 		return m.fail(&Error{Code: CodeUnsupported, Status: resp.Status,
 			Message: "GitHub refused the device code request (HTTP " + strconv.Itoa(resp.Status) + "). " + enableAdvice})

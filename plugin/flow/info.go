@@ -31,14 +31,16 @@ func Info(raw []byte) []byte {
 		BaseURL  string  `json:"baseUrl"`
 		OAuthURL string  `json:"oauthUrl"`
 		ClientID *string `json:"clientId"`
+		Server
 	}
 	if len(raw) == 0 || json.Unmarshal(raw, &in) == nil {
-		ep, err := DeriveEndpoints(in.BaseURL)
-		if err == nil {
-			ep, err = withOAuth(ep, in.OAuthURL)
-		}
-		if err == nil {
+		if ep, err := EndpointsFor(&Input{BaseURL: in.BaseURL, OAuthURL: in.OAuthURL, Server: in.Server}); err == nil {
 			out["endpoints"] = ep
+			if ep.Profile == ProfileGeneric {
+				// The sandbox's allow-list for a generic server; with
+				// endpoints.discover, the endpoints event adds the rest.
+				out["allow"] = ep.Origins()
+			}
 		} else {
 			// Hosts build their sandbox's allow-list from the endpoints; a
 			// base URL the engine refuses is refused with its own words.

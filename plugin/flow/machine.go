@@ -116,6 +116,15 @@ type Machine struct {
 	noFlow bool
 	// token is the token check asks about.
 	token string
+	// url is authorize's request URL.
+	url string
+	// discoveryOld is the discovery cache entry read (nil: none), which the
+	// fetched document replaces; discoveryTry the place being fetched.
+	discoveryOld *string
+	discoveryTry int
+	// revoke is the authentication logout removed, revoked next when the
+	// server offers revocation.
+	revoke *Authentication
 	// secrets are the tokens this run has handled (sent, read or about to
 	// store): whatever their shape, they are masked in events and errors.
 	secrets []string
@@ -138,36 +147,53 @@ func Start(op Op, raw []byte, now, mono int64) (*Machine, Effect) {
 	}
 	m := &Machine{V: stateVersion, Op: op, Config: *cfg, wallOffset: now - mono}
 	m.noFlow = in.Interactive != nil && !*in.Interactive && op != OpBegin
-	key := cfg.CacheKey()
+	// octokit's refresh: true: a new device flow, under the lease.
+	m.fullFlow = in.Refresh && (op == OpAuthenticate || op == OpAuthorize)
+	m.token, m.url = in.Token, in.URL
+	m.remember(cfg.secrets()...)
 	switch op {
+	case OpAuthenticate, OpAuthorize, OpBegin, OpRefresh, OpLogout, OpCheck:
+	default:
+		return nil, fail(invalidInput("export", "unknown export %q", clip(string(op), 20)))
+	}
+	if op == OpAuthorize && m.url == "" {
+		return nil, fail(invalidInput("url", "missing: pass the URL of the request to authorize"))
+	}
+	if cfg.Discover {
+		// A generic server's endpoints come from its issuer first.
+		return m, m.discover()
+	}
+	return m, m.proceed()
+}
+
+// proceed runs the export once the endpoints are known.
+func (m *Machine) proceed() Effect {
+	key := m.Config.CacheKey()
+	switch m.Op {
 	case OpAuthorize:
-		skip, err := withoutCredentials(cfg, in.URL)
+		skip, err := withoutCredentials(&m.Config, m.url)
 		if err != nil {
-			return nil, fail(err)
+			return m.fail(err)
 		}
 		if skip {
-			return m, m.out(done([]byte(`{"headers":{}}`)))
+			return m.out(done([]byte(`{"headers":{}}`)))
 		}
 		fallthrough
 	case OpAuthenticate:
-		if in.Refresh {
-			// octokit's refresh: true: a new device flow, under the lease.
-			m.fullFlow = true
-			return m, m.lock()
+		if m.fullFlow {
+			return m.lock()
 		}
-		return m, m.read(phCacheRead, key)
+		return m.read(phCacheRead, key)
 	case OpBegin:
-		return m, m.startDeviceFlow()
+		return m.startDeviceFlow()
 	case OpRefresh, OpLogout:
-		return m, m.lock()
-	case OpCheck:
-		if in.Token != "" {
-			m.token = in.Token
-			return m, m.checkToken()
-		}
-		return m, m.read(phCheckGet, key)
+		return m.lock()
 	}
-	return nil, fail(invalidInput("export", "unknown export %q", clip(string(op), 20)))
+	// OpCheck
+	if m.token != "" {
+		return m.checkToken()
+	}
+	return m.read(phCheckGet, key)
 }
 
 // Step delivers the answer to the last effect and returns the next one.
@@ -214,6 +240,14 @@ func (m *Machine) dispatch(ev Event) Effect {
 		return m.fail(&Error{Code: CodeStore, Message: "the token store failed: " + redact(clip(ev.StoreError, 300)) + ". Fix the store or choose another one."})
 	}
 	switch m.Phase {
+	case phDiscoveryRead:
+		return m.onDiscoveryRead(ev)
+	case phDiscovering:
+		return m.onDiscoveryResponse(ev)
+	case phDiscovered:
+		return m.proceed()
+	case phRevoking:
+		return m.onRevoked(ev)
 	case phCacheRead:
 		return m.onCacheRead(ev)
 	case phLockTry:
@@ -266,6 +300,7 @@ func (m *Machine) out(e Effect) Effect {
 		m.Queue = nil
 		m.Result = nil
 		if e.Err != nil {
+			e.Err = m.Config.genericError(e.Err)
 			// Rule 10: every text field of an error, as a server may echo a
 			// token into any of them.
 			e.Err.Message = m.redact(e.Err.Message)
@@ -309,7 +344,7 @@ func (m *Machine) read(p phase, key string) Effect {
 func (m *Machine) finish(a *Authentication) Effect {
 	switch m.Op {
 	case OpAuthorize:
-		b, _ := json.Marshal(map[string]any{"headers": map[string]string{"authorization": "token " + a.Token}})
+		b, _ := json.Marshal(map[string]any{"headers": map[string]string{"authorization": m.Config.authScheme() + a.Token}})
 		return m.out(done(b))
 	case OpBegin, OpPoll:
 		b, _ := json.Marshal(map[string]any{"status": "complete", "authentication": a})
@@ -323,7 +358,7 @@ func (m *Machine) finish(a *Authentication) Effect {
 // (poll, which holds none) the one read just before.
 func (m *Machine) store(a *Authentication, before ...Effect) Effect {
 	m.Result = a
-	m.remember(a.Token, a.RefreshToken)
+	m.remember(a.Token, a.RefreshToken, a.IDToken)
 	if m.lease == "" {
 		return m.batch(phStoreRead, append(before, Effect{Kind: EffectStoreGet, Key: m.Config.CacheKey()})...)
 	}

@@ -35,6 +35,14 @@ type Input struct {
 	// Encoding selects the request body encoding: "json" (GitHub, the
 	// default) or "form" (other RFC 8628 servers).
 	Encoding string `json:"encoding,omitempty"`
+	// Server names an RFC 8628 server other than GitHub (profile.go):
+	// issuer, deviceEndpoint, tokenEndpoint, userinfoEndpoint,
+	// revocationEndpoint. Any of them selects the generic profile.
+	Server
+	// ClientSecret authenticates a confidential client (RFC 6749 section
+	// 2.3.1, HTTP Basic) on a generic server. Never logged, never in an
+	// event, never in a flow state.
+	ClientSecret string `json:"clientSecret,omitempty"`
 
 	// Token is check's optional token to test instead of the cached one.
 	Token string `json:"token,omitempty"`
@@ -57,6 +65,9 @@ type Config struct {
 	Requested []string `json:"requested,omitempty"`
 	Encoding  string   `json:"encoding"`
 	Endpoints
+	// ClientSecret is the generic profile's client secret: it never
+	// travels in a flow state (poll's input names it again).
+	ClientSecret string `json:"-"`
 }
 
 // Endpoints are the URLs derived from a base URL (rule 9).
@@ -68,16 +79,35 @@ type Endpoints struct {
 	// OAuth, when set, is a relay's root that the OAuth endpoints are sent
 	// to instead of Base (the input's oauthUrl, relay.go).
 	OAuth string `json:"oauth,omitempty"`
+	// The generic profile's endpoints (profile.go), configured or
+	// discovered; all empty for GitHub.
+	GenericEndpoints
 }
 
 // DeviceCodeURL is RFC 8628 section 3.1's device authorization endpoint.
-func (e Endpoints) DeviceCodeURL() string { return e.oauthRoot() + "/login/device/code" }
+func (e Endpoints) DeviceCodeURL() string {
+	if e.Profile == ProfileGeneric {
+		return e.Device
+	}
+	return e.oauthRoot() + "/login/device/code"
+}
 
 // TokenURL is the token endpoint (RFC 8628 section 3.4).
-func (e Endpoints) TokenURL() string { return e.oauthRoot() + "/login/oauth/access_token" }
+func (e Endpoints) TokenURL() string {
+	if e.Profile == ProfileGeneric {
+		return e.Token
+	}
+	return e.oauthRoot() + "/login/oauth/access_token"
+}
 
-// UserURL is the API's authenticated-user endpoint used by check.
-func (e Endpoints) UserURL() string { return e.API + "/user" }
+// UserURL is the API's authenticated-user endpoint used by check (the
+// userinfo endpoint on a generic server).
+func (e Endpoints) UserURL() string {
+	if e.Profile == ProfileGeneric {
+		return e.Userinfo
+	}
+	return e.API + "/user"
+}
 
 // ParseInput decodes an export's JSON input.
 func ParseInput(raw []byte) (*Input, *Error) {
@@ -118,6 +148,12 @@ func (in *Input) Configure() (*Config, *Error) {
 	}
 	if strings.ContainsAny(c.ClientID, " \t\r\n/?#&=") {
 		return nil, invalidInput("clientId", "contains characters a client id never has")
+	}
+	if in.Server.named() {
+		return in.configureGeneric(c)
+	}
+	if in.ClientSecret != "" {
+		return nil, invalidInput("clientSecret", "GitHub's device flow takes no client secret: pass it only with an issuer or endpoints")
 	}
 	switch c.ClientType {
 	case "":
@@ -289,6 +325,9 @@ func IsLoopback(host string) bool {
 // CacheKey names the store entry for this configuration (rule 6): base URL,
 // client type, client id and the sorted, de-duplicated scope set.
 func (c *Config) CacheKey() string {
+	if c.Profile == ProfileGeneric {
+		return c.genericCacheKey()
+	}
 	return "deviceflow:v1:" + c.Base + "|" + c.ClientType + "|" + c.ClientID + "|" + strings.Join(c.Scopes, ",")
 }
 

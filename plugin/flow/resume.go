@@ -43,6 +43,15 @@ func resume(in *Input, now, mono int64) (*Machine, Effect) {
 	m.wallOffset = now - mono
 	m.WakeAtMs -= m.wallOffset
 	m.DeadlineMs -= m.wallOffset
+	// A generic server's client secret never travels in the state: poll's
+	// input names it again.
+	m.Config.ClientSecret = in.ClientSecret
+	m.remember(m.Config.secrets()...)
+	if m.Config.Discovered {
+		// This host may not have seen the discovery: name the origins
+		// first, then wake.
+		return &m, m.batch(phWaiting, m.endpointsEvent())
+	}
 	return &m, m.dispatch(Event{Now: now, Mono: mono})
 }
 
@@ -61,9 +70,16 @@ func (m *Machine) validResumable() *Error {
 		return bad("incomplete")
 	}
 	in := Input{ClientID: m.Config.ClientID, ClientType: m.Config.ClientType, BaseURL: m.Config.Base, OAuthURL: m.Config.OAuth, Encoding: m.Config.Encoding}
+	if g := m.Config.GenericEndpoints; g.Profile == ProfileGeneric {
+		in.BaseURL = ""
+		in.Server = Server{Issuer: g.Issuer, DeviceEndpoint: g.Device, TokenEndpoint: g.Token, UserinfoEndpoint: g.Userinfo, RevocationEndpoint: g.Revocation}
+	}
 	scopes, _ := json.Marshal(m.Config.Scopes)
 	in.Scopes = scopes
 	c, err := in.Configure()
+	if err == nil && c.generic() {
+		c.Discovered, c.PostSecret = m.Config.Discovered, m.Config.PostSecret
+	}
 	if err != nil || c.Endpoints != m.Config.Endpoints || c.CacheKey() != m.Config.CacheKey() {
 		return bad("its configuration does not validate")
 	}

@@ -88,6 +88,7 @@ func oauthPost(c *Config, endpoint string, params ...param) *Request {
 		},
 		TimeoutMs: RequestTimeoutMs,
 	}
+	params = c.clientAuth(req, params)
 	if c.Encoding == "form" {
 		v := url.Values{}
 		for _, p := range params {
@@ -204,7 +205,7 @@ var stringFields = map[string]bool{
 	"error": true, "error_description": true, "error_uri": true,
 	"access_token": true, "refresh_token": true, "token_type": true, "scope": true,
 	"device_code": true, "user_code": true, "verification_uri": true,
-	"verification_url": true, "verification_uri_complete": true,
+	"verification_url": true, "verification_uri_complete": true, "id_token": true,
 }
 
 func parseFormFields(body string) (fields, bool) {
