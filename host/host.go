@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/deviceflow/deviceflow/plugin/flow"
@@ -18,6 +19,12 @@ type Options struct {
 	// default) or a GitHub Enterprise Server URL. The sandbox allows only
 	// the hosts derived from it.
 	BaseURL string
+	// Server names an RFC 8628 server other than GitHub, by its issuer or
+	// its endpoints (the generic profile; BaseURL is then empty). The
+	// sandbox allows the origins the plugin derives from it; with an
+	// issuer, also those its discovery document names (the plugin's
+	// endpoints event).
+	Server flow.Server
 	// AllowedHosts replaces the hosts derived from BaseURL ("host" or
 	// "host:port").
 	AllowedHosts []string
@@ -61,11 +68,15 @@ const MaxInputBytes = 1 << 20
 type Host struct {
 	opts    Options
 	allowed map[string]bool
-	client  *http.Client
-	store   Store
-	swapper Swapper
-	locker  Locker
-	pool    pool
+	// discover: the plugin's endpoints event may add origins (an issuer's
+	// discovered endpoints); allowMu guards allowed then.
+	discover bool
+	allowMu  sync.RWMutex
+	client   *http.Client
+	store    Store
+	swapper  Swapper
+	locker   Locker
+	pool     pool
 	// onRequest sees every request the plugin asks for (tests only).
 	onRequest func(*httpRequest)
 }
@@ -81,11 +92,11 @@ func New(opts Options) (*Host, error) {
 	}
 	h.swapper = SwapperFor(h.store)
 	h.locker = LockerFor(h.store)
-	allowed, err := allowedHosts(opts)
+	allowed, discover, err := allowedHosts(opts)
 	if err != nil {
 		return nil, err
 	}
-	h.allowed = allowed
+	h.allowed, h.discover = allowed, discover
 	h.client = sandboxClient(opts.HTTPClient)
 	if h.opts.RequestTimeout <= 0 {
 		h.opts.RequestTimeout = 30 * time.Second
@@ -248,13 +259,16 @@ func (h *Host) emit(ctx context.Context, raw []byte) bool {
 	if ctx.Err() != nil {
 		return true
 	}
-	if h.opts.OnEvent == nil {
-		return false
-	}
 	var head struct {
 		Type string `json:"type"`
 	}
 	_ = json.Unmarshal(raw, &head)
+	if head.Type == "endpoints" {
+		h.allowDiscovered(raw)
+	}
+	if h.opts.OnEvent == nil {
+		return false
+	}
 	err := h.opts.OnEvent(ctx, Event{Type: head.Type, JSON: append(json.RawMessage(nil), raw...)})
 	if err != nil {
 		if c := callOf(ctx); c != nil && c.eventErr == nil {

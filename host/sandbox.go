@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -15,31 +16,54 @@ import (
 	"github.com/deviceflow/deviceflow/plugin/flow"
 )
 
-// allowedHosts is the sandbox's allow-list: the hosts of the OAuth and API
-// endpoints the engine derives from the base URL (rule 9; github.com and
-// api.github.com by default). The rule lives in the engine
-// (flow.DeriveEndpoints, which the info export answers too); the host only
-// takes the hosts out of its answer.
-func allowedHosts(opts Options) (map[string]bool, error) {
+// allowedHosts is the sandbox's allow-list: the hosts of the origins the
+// engine derives from the base URL (rule 9; github.com and api.github.com
+// by default) or from a generic server's issuer or endpoints. The rule
+// lives in the engine (flow.EndpointsFor and Origins, which the info export
+// answers too); the host only takes the hosts out of its answer. discover
+// reports that the plugin will name more origins in its endpoints event.
+func allowedHosts(opts Options) (map[string]bool, bool, error) {
 	out := map[string]bool{}
 	if len(opts.AllowedHosts) > 0 {
 		for _, h := range opts.AllowedHosts {
 			out[strings.ToLower(h)] = true
 		}
-		return out, nil
+		return out, false, nil
 	}
-	ep, ferr := flow.DeriveEndpoints(opts.BaseURL)
+	ep, ferr := flow.EndpointsFor(&flow.Input{BaseURL: opts.BaseURL, Server: opts.Server})
 	if ferr != nil {
-		return nil, &Error{Code: ErrInvalidInput.Code, Message: ferr.Message}
+		return nil, false, &Error{Code: ErrInvalidInput.Code, Message: ferr.Message}
 	}
-	for _, root := range []string{ep.Base, ep.API} {
+	for _, root := range ep.Origins() {
 		u, err := url.Parse(root)
 		if err != nil {
-			return nil, &Error{Code: ErrInvalidInput.Code, Message: "invalid input: baseUrl: " + err.Error()}
+			return nil, false, &Error{Code: ErrInvalidInput.Code, Message: "invalid input: baseUrl: " + err.Error()}
 		}
 		out[strings.ToLower(u.Host)] = true
 	}
-	return out, nil
+	return out, ep.Discover, nil
+}
+
+// allowDiscovered adds the origins of the plugin's endpoints event (an
+// issuer's discovered endpoints) to the allow-list of a host configured
+// with that issuer; https (or loopback http) is still checked per request.
+func (h *Host) allowDiscovered(raw []byte) {
+	if !h.discover {
+		return
+	}
+	var ev struct {
+		Origins []string `json:"origins"`
+	}
+	if json.Unmarshal(raw, &ev) != nil {
+		return
+	}
+	h.allowMu.Lock()
+	defer h.allowMu.Unlock()
+	for _, o := range ev.Origins {
+		if u, err := url.Parse(o); err == nil && u.Host != "" && (u.Scheme == "https" || u.Scheme == "http") {
+			h.allowed[strings.ToLower(u.Host)] = true
+		}
+	}
 }
 
 // check refuses URLs the sandbox does not allow: only allowed hosts, and
@@ -50,7 +74,10 @@ func (h *Host) check(raw string) error {
 		return errors.New("not an absolute URL")
 	}
 	host := strings.ToLower(u.Host)
-	if !h.allowed[host] {
+	h.allowMu.RLock()
+	ok := h.allowed[host]
+	h.allowMu.RUnlock()
+	if !ok {
 		return errors.New("host " + u.Hostname() + " is not in the allow-list")
 	}
 	switch u.Scheme {

@@ -34,19 +34,23 @@ type Authentication struct {
 	// expire. RefreshTokenExpiresAt likewise for RefreshToken.
 	ExpiresAt             time.Time
 	RefreshTokenExpiresAt time.Time
+	// IDToken is a generic OpenID Connect server's id_token, when it sent
+	// one (the scope included openid). Keep it secret too.
+	IDToken string
 }
 
 // wireAuthentication is the contract's JSON shape (wit: authentication).
 type wireAuthentication struct {
 	Type                  string    `json:"type"`
 	TokenType             string    `json:"tokenType"`
-	ClientType            string    `json:"clientType"`
+	ClientType            string    `json:"clientType,omitempty"`
 	ClientID              string    `json:"clientId"`
 	Token                 string    `json:"token"`
 	Scopes                *[]string `json:"scopes,omitempty"`
 	RefreshToken          string    `json:"refreshToken,omitempty"`
 	ExpiresAt             string    `json:"expiresAt,omitempty"`
 	RefreshTokenExpiresAt string    `json:"refreshTokenExpiresAt,omitempty"`
+	IDToken               string    `json:"idToken,omitempty"`
 }
 
 // isoMillis is JavaScript's Date.toISOString form, which octokit uses.
@@ -56,7 +60,7 @@ const isoMillis = "2006-01-02T15:04:05.000Z"
 func (a Authentication) MarshalJSON() ([]byte, error) {
 	w := wireAuthentication{
 		Type: a.Type, TokenType: a.TokenType, ClientType: a.ClientType, ClientID: a.ClientID,
-		Token: a.Token, RefreshToken: a.RefreshToken,
+		Token: a.Token, RefreshToken: a.RefreshToken, IDToken: a.IDToken,
 		ExpiresAt: formatTime(a.ExpiresAt), RefreshTokenExpiresAt: formatTime(a.RefreshTokenExpiresAt),
 	}
 	if a.Scopes != nil {
@@ -83,6 +87,7 @@ func (a *Authentication) UnmarshalJSON(b []byte) error {
 	*a = Authentication{
 		Type: w.Type, TokenType: w.TokenType, ClientType: w.ClientType, ClientID: w.ClientID,
 		Token: w.Token, RefreshToken: w.RefreshToken, ExpiresAt: exp, RefreshTokenExpiresAt: rexp,
+		IDToken: w.IDToken,
 	}
 	if w.Scopes != nil {
 		a.Scopes = append([]string{}, (*w.Scopes)...)
@@ -124,6 +129,9 @@ func (a Authentication) String() string {
 	}
 	if a.RefreshToken != "" {
 		fmt.Fprintf(&b, ", refreshToken: %s", Mask(a.RefreshToken))
+	}
+	if a.IDToken != "" {
+		fmt.Fprintf(&b, ", idToken: %s", Mask(a.IDToken))
 	}
 	if !a.ExpiresAt.IsZero() {
 		fmt.Fprintf(&b, ", expiresAt: %s", formatTime(a.ExpiresAt))

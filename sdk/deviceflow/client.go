@@ -30,6 +30,7 @@ func New(cfg Config) (*Client, error) {
 	}
 	h, err := host.New(host.Options{
 		BaseURL:        cfg.BaseURL,
+		Server:         cfg.server(),
 		HTTPClient:     cfg.HTTPClient,
 		RequestTimeout: cfg.RequestTimeout,
 		UserAgent:      cfg.UserAgent,
@@ -100,6 +101,9 @@ type CheckResult struct {
 	Login string `json:"login,omitempty"`
 	// Scopes are the scopes GitHub reports for the token (OAuth Apps).
 	Scopes []string `json:"scopes,omitempty"`
+	// Sub is the subject a generic server's userinfo endpoint names
+	// (Login is then its preferred_username, email or sub).
+	Sub string `json:"sub,omitempty"`
 }
 
 // Check asks GitHub's API (GET /user) whether the cached token works and
@@ -144,6 +148,8 @@ type input struct {
 	BaseURL    string   `json:"baseUrl,omitempty"`
 	Refresh    bool     `json:"refresh,omitempty"`
 	Encoding   string   `json:"encoding,omitempty"`
+	flow.Server
+	ClientSecret string `json:"clientSecret,omitempty"`
 	// Interactive false forbids a device flow (authenticate, authorize).
 	Interactive *bool  `json:"interactive,omitempty"`
 	Method      string `json:"method,omitempty"`
@@ -163,7 +169,8 @@ func (c *Client) options(opts []Option) callOptions {
 }
 
 func (c *Client) input(o callOptions) input {
-	return input{ClientID: c.cfg.ClientID, ClientType: c.cfg.ClientType, Scopes: o.scopes, BaseURL: c.cfg.BaseURL, Refresh: o.refresh, Encoding: c.cfg.Encoding}
+	return input{ClientID: c.cfg.ClientID, ClientType: c.cfg.ClientType, Scopes: o.scopes, BaseURL: c.cfg.BaseURL, Refresh: o.refresh, Encoding: c.cfg.Encoding,
+		Server: c.cfg.server(), ClientSecret: c.cfg.ClientSecret}
 }
 
 // key names the cache entry a call works on: one client and base URL per

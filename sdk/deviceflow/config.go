@@ -38,6 +38,23 @@ type Config struct {
 	// Enterprise Server, or an http://127.0.0.1 URL for a local emulator.
 	// The sandbox lets the plugin reach only the hosts derived from it.
 	BaseURL string
+	// Issuer names an RFC 8628 server other than GitHub by its issuer URL
+	// (https://accounts.google.com, https://HOST/realms/REALM, ...): the
+	// plugin reads its endpoints from the OpenID Connect or RFC 8414
+	// discovery document. It selects the generic profile: form-encoded
+	// requests, bearer tokens, no GitHub client types; BaseURL stays empty.
+	Issuer string
+	// DeviceEndpoint and TokenEndpoint name a generic server's endpoints
+	// directly (with or without Issuer); UserinfoEndpoint (for Check) and
+	// RevocationEndpoint (for Logout) are optional.
+	DeviceEndpoint     string
+	TokenEndpoint      string
+	UserinfoEndpoint   string
+	RevocationEndpoint string
+	// ClientSecret authenticates a confidential client to a generic server
+	// (HTTP Basic; Google's device flow needs one). The plugin never puts
+	// it in an event, an error or a stored value.
+	ClientSecret string
 	// Store keeps tokens between calls; a memory store when nil.
 	Store Store
 
@@ -55,9 +72,9 @@ type Config struct {
 	HTTPClient *http.Client
 	// RequestTimeout caps each request to GitHub; 30 s when zero.
 	RequestTimeout time.Duration
-	// Encoding is the request body encoding: "json" (GitHub's, the
-	// default) or "form" (application/x-www-form-urlencoded, for other
-	// RFC 8628 servers).
+	// Encoding is the request body encoding: "json" (GitHub's default) or
+	// "form" (application/x-www-form-urlencoded, the generic profile's
+	// default).
 	Encoding string
 	// UserAgent names the application in every request to GitHub, in
 	// place of the plugin's own "deviceflow/VERSION". Nothing else about

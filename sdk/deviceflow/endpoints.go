@@ -7,9 +7,17 @@ import "github.com/deviceflow/deviceflow/plugin/flow"
 // GitHub Enterprise Server (and for an emulator). It is "" when BaseURL is
 // not valid; the plugin's calls then say why.
 func (c *Client) APIURL() string {
-	ep, err := flow.DeriveEndpoints(c.cfg.BaseURL)
-	if err != nil {
+	ep, err := flow.EndpointsFor(&flow.Input{BaseURL: c.cfg.BaseURL, Server: c.cfg.server()})
+	if err != nil || ep.Profile == flow.ProfileGeneric {
 		return ""
 	}
 	return ep.API
+}
+
+// server is the generic server the Config names, if any.
+func (c *Config) server() flow.Server {
+	return flow.Server{
+		Issuer: c.Issuer, DeviceEndpoint: c.DeviceEndpoint, TokenEndpoint: c.TokenEndpoint,
+		UserinfoEndpoint: c.UserinfoEndpoint, RevocationEndpoint: c.RevocationEndpoint,
+	}
 }
