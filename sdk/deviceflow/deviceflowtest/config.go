@@ -130,6 +130,20 @@ type Config struct {
 	// TLSHosts are further host names or IP addresses for the certificate.
 	TLSHosts []string
 
+	// Profile selects the server emulated: "" is GitHub; ProfileGeneric
+	// is an RFC 8628 / OpenID Connect server under an issuer path (see
+	// generic.go): discovery documents, RFC 6749 errors as HTTP 400, an
+	// id_token, access tokens that expire (with refresh tokens only for
+	// clients with ExpiringTokens), client secrets required when set, a
+	// userinfo and a revocation endpoint.
+	Profile string
+	// IssuerPath is the generic profile's issuer path; empty means
+	// DefaultIssuerPath.
+	IssuerPath string
+	// NoOpenIDConfiguration serves the generic profile's metadata only at
+	// RFC 8414's place (/.well-known/oauth-authorization-server/PATH).
+	NoOpenIDConfiguration bool
+
 	// Logger receives one line per request and per grant event; nil logs
 	// nothing. Tokens and device codes are never logged.
 	Logger *slog.Logger
@@ -160,6 +174,9 @@ func (c *Config) validate() error {
 		if d < 0 {
 			return fmt.Errorf("emulator: %s is negative", name)
 		}
+	}
+	if c.Profile != "" && c.Profile != ProfileGeneric {
+		return fmt.Errorf("emulator: unknown profile %q (want \"\" or %q)", c.Profile, ProfileGeneric)
 	}
 	if c.AutoApprove < 0 {
 		return fmt.Errorf("emulator: AutoApprove is negative")
@@ -197,6 +214,10 @@ func (c Config) withDefaults() Config {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.Profile == ProfileGeneric && c.IssuerPath == "" {
+		c.IssuerPath = DefaultIssuerPath
+	}
+	c.IssuerPath = "/" + strings.Trim(c.IssuerPath, "/")
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	c.Clients = append([]Client(nil), c.Clients...)
 	c.TLSHosts = append([]string(nil), c.TLSHosts...)
@@ -225,7 +246,7 @@ func (c *Config) fillClient(cl Client) Client {
 	if cl.Type == "" {
 		cl.Type = OAuthApp
 	}
-	if cl.Type != GitHubApp {
+	if cl.Type != GitHubApp && c.Profile != ProfileGeneric {
 		cl.ExpiringTokens = false
 	}
 	if cl.Login == "" {

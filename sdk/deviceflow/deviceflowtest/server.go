@@ -243,6 +243,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // api. host) and GitHub Enterprise Server (API under /api/v3) are laid out.
 func (s *Server) route(w http.ResponseWriter, r *http.Request) {
 	path := strings.TrimSuffix(r.URL.Path, "/")
+	if s.cfg.Profile == ProfileGeneric && s.routeGeneric(w, r, path) {
+		return
+	}
 	if isAPIHost(r.Host) {
 		if path == "/user" {
 			s.count(func(st *Stats) { st.User++ })

@@ -80,9 +80,17 @@ func (s *Server) issueToken(client Client, scopes []string, now time.Time) *toke
 		Scopes:      scopes,
 		IssuedAt:    now,
 	}}
+	refreshPrefix := "ghr_"
+	if s.cfg.Profile == ProfileGeneric {
+		// Opaque tokens that expire; refresh tokens only for clients
+		// with ExpiringTokens (generic.go).
+		t.AccessToken = randomToken("at.", 36)
+		t.ExpiresAt = now.Add(s.cfg.AccessTokenLifetime)
+		refreshPrefix = "rt."
+	}
 	if client.ExpiringTokens {
 		t.ExpiresAt = now.Add(s.cfg.AccessTokenLifetime)
-		t.RefreshToken = randomToken("ghr_", 76)
+		t.RefreshToken = randomToken(refreshPrefix, 76)
 		t.RefreshTokenExpiresAt = now.Add(s.cfg.RefreshTokenLifetime)
 		s.byRefresh[t.RefreshToken] = t
 	}
