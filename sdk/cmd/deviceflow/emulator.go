@@ -33,6 +33,9 @@ func runEmulator(ctx context.Context, args []string, term *terminal, getenv func
 		certOut     = fs.String("cert-out", "", "with --tls, write the certificate (PEM) to this file")
 		verbose     = fs.Bool("verbose", false, "log each request on stderr (never tokens or device codes)")
 		asJSON      = fs.Bool("json", false, `print {"url","apiUrl"} as JSON instead of the bare URL`)
+		profile     = fs.String("profile", "github", "github, or generic: an RFC 8628 / OpenID Connect server under an issuer path (discovery, RFC 6749 errors, id_token, expiring tokens)")
+		issuerPath  = fs.String("issuer-path", deviceflowtest.DefaultIssuerPath, "with --profile generic, the issuer's path")
+		secret      = fs.String("client-secret", "", "with --profile generic, the secret --client-id must present")
 	)
 	fs.Usage = func() {
 		fmt.Fprint(term.stderr, "Usage: deviceflow emulator [flags]\n\nRun a local stand-in for GitHub's device flow until Ctrl-C. The first line\non stdout is its base URL; pass it to the other commands as --base-url.\n\nFlags:\n")
@@ -47,12 +50,30 @@ func runEmulator(ctx context.Context, args []string, term *terminal, getenv func
 		PollTolerance: *tolerance, Login: *login, VerificationURIComplete: *complete,
 		CORS: *cors, TLS: *useTLS,
 	}
+	generic := false
+	switch *profile {
+	case "github", "":
+		if *secret != "" {
+			return usageError(term.stderr, "--client-secret applies to --profile generic")
+		}
+	case deviceflowtest.ProfileGeneric:
+		generic = true
+		cfg.Profile, cfg.IssuerPath = deviceflowtest.ProfileGeneric, *issuerPath
+		if !isSet(fs, "expiring-tokens") {
+			// Generic tokens expire; refresh tokens only when asked for.
+			*expiring = false
+		}
+	default:
+		return usageError(term.stderr, "--profile must be github or generic, not %+q", *profile)
+	}
 	if *clientID != "" {
 		cfg.AllowUnknownClients = true
 		cfg.Clients = []deviceflowtest.Client{{
 			ID: *clientID, Type: deviceflowtest.ClientType(*clientType),
-			ExpiringTokens: *expiring, DeviceFlowDisabled: *disabled,
+			ExpiringTokens: *expiring, DeviceFlowDisabled: *disabled, Secret: *secret,
 		}}
+	} else if *secret != "" {
+		return usageError(term.stderr, "--client-secret applies to --client-id: name the client")
 	} else if *clientType != string(deviceflowtest.OAuthApp) || *disabled {
 		return usageError(term.stderr, "--client-type and --device-flow-disabled apply to --client-id: name the client")
 	}
@@ -60,9 +81,14 @@ func runEmulator(ctx context.Context, args []string, term *terminal, getenv func
 		cfg.Logger = slog.New(slog.NewTextHandler(term.stderr, nil))
 	}
 	ready := func(s *deviceflowtest.Server) {
-		if *asJSON {
+		switch {
+		case *asJSON && generic:
+			printJSON(term, map[string]string{"url": s.URL(), "issuer": s.IssuerURL()})
+		case *asJSON:
 			printJSON(term, map[string]string{"url": s.URL(), "apiUrl": s.APIURL()})
-		} else {
+		case generic:
+			fmt.Fprintln(term.stdout, s.IssuerURL())
+		default:
 			fmt.Fprintln(term.stdout, s.URL())
 		}
 		if *certOut != "" && *useTLS {
@@ -70,9 +96,16 @@ func runEmulator(ctx context.Context, args []string, term *terminal, getenv func
 				fmt.Fprintf(term.stderr, "deviceflow: writing the certificate: %s\n", message(err))
 			}
 		}
-		fmt.Fprintf(term.stderr, "GitHub device-flow emulator listening at %s\n", s.URL())
-		fmt.Fprintf(term.stderr, "  Device page: %s\n", s.PageURL(""))
-		fmt.Fprintf(term.stderr, "  Sign in:     deviceflow login --base-url %s --client-id %s --store memory\n", s.URL(), or(*clientID, "Ov23liEmulator"))
+		if generic {
+			fmt.Fprintf(term.stderr, "Generic RFC 8628 emulator listening at %s\n", s.URL())
+			fmt.Fprintf(term.stderr, "  Issuer:      %s\n", s.IssuerURL())
+			fmt.Fprintf(term.stderr, "  Device page: %s\n", s.PageURL(""))
+			fmt.Fprintf(term.stderr, "  Sign in:     deviceflow login --issuer %s --client-id %s --store memory\n", s.IssuerURL(), or(*clientID, "emulator-client"))
+		} else {
+			fmt.Fprintf(term.stderr, "GitHub device-flow emulator listening at %s\n", s.URL())
+			fmt.Fprintf(term.stderr, "  Device page: %s\n", s.PageURL(""))
+			fmt.Fprintf(term.stderr, "  Sign in:     deviceflow login --base-url %s --client-id %s --store memory\n", s.URL(), or(*clientID, "Ov23liEmulator"))
+		}
 		fmt.Fprintf(term.stderr, "  Codes last %s; polling interval %s. Ctrl-C stops.\n", *expiresIn, *interval)
 	}
 	err := deviceflowtest.ListenAndServe(ctx, *addr, cfg, ready)
@@ -81,4 +114,11 @@ func runEmulator(ctx context.Context, args []string, term *terminal, getenv func
 		return exitFailure
 	}
 	return exitOK
+}
+
+// isSet reports whether a flag was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

@@ -23,9 +23,16 @@ type common struct {
 	scopes     string
 	hostname   string
 	baseURL    string
-	store      string
-	storePath  string
-	json       bool
+	// A generic RFC 8628 server: its issuer, or its endpoints; the client
+	// secret comes from the environment only (never a flag, which other
+	// users of the machine could read in the process list).
+	issuer         string
+	deviceEndpoint string
+	tokenEndpoint  string
+	clientSecret   string
+	store          string
+	storePath      string
+	json           bool
 
 	// Set by client: the store opened.
 	opened *openedStore
@@ -40,6 +47,10 @@ func newFlagSet(name, summary string, c *common, getenv func(string) string, w i
 	fs.StringVar(&c.scopes, "scopes", getenv("DEVICEFLOW_SCOPES"), "OAuth App scopes, comma or space separated (env DEVICEFLOW_SCOPES)")
 	fs.StringVar(&c.hostname, "hostname", or(getenv("DEVICEFLOW_HOSTNAME"), "github.com"), "GitHub host: github.com or a GitHub Enterprise Server host name (env DEVICEFLOW_HOSTNAME)")
 	fs.StringVar(&c.baseURL, "base-url", getenv("DEVICEFLOW_BASE_URL"), "base URL instead of --hostname, such as http://127.0.0.1:8080 for an emulator (env DEVICEFLOW_BASE_URL)")
+	fs.StringVar(&c.issuer, "issuer", getenv("DEVICEFLOW_ISSUER"), "issuer URL of another RFC 8628 server (OpenID Connect or RFC 8414 discovery), instead of GitHub (env DEVICEFLOW_ISSUER)")
+	fs.StringVar(&c.deviceEndpoint, "device-endpoint", getenv("DEVICEFLOW_DEVICE_ENDPOINT"), "device authorization endpoint of another RFC 8628 server, with --token-endpoint (env DEVICEFLOW_DEVICE_ENDPOINT)")
+	fs.StringVar(&c.tokenEndpoint, "token-endpoint", getenv("DEVICEFLOW_TOKEN_ENDPOINT"), "token endpoint of another RFC 8628 server (env DEVICEFLOW_TOKEN_ENDPOINT)")
+	c.clientSecret = getenv("DEVICEFLOW_CLIENT_SECRET")
 	fs.StringVar(&c.store, "store", or(getenv("DEVICEFLOW_STORE"), defaultStore), "where tokens are kept: "+storeKindList()+" (env DEVICEFLOW_STORE)")
 	fs.StringVar(&c.storePath, "store-path", getenv("DEVICEFLOW_STORE_PATH"), "the file of the file and encrypted stores, or the keyring service name (env DEVICEFLOW_STORE_PATH; default: files in the user config directory, service \"deviceflow\")")
 	fs.BoolVar(&c.json, "json", false, "print JSON on stdout (never a token, except from token --json)")
@@ -73,8 +84,22 @@ func parse(fs *flag.FlagSet, args []string) (exit int, ok bool) {
 	return 0, true
 }
 
-// base returns the base URL the flags name.
+// generic reports whether the flags name a server other than GitHub.
+func (c *common) generic() bool {
+	return strings.TrimSpace(c.issuer+c.deviceEndpoint+c.tokenEndpoint) != ""
+}
+
+// server is the generic server the flags name.
+func (c *common) server() flow.Server {
+	return flow.Server{Issuer: c.issuer, DeviceEndpoint: c.deviceEndpoint, TokenEndpoint: c.tokenEndpoint}
+}
+
+// base returns the base URL the flags name (a generic server's issuer or
+// token endpoint).
 func (c *common) base() string {
+	if c.generic() {
+		return strings.TrimRight(or(c.issuer, c.tokenEndpoint), "/")
+	}
 	if c.baseURL != "" {
 		return strings.TrimRight(c.baseURL, "/")
 	}
@@ -128,6 +153,9 @@ func (c *common) configure() (*flow.Config, error) {
 		return nil, err
 	}
 	in := flow.Input{ClientID: c.clientID, ClientType: c.clientType, Scopes: scopes, BaseURL: c.base()}
+	if c.generic() {
+		in.BaseURL, in.Server, in.ClientSecret = c.baseURL, c.server(), c.clientSecret
+	}
 	conf, ferr := in.Configure()
 	if ferr != nil {
 		return nil, &deviceflow.Error{Code: deviceflow.Code(ferr.Code), Message: ferr.Message}
@@ -161,6 +189,12 @@ func (c *common) usageText(msg string) string {
 		flagName, value = "--client-type", c.clientType
 	case "scopes":
 		flagName, value = "--scopes", c.scopes
+	case "issuer":
+		flagName, value = "--issuer", c.issuer
+	case "deviceEndpoint":
+		flagName, value = "--device-endpoint", c.deviceEndpoint
+	case "tokenEndpoint":
+		flagName, value = "--token-endpoint", c.tokenEndpoint
 	default:
 		return msg
 	}
@@ -173,8 +207,16 @@ func (c *common) client(w io.Writer, cfg deviceflow.Config) (*deviceflow.Client,
 	if strings.TrimSpace(c.clientID) == "" {
 		return nil, nil, usageError(w, "--client-id is required (or set DEVICEFLOW_CLIENT_ID): the client id of your OAuth App or GitHub App")
 	}
+	if c.generic() && c.clientType == deviceflow.OAuthApp {
+		// GitHub's client types mean nothing elsewhere: the default goes.
+		c.clientType = ""
+	}
 	switch c.clientType {
 	case deviceflow.OAuthApp, deviceflow.GitHubApp:
+	case "":
+		if !c.generic() {
+			return nil, nil, usageError(w, "--client-type must be oauth-app or github-app, not %+q", c.clientType)
+		}
 	default:
 		return nil, nil, usageError(w, "--client-type must be oauth-app or github-app, not %+q", c.clientType)
 	}
@@ -200,6 +242,13 @@ func (c *common) client(w io.Writer, cfg deviceflow.Config) (*deviceflow.Client,
 	cfg.ClientType = c.clientType
 	cfg.Scopes = c.scopeList()
 	cfg.BaseURL = c.base()
+	if c.generic() {
+		cfg.BaseURL = c.baseURL
+		s := c.server()
+		cfg.Issuer, cfg.DeviceEndpoint, cfg.TokenEndpoint = s.Issuer, s.DeviceEndpoint, s.TokenEndpoint
+		cfg.ClientSecret = c.clientSecret
+		cfg.Encoding = ""
+	}
 	cfg.Store = st.store
 	if cfg.OnVerification == nil {
 		cfg.OnVerification = func(context.Context, deviceflow.Verification) error { return errWouldPrompt }

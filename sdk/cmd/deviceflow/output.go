@@ -18,7 +18,7 @@ type summary struct {
 	Host       string `json:"host"`
 	BaseURL    string `json:"baseUrl"`
 	ClientID   string `json:"clientId"`
-	ClientType string `json:"clientType"`
+	ClientType string `json:"clientType,omitempty"`
 	LoggedIn   bool   `json:"loggedIn"`
 	// Valid is GitHub's opinion of the token (status only).
 	Valid *bool  `json:"valid,omitempty"`

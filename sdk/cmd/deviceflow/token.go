@@ -76,6 +76,12 @@ func notSignedIn(ctx context.Context, term *terminal, c *common, err error) int 
 // deviceflow login" advice.
 func loginHint(c *common) string {
 	h := ""
+	if c.generic() {
+		if c.issuer != "" {
+			return " --issuer " + clean(c.issuer)
+		}
+		return " --device-endpoint " + clean(c.deviceEndpoint) + " --token-endpoint " + clean(c.tokenEndpoint)
+	}
 	if c.baseURL != "" {
 		h += " --base-url " + c.displayBase()
 	} else if c.host() != "github.com" {
