@@ -2,6 +2,7 @@ import { DeviceFlowError, cancelledError, fromCallFailure } from "./errors.js";
 import { HttpClient } from "./http.js";
 import { MemoryStore } from "./memory-store.js";
 import { absentAsUndefined, lockIn, swapIn } from "./store-ops.js";
+import { serverOf } from "./strategy.js";
 
 /**
  * The host without its platform: everything a host does that is the same in
@@ -59,14 +60,22 @@ export class HostCore {
    * @returns {Promise<Set<string>>}
    */
   allowList() {
-    const input = { baseUrl: this.options.baseUrl || "https://github.com" };
-    if (this.options.oauthUrl) input.oauthUrl = this.options.oauthUrl;
+    const server = serverOf(this.options);
+    /** @type {Record<string, string>} */
+    const input = server ?? { baseUrl: this.options.baseUrl || "https://github.com" };
+    if (!server && this.options.oauthUrl) input.oauthUrl = this.options.oauthUrl;
     this.allowed ??= this.call("info", input).then(
       (answer) => {
         const hosts = new Set();
-        for (const root of [answer?.endpoints?.base, answer?.endpoints?.api, answer?.endpoints?.oauth]) {
+        // A generic server's origins (answer.allow), else GitHub's roots
+        // (and a relay's, oauthUrl).
+        const roots = Array.isArray(answer?.allow) ? answer.allow : [answer?.endpoints?.base, answer?.endpoints?.api, answer?.endpoints?.oauth];
+        for (const root of roots) {
           if (typeof root === "string") hosts.add(new URL(root).host.toLowerCase());
         }
+        // With an issuer, the plugin names the discovered endpoints' origins
+        // in its endpoints event before it uses them (see Call#emit).
+        this.discover = answer?.endpoints?.discover === true && !this.options.allowedHosts;
         return hosts;
       },
       () => new Set(),
@@ -222,14 +231,26 @@ export class Call {
   /** Hands an event to onEvent; answers true to stop the flow. */
   async #emit(text) {
     if (this.signal?.aborted) return true;
-    const onEvent = this.host.options.onEvent;
-    if (!onEvent) return false;
     let event;
     try {
       event = JSON.parse(text);
     } catch {
       return false;
     }
+    if (event?.type === "endpoints" && this.host.discover && Array.isArray(event.origins)) {
+      // The origins of an issuer's discovered endpoints, decided by the
+      // plugin: the sandbox allows them from now on (https, or loopback http,
+      // is still checked for every request).
+      for (const origin of event.origins) {
+        try {
+          this.host.http.allowed.add(new URL(origin).host.toLowerCase());
+        } catch {
+          // not a URL: nothing to allow
+        }
+      }
+    }
+    const onEvent = this.host.options.onEvent;
+    if (!onEvent) return false;
     try {
       const answer = await untilAborted(Promise.resolve(onEvent(event)), this.signal);
       return answer === false || Boolean(this.signal?.aborted);

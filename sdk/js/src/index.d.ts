@@ -120,6 +120,55 @@ export type GitHubAppStrategyOptions = DeviceFlowStrategyOptions & {
   clientType: "github-app";
 };
 
+/** Where a generic RFC 8628 server is: its issuer (endpoints discovered), or its endpoints, or both. */
+export type GenericServer = {
+  /** The issuer URL: its OpenID Connect or RFC 8414 metadata names the endpoints. */
+  issuer?: string;
+  deviceEndpoint?: string;
+  tokenEndpoint?: string;
+  /** For check (OpenID Connect userinfo). */
+  userinfoEndpoint?: string;
+  /** For logout's RFC 7009 revocation. */
+  revocationEndpoint?: string;
+};
+
+/**
+ * Any other RFC 8628 server (Google, Entra ID, Keycloak, Okta, Auth0, Dex…):
+ * form-encoded requests (unless `encoding: "json"`), HTTP Basic client
+ * authentication with `clientSecret`, bearer tokens; no GitHub client types.
+ */
+export type GenericStrategyOptions = Omit<DeviceFlowStrategyOptions, "baseUrl"> &
+  GenericServer & {
+    clientId: string;
+    clientType?: never;
+    baseUrl?: never;
+    scopes?: string[];
+    /** A confidential client's secret (Google's device flow needs one); never in an event or a result. */
+    clientSecret?: string;
+  };
+
+/** A generic server's token: the neutral shape beside octokit's. */
+export type GenericAuthentication = {
+  type: "token";
+  /** The server's token_type, lower case: "bearer". */
+  tokenType: string;
+  clientId: string;
+  token: string;
+  /** The scopes granted, or those requested when the server named none (RFC 6749 5.1). */
+  scopes: string[];
+  refreshToken?: string;
+  expiresAt?: string;
+  refreshTokenExpiresAt?: string;
+  /** An OpenID Connect server's id_token, when the scope asked for openid. */
+  idToken?: string;
+};
+
+export interface GenericAuthInterface extends Omit<ExtraMethods, "refresh" | "poll"> {
+  (options?: OAuthAppAuthOptions): Promise<GenericAuthentication>;
+  refresh(options?: ExtraAuthOptions): Promise<GenericAuthentication>;
+  poll(pending: PendingFlow, options?: { signal?: AbortSignal }): Promise<PendingFlow | { status: "complete"; authentication: GenericAuthentication }>;
+}
+
 export type OAuthAppAuthOptions = {
   type: "oauth";
   scopes?: string[];
@@ -168,7 +217,8 @@ export type GitHubAppAuthenticationWithExpiration = GitHubAppAuthentication & {
   refreshTokenExpiresAt: string;
 };
 
-export type LogoutResult = { removed: boolean };
+/** `revoked`: a generic server with a revocation endpoint took the token back (RFC 7009). */
+export type LogoutResult = { removed: boolean; revoked?: boolean };
 /** A flow started by auth.begin: pass it to auth.poll no sooner than nextPollAt (Unix ms). `state` holds the device code. */
 export type PendingFlow = {
   status: "pending";
@@ -178,7 +228,8 @@ export type PendingFlow = {
   interval: number;
   verification: Verification;
 };
-export type CheckResult = { valid: boolean; login?: string; scopes?: string[] };
+/** `sub`: the subject a generic server's userinfo names (login is then its preferred_username, email or sub). */
+export type CheckResult = { valid: boolean; login?: string; scopes?: string[]; sub?: string };
 export type ExtraAuthOptions = { scopes?: string[]; signal?: AbortSignal };
 
 interface ExtraMethods {
@@ -208,6 +259,7 @@ export interface GitHubAppAuthInterface extends ExtraMethods {
 
 export declare function createOAuthDeviceAuth(options: OAuthAppStrategyOptions): OAuthAppAuthInterface;
 export declare function createOAuthDeviceAuth(options: GitHubAppStrategyOptions): GitHubAppAuthInterface;
+export declare function createOAuthDeviceAuth(options: GenericStrategyOptions): GenericAuthInterface;
 
 /** A plugin failure; `code` is one of `codes`. Looks like octokit's RequestError for OAuth errors. */
 export declare class DeviceFlowError extends Error {
@@ -364,7 +416,7 @@ export declare class KeyringStore implements Store {
 /** The OS keyring cannot be used here (no Secret Service, no answer in time, no native binary). */
 export declare class KeyringUnavailableError extends StoreError {}
 
-export interface HostOptions {
+export interface HostOptions extends GenericServer {
   baseUrl?: string;
   /** The relay the plugin sends the OAuth POSTs to (allowed by the sandbox too). */
   oauthUrl?: string;

@@ -9,7 +9,7 @@ const USAGE = "(https://github.com/octokit/auth-oauth-device.js#usage)";
  * supplies the Host class and the per-store lock; everything else, the
  * options, the octokit checks and results, is the same code.
  *
- * @param {import("./index.js").OAuthAppStrategyOptions | import("./index.js").GitHubAppStrategyOptions} options
+ * @param {import("./index.js").OAuthAppStrategyOptions | import("./index.js").GitHubAppStrategyOptions | import("./index.js").GenericStrategyOptions} options
  * @param {{Host: new (options: object) => {call: (exportName: string, input: object, options?: {signal?: AbortSignal}) => Promise<any>}, lockFor: (store: object) => {run: <T>(fn: () => Promise<T>, signal?: AbortSignal) => Promise<T>}}} platform
  */
 export function createStrategy(options, platform) {
@@ -23,7 +23,7 @@ export function createStrategy(options, platform) {
   const state = {
     clientId: options.clientId,
     clientType: options.clientType,
-    scopes: options.scopes,
+    scopes: "scopes" in options ? options.scopes : undefined,
     baseUrl: options.baseUrl,
     oauthUrl: options.oauthUrl,
     request: options.request,
@@ -33,6 +33,10 @@ export function createStrategy(options, platform) {
     onVerification: options.onVerification,
     onEvent: options.onEvent,
     encoding: options.encoding,
+    // A generic RFC 8628 server (instead of GitHub): its issuer or endpoints,
+    // and a confidential client's secret (never in an event or a result).
+    server: serverOf(options),
+    clientSecret: "clientSecret" in options ? options.clientSecret : undefined,
     requestTimeoutMs: options.requestTimeoutMs,
     // For tests, as in HostOptions: a fake wall clock, monotonic clock and sleep.
     now: options.now,
@@ -58,8 +62,14 @@ export function createStrategy(options, platform) {
 
   const input = (request, extra) => {
     const scopes = extra.scopes ?? state.scopes;
-    const out = { clientId: state.clientId, baseUrl: baseUrlOf(state, request) };
-    if (state.oauthUrl) out.oauthUrl = state.oauthUrl;
+    const out = { clientId: state.clientId };
+    if (state.server) {
+      Object.assign(out, state.server);
+    } else {
+      out.baseUrl = baseUrlOf(state, request);
+      if (state.oauthUrl) out.oauthUrl = state.oauthUrl;
+    }
+    if (state.clientSecret) out.clientSecret = state.clientSecret;
     if (state.clientType) out.clientType = state.clientType;
     if (scopes !== undefined) out.scopes = scopes;
     if (extra.refresh) out.refresh = true;
@@ -170,8 +180,7 @@ export function createStrategy(options, platform) {
 
 function newHost(platform, state, request) {
   return new platform.Host({
-    baseUrl: baseUrlOf(state, request),
-    oauthUrl: state.oauthUrl,
+    ...(state.server ?? { baseUrl: baseUrlOf(state, request), oauthUrl: state.oauthUrl }),
     request,
     fetch: state.fetch,
     store: state.store,
@@ -196,6 +205,21 @@ function verificationOf(event) {
   for (const k of VERIFICATION_ORDER) if (k in fields) out[k] = fields[k];
   for (const [k, v] of Object.entries(fields)) if (!(k in out)) out[k] = v;
   return out;
+}
+
+const SERVER_FIELDS = ["issuer", "deviceEndpoint", "tokenEndpoint", "userinfoEndpoint", "revocationEndpoint"];
+
+/**
+ * The generic server the options name (issuer or endpoints), or null for GitHub.
+ *
+ * @param {object} options
+ * @returns {Record<string, string> | null}
+ */
+export function serverOf(options) {
+  /** @type {Record<string, string>} */
+  const out = {};
+  for (const k of SERVER_FIELDS) if (options?.[k]) out[k] = options[k];
+  return Object.keys(out).length ? out : null;
 }
 
 /**

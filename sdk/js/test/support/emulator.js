@@ -48,14 +48,14 @@ export async function startEmulator(args = []) {
     child.once("exit", (code) => reject(new Error(`the emulator exited (${code}): ${stderr}`)));
     child.once("error", reject);
   });
-  const { url, apiUrl } = JSON.parse(first);
+  const { url, apiUrl, issuer } = JSON.parse(first);
   const stop = () =>
     new Promise((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once("exit", () => resolve());
       child.kill("SIGTERM");
     });
-  return { url, apiUrl, stop };
+  return { url, apiUrl, issuer, stop };
 }
 
 /**
