@@ -10,12 +10,13 @@ typed errors. It holds no protocol logic.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import secrets
 import ssl
 import threading
 import time
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
+from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple, Union
 
 import extism
 
@@ -74,6 +75,7 @@ class Host:
         *,
         base_url: Optional[str] = None,
         allowed_hosts: Optional[Iterable[str]] = None,
+        server: Optional[Dict[str, str]] = None,
         request_timeout: float = 30.0,
         max_response_bytes: int = 1 << 20,
         store: Optional[Store] = None,
@@ -89,8 +91,10 @@ class Host:
             raise InvalidInput("invalid input: request_timeout: must be positive")
         if max_response_bytes <= 0:
             raise InvalidInput("invalid input: max_response_bytes: must be positive")
+        allowed, self.discover = _sandbox.allow_list(base_url, allowed_hosts, server)
+        self._allow_guard = threading.Lock()
         self.limits = _http.Limits(
-            allowed=_sandbox.allowed_hosts(base_url, allowed_hosts),
+            allowed=allowed,
             timeout=request_timeout,
             max_response_bytes=max_response_bytes,
             ssl_context=ssl_context,
@@ -102,6 +106,12 @@ class Host:
         self.now_ms = now_ms or _default_now_ms
         self.monotonic_ms = monotonic_ms or now_ms or _default_monotonic_ms
         self.sleep_ms = sleep_ms or _default_sleep
+
+    def allow_more(self, hosts: FrozenSet[str]) -> None:
+        """Adds hosts to the sandbox's allow-list (the endpoints event)."""
+        with self._allow_guard:
+            if not hosts <= self.limits.allowed:
+                self.limits = dataclasses.replace(self.limits, allowed=self.limits.allowed | hosts)
 
     def call(
         self,
@@ -279,14 +289,19 @@ class CallContext:
         """Hands an event to on_event; answers True to cancel the call."""
         if self.stopping():
             return True
-        handler = self.host.on_event
-        if handler is None:
-            return False
         try:
             event = json.loads(raw)
         except ValueError:
             return False
         if not isinstance(event, dict):
+            return False
+        if event.get("type") == "endpoints" and self.host.discover:
+            # The origins of an issuer's discovered endpoints, decided by the
+            # plugin: allowed from now on (https, or loopback http, is still
+            # checked for every request).
+            self.host.allow_more(_sandbox.origin_hosts(event.get("origins")))
+        handler = self.host.on_event
+        if handler is None:
             return False
         try:
             handler(event)

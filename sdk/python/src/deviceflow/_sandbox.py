@@ -11,7 +11,7 @@ loopback hosts.
 from __future__ import annotations
 
 import ipaddress
-from typing import FrozenSet, Iterable, Optional
+from typing import Any, Dict, FrozenSet, Iterable, Optional, Tuple
 from urllib.parse import urlsplit
 
 from .errors import InvalidInput
@@ -38,27 +38,50 @@ def host_key(url: str) -> Optional[str]:
     return host if port is None else f"{host}:{port}"
 
 
-def allowed_hosts(base_url: Optional[str], extra: Optional[Iterable[str]] = None) -> FrozenSet[str]:
+def allowed_hosts(
+    base_url: Optional[str], extra: Optional[Iterable[str]] = None, server: Optional[Dict[str, str]] = None
+) -> FrozenSet[str]:
     """The allow-list: ``extra`` as given, or the hosts of the endpoints the
-    plugin derives from ``base_url``. A base URL the plugin refuses raises
-    InvalidInput with the plugin's own message."""
+    plugin derives from ``base_url`` (or from ``server``, a generic server's
+    issuer or endpoints: the origins info answers in ``allow``). A base URL
+    the plugin refuses raises InvalidInput with the plugin's own message."""
+    return allow_list(base_url, extra, server)[0]
+
+
+def allow_list(
+    base_url: Optional[str], extra: Optional[Iterable[str]] = None, server: Optional[Dict[str, str]] = None
+) -> Tuple[FrozenSet[str], bool]:
+    """allowed_hosts, and whether the plugin will name more origins (an
+    issuer's discovered endpoints) in its ``endpoints`` event."""
     if extra:
-        return frozenset(h.lower() for h in extra)
+        return frozenset(h.lower() for h in extra), False
     from . import _runtime
 
-    answer = _runtime.info({"baseUrl": base_url or DEFAULT_BASE_URL})
+    answer = _runtime.info(dict(server) if server else {"baseUrl": base_url or DEFAULT_BASE_URL})
     ep = answer.get("endpoints")
     if not isinstance(ep, dict):
         refusal = answer.get("endpointsError")
         message = refusal.get("message") if isinstance(refusal, dict) else None
         raise InvalidInput(message if isinstance(message, str) else "invalid input: baseUrl: refused by the plugin")
     hosts = set()
-    for root in (ep.get("base"), ep.get("api")):
+    allow = answer.get("allow")
+    roots = allow if isinstance(allow, list) else [ep.get("base"), ep.get("api")]
+    for root in roots:
         key = host_key(root) if isinstance(root, str) else None
         if key is None:
             raise InvalidInput("invalid input: baseUrl: the plugin answered no usable endpoints")
         hosts.add(key)
-    return frozenset(hosts)
+    return frozenset(hosts), ep.get("discover") is True
+
+
+def origin_hosts(origins: Any) -> FrozenSet[str]:
+    """The allow-list keys of the origins an ``endpoints`` event names."""
+    out = set()
+    for origin in origins if isinstance(origins, list) else []:
+        key = host_key(origin) if isinstance(origin, str) else None
+        if key is not None:
+            out.add(key.lower())
+    return frozenset(out)
 
 
 def is_loopback(host: str) -> bool:

@@ -46,6 +46,16 @@ class DeviceFlow:
     ``encoding`` is ``"form"`` for RFC 8628 servers other than GitHub that
     want form-encoded request bodies (GitHub takes JSON, the default).
 
+    Any other RFC 8628 server (Google, Entra ID, Keycloak, Okta, ...) is
+    named by ``issuer`` (its endpoints are discovered: OpenID Connect, then
+    RFC 8414) or by ``device_endpoint`` and ``token_endpoint`` (with
+    ``userinfo_endpoint`` for :meth:`check` and ``revocation_endpoint`` for
+    :meth:`logout`, optional); ``client_secret`` authenticates a
+    confidential client (HTTP Basic; Google needs one) and is never in an
+    event, an error or a stored value. ``base_url`` and ``client_type`` are
+    GitHub's and are then left out; results take the neutral shape (see
+    :class:`Authentication`).
+
     The remaining keywords tune the host: ``request_timeout`` (seconds per
     HTTP request), ``user_agent`` (the application's name in every request,
     in place of the plugin's), ``session`` (a ``requests.Session`` that
@@ -70,6 +80,12 @@ class DeviceFlow:
         *,
         on_event: Optional[EventHandler] = None,
         encoding: Optional[str] = None,
+        issuer: Optional[str] = None,
+        device_endpoint: Optional[str] = None,
+        token_endpoint: Optional[str] = None,
+        userinfo_endpoint: Optional[str] = None,
+        revocation_endpoint: Optional[str] = None,
+        client_secret: Optional[str] = None,
         request_timeout: float = 30.0,
         ssl_context: Optional[ssl.SSLContext] = None,
         allowed_hosts: Optional[Iterable[str]] = None,
@@ -88,10 +104,13 @@ class DeviceFlow:
         self.on_verification = on_verification or _ui.print_verification
         self.on_event = on_event
         self.encoding = encoding
+        self.server = _server(issuer, device_endpoint, token_endpoint, userinfo_endpoint, revocation_endpoint)
+        self._client_secret = client_secret
         self._endpoints: Optional[Dict[str, str]] = None
         self.host = Host(
             base_url=base_url,
             allowed_hosts=allowed_hosts,
+            server=self.server,
             request_timeout=request_timeout,
             store=store,
             on_event=self._dispatch,
@@ -181,7 +200,7 @@ class DeviceFlow:
         plugin does not accept.
         """
         if self._endpoints is None:
-            out = self.host.call_json("info", {"baseUrl": self.base_url})
+            out = self.host.call_json("info", dict(self.server) if self.server else {"baseUrl": self.base_url})
             ep = out.get("endpoints") if isinstance(out, dict) else None
             if not (isinstance(ep, dict) and isinstance(ep.get("base"), str) and isinstance(ep.get("api"), str)):
                 raise InvalidInput(
@@ -236,6 +255,15 @@ class DeviceFlow:
             "baseUrl": self.base_url,
             "scopes": self.scopes,
         }
+        if self.server:
+            # A generic server: its issuer or endpoints instead of GitHub's
+            # base URL; GitHub's default client type means nothing there.
+            del base["baseUrl"]
+            if self.client_type == "oauth-app":
+                del base["clientType"]
+            base.update(self.server)
+            if self._client_secret:
+                base["clientSecret"] = self._client_secret
         if self.encoding is not None:
             base["encoding"] = self.encoding
         base.update(extra)
@@ -274,3 +302,21 @@ def _scopes(scopes: Scopes) -> Union[str, List[str]]:
     if not all(isinstance(s, str) for s in out):
         raise InvalidInput("invalid input: scopes: every scope must be a string")
     return out
+
+
+def _server(
+    issuer: Optional[str],
+    device_endpoint: Optional[str],
+    token_endpoint: Optional[str],
+    userinfo_endpoint: Optional[str],
+    revocation_endpoint: Optional[str],
+) -> Dict[str, str]:
+    """The generic server's fields as the plugin names them; empty for GitHub."""
+    fields = {
+        "issuer": issuer,
+        "deviceEndpoint": device_endpoint,
+        "tokenEndpoint": token_endpoint,
+        "userinfoEndpoint": userinfo_endpoint,
+        "revocationEndpoint": revocation_endpoint,
+    }
+    return {k: v for k, v in fields.items() if v}

@@ -32,17 +32,23 @@ class Authentication:
     ``scopes`` is set for OAuth Apps only; ``refresh_token``, ``expires_at``
     and ``refresh_token_expires_at`` (ISO 8601 strings) for GitHub Apps with
     expiring tokens.
+
+    From a generic RFC 8628 server (``issuer`` or endpoints) the shape is
+    neutral: ``token_type`` is the server's (``"bearer"``), ``client_type``
+    is None, ``scopes`` are those granted (or requested, when the server
+    named none) and ``id_token`` holds an OpenID Connect server's id_token.
     """
 
     token: str = field(repr=False)
     client_id: str
-    client_type: str = "oauth-app"
+    client_type: Optional[str] = "oauth-app"
     type: str = "token"
     token_type: str = "oauth"
     scopes: Optional[Tuple[str, ...]] = None
     refresh_token: Optional[str] = field(default=None, repr=False)
     expires_at: Optional[str] = None
     refresh_token_expires_at: Optional[str] = None
+    id_token: Optional[str] = field(default=None, repr=False)
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "Authentication":
@@ -51,13 +57,14 @@ class Authentication:
         return cls(
             token=str(d.get("token", "")),
             client_id=str(d.get("clientId", "")),
-            client_type=str(d.get("clientType", "oauth-app")),
+            client_type=_client_type(d),
             type=str(d.get("type", "token")),
             token_type=str(d.get("tokenType", "oauth")),
             scopes=tuple(str(s) for s in scopes) if isinstance(scopes, list) else None,
             refresh_token=_opt_str(d.get("refreshToken")),
             expires_at=_opt_str(d.get("expiresAt")),
             refresh_token_expires_at=_opt_str(d.get("refreshTokenExpiresAt")),
+            id_token=_opt_str(d.get("idToken")),
         )
 
     def to_dict(self) -> Dict[str, Any]:
@@ -69,6 +76,8 @@ class Authentication:
             "clientId": self.client_id,
             "token": self.token,
         }
+        if self.client_type is None:
+            del out["clientType"]
         if self.scopes is not None:
             out["scopes"] = list(self.scopes)
         if self.refresh_token is not None:
@@ -77,6 +86,8 @@ class Authentication:
             out["expiresAt"] = self.expires_at
         if self.refresh_token_expires_at is not None:
             out["refreshTokenExpiresAt"] = self.refresh_token_expires_at
+        if self.id_token is not None:
+            out["idToken"] = self.id_token
         return out
 
     @property
@@ -133,6 +144,8 @@ class CheckResult:
     valid: bool
     login: Optional[str] = None
     scopes: Optional[Tuple[str, ...]] = None
+    #: The subject a generic server's userinfo names.
+    sub: Optional[str] = None
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "CheckResult":
@@ -141,6 +154,7 @@ class CheckResult:
         return cls(
             valid=bool(d.get("valid")),
             login=_opt_str(d.get("login")),
+            sub=_opt_str(d.get("sub")),
             scopes=tuple(str(s) for s in scopes) if isinstance(scopes, list) else None,
         )
 
@@ -179,3 +193,13 @@ class Pending:
 
 def _opt_int(v: Any) -> Optional[int]:
     return int(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def _client_type(d: Dict[str, Any]) -> Optional[str]:
+    """octokit's client type; None in a generic server's neutral shape
+    (no clientType, a token type other than GitHub's "oauth")."""
+    if "clientType" in d:
+        return str(d["clientType"])
+    if d.get("tokenType", "oauth") == "oauth":
+        return "oauth-app"
+    return None
