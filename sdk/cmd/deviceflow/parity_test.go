@@ -63,6 +63,11 @@ func TestParityWithPython(t *testing.T) {
 		AccessTokenLifetime: 8 * time.Hour,
 	})
 	t.Cleanup(func() { emu.Close() })
+	generic := deviceflowtest.NewServer(deviceflowtest.Config{
+		Profile: deviceflowtest.ProfileGeneric, Interval: 50 * time.Millisecond, AutoApprove: 1,
+		Clients: []deviceflowtest.Client{{ID: "parity-generic", Secret: "parity-generic-secret"}},
+	})
+	t.Cleanup(func() { generic.Close() })
 	account := []string{"--base-url", emu.URL(), "--client-id", "Ov23liParity", "--store", "file", "--store-path", "$STORE/tokens.json"}
 
 	scenarios := []parityScenario{{
@@ -98,6 +103,23 @@ func TestParityWithPython(t *testing.T) {
 			{args: []string{"status", "--json"}, code: 0},
 			{args: []string{"status"}, code: 0, stdout: true},
 			{args: []string{"logout", "--json"}, code: 0},
+		},
+	}, {
+		name:  "generic server from its issuer",
+		flags: []string{"--issuer", generic.IssuerURL(), "--client-id", "parity-generic", "--scopes", "openid profile", "--store", "file", "--store-path", "$STORE/tokens.json"},
+		env:   map[string]string{"DEVICEFLOW_CLIENT_SECRET": "parity-generic-secret"},
+		steps: []parityStep{
+			{args: []string{"token", "--json"}, code: 1},
+			{args: []string{"token"}, code: 1, line: "first"},
+			{args: []string{"login", "--no-browser", "--json"}, code: 0},
+			{args: []string{"token", "--json"}, code: 0},
+			{args: []string{"token"}, code: 0, stdout: true},
+			{args: []string{"status", "--json"}, code: 0},
+			{args: []string{"status"}, code: 0, stdout: true},
+			{args: []string{"logout", "--json"}, code: 0},
+			{args: []string{"token", "--login"}, code: 0, stdout: true},
+			{args: []string{"token", "--issuer", "http://idp.example.com/realms/r"}, code: 2, line: "first"},
+			{args: []string{"token", "--client-type", "github-app"}, code: 2, line: "first"},
 		},
 	}, {
 		name:  "store names",
@@ -210,7 +232,7 @@ type parityRun struct {
 func (r parityRun) output() string { return r.stdout + r.stderr }
 
 var (
-	parityToken = regexp.MustCompile(`\b(gh[oupsr]_)[A-Za-z0-9_]{8,}`)
+	parityToken = regexp.MustCompile(`\b(gh[oupsr]_|at\.)[A-Za-z0-9_]{8,}`)
 	parityTime  = regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z`)
 )
 

@@ -57,10 +57,19 @@ func printStatus(term *terminal, s *summary, a *deviceflow.Authentication, st *o
 	if *s.Valid {
 		fmt.Fprintf(w, "  ✓ Logged in as %s\n", s.Login)
 	} else {
-		fmt.Fprintf(w, "  ✗ The stored token no longer works: GitHub refused it. Run: deviceflow login\n")
+		refused := "GitHub"
+		if s.ClientType == "" {
+			refused = "the server"
+		}
+		fmt.Fprintf(w, "  ✗ The stored token no longer works: %s refused it. Run: deviceflow login\n", refused)
 	}
-	fmt.Fprintf(w, "  Client: %s (%s)\n", s.ClientID, s.ClientType)
-	if s.ClientType == deviceflow.OAuthApp {
+	if s.ClientType == "" {
+		// A generic server: no GitHub client type.
+		fmt.Fprintf(w, "  Client: %s\n", s.ClientID)
+	} else {
+		fmt.Fprintf(w, "  Client: %s (%s)\n", s.ClientID, s.ClientType)
+	}
+	if s.ClientType == deviceflow.OAuthApp || s.ClientType == "" {
 		scopes := "none"
 		if len(s.Scopes) > 0 {
 			scopes = strings.Join(s.Scopes, ", ")

@@ -42,7 +42,7 @@ func runToken(ctx context.Context, args []string, term *terminal, getenv func(st
 	if c.json {
 		// The refresh token stays in the store: it is single use, and a
 		// script spending it would break the stored sign-in.
-		return printJSON(term, map[string]any{
+		out := map[string]any{
 			"type":       a.Type,
 			"tokenType":  a.TokenType,
 			"clientType": a.ClientType,
@@ -50,7 +50,12 @@ func runToken(ctx context.Context, args []string, term *terminal, getenv func(st
 			"token":      clean(a.Token),
 			"scopes":     cleanAll(a.Scopes),
 			"expiresAt":  nullable(jsonTime(a.ExpiresAt)),
-		})
+		}
+		if a.ClientType == "" {
+			// A generic server's neutral shape: no GitHub client type.
+			delete(out, "clientType")
+		}
+		return printJSON(term, out)
 	}
 	fmt.Fprintln(term.stdout, clean(a.Token))
 	return exitOK

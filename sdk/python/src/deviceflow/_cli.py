@@ -75,6 +75,21 @@ def _parser() -> argparse.ArgumentParser:
         help="base URL instead of --hostname, such as http://127.0.0.1:8080 for an emulator (env DEVICEFLOW_BASE_URL)",
     )
     common.add_argument(
+        "--issuer",
+        default=env("DEVICEFLOW_ISSUER", ""),
+        help="issuer URL of another RFC 8628 server (OpenID Connect or RFC 8414 discovery), instead of GitHub (env DEVICEFLOW_ISSUER)",
+    )
+    common.add_argument(
+        "--device-endpoint",
+        default=env("DEVICEFLOW_DEVICE_ENDPOINT", ""),
+        help="device authorization endpoint of another RFC 8628 server, with --token-endpoint (env DEVICEFLOW_DEVICE_ENDPOINT)",
+    )
+    common.add_argument(
+        "--token-endpoint",
+        default=env("DEVICEFLOW_TOKEN_ENDPOINT", ""),
+        help="token endpoint of another RFC 8628 server (env DEVICEFLOW_TOKEN_ENDPOINT)",
+    )
+    common.add_argument(
         "--store",
         default=env("DEVICEFLOW_STORE") or "keyring",
         help="where tokens are kept: keyring (default), file, encrypted (key in DEVICEFLOW_ENCRYPTION_KEY), memory (env DEVICEFLOW_STORE)",
@@ -130,6 +145,17 @@ class Command:
         self.args = args
         self.client_id: str = args.client_id or ""
         self.client_type: str = args.client_type
+        # A generic RFC 8628 server: its issuer or endpoints; the client
+        # secret from the environment only (a flag would show in ps).
+        self.server: Dict[str, str] = {
+            k: str(v)
+            for k, v in (("issuer", args.issuer), ("deviceEndpoint", args.device_endpoint), ("tokenEndpoint", args.token_endpoint))
+            if v
+        }
+        self.client_secret = os.environ.get("DEVICEFLOW_CLIENT_SECRET", "")
+        if self.server and self.client_type == "oauth-app":
+            # GitHub's client types mean nothing elsewhere: the default goes.
+            self.client_type = ""
         self.store_kind: str = STORE_ALIASES.get(args.store, args.store)
         self.json: bool = bool(args.json)
         self.store: Optional[Store] = None
@@ -137,7 +163,9 @@ class Command:
         self.store_desc = ""
 
     def base(self) -> str:
-        """The base URL the flags name."""
+        """The base URL the flags name (a generic server's issuer or token endpoint)."""
+        if self.server:
+            return str(self.server.get("issuer") or self.server.get("tokenEndpoint", "")).rstrip("/")
         if self.args.base_url:
             return str(self.args.base_url).rstrip("/")
         h = str(self.args.hostname).strip()
@@ -165,6 +193,10 @@ class Command:
 
     def login_hint(self) -> str:
         """The flags that choose the account, for the "run login" advice."""
+        if self.server:
+            if "issuer" in self.server:
+                return " --issuer " + clean(self.server["issuer"])
+            return " --device-endpoint " + clean(self.server.get("deviceEndpoint", "")) + " --token-endpoint " + clean(self.server.get("tokenEndpoint", ""))
         if self.args.base_url:
             return " --base-url " + self.display_base()
         if self.host() != "github.com":
@@ -185,6 +217,12 @@ class Command:
             flag, value = "--client-type", self.client_type
         elif field == "scopes":
             flag, value = "--scopes", self.args.scopes
+        elif field == "issuer":
+            flag, value = "--issuer", self.args.issuer
+        elif field == "deviceEndpoint":
+            flag, value = "--device-endpoint", self.args.device_endpoint
+        elif field == "tokenEndpoint":
+            flag, value = "--token-endpoint", self.args.token_endpoint
         else:
             return msg
         return f"bad {flag} {go_quote(str(value))}: {why}"
@@ -197,15 +235,17 @@ class Command:
         """
         if not self.client_id.strip():
             raise UsageError("--client-id is required (or set DEVICEFLOW_CLIENT_ID): the client id of your OAuth App or GitHub App")
-        if self.client_type not in CLIENT_TYPES:
+        if self.client_type not in CLIENT_TYPES and not (self.server and self.client_type == ""):
             raise UsageError(f"--client-type must be oauth-app or github-app, not {go_quote(self.client_type)}")
         if self.store_kind not in STORES:
             raise UsageError(f"unknown store {go_quote(self.args.store)}: --store must be one of {', '.join(STORES)}")
         # The plugin judges the rest (client id, base URL, scopes) in its
         # own words, as every export would: no rules of the command's own.
-        answer = _runtime.info(
-            {"clientId": self.client_id, "clientType": self.client_type, "scopes": self.args.scopes, "baseUrl": self.base()}
-        )
+        probe: Dict[str, Any] = {"clientId": self.client_id, "clientType": self.client_type, "scopes": self.args.scopes, "baseUrl": self.base()}
+        if self.server:
+            probe.update(self.server, baseUrl=self.args.base_url, clientSecret=self.client_secret)
+            probe = {k: v for k, v in probe.items() if v != "" or k == "clientId"}
+        answer = _runtime.info(probe)
         for key in ("inputError", "endpointsError"):
             refusal = answer.get(key)
             if isinstance(refusal, dict) and isinstance(refusal.get("message"), str):
@@ -239,6 +279,19 @@ class Command:
         on_verification: Optional[Callable[[Verification], None]] = None,
         progress: Optional[_ui.Progress] = None,
     ) -> DeviceFlow:
+        if self.server:
+            return DeviceFlow(
+                self.client_id,
+                client_type=self.client_type or "oauth-app",
+                scopes=self.args.scopes,
+                issuer=self.server.get("issuer"),
+                device_endpoint=self.server.get("deviceEndpoint"),
+                token_endpoint=self.server.get("tokenEndpoint"),
+                client_secret=self.client_secret or None,
+                store=self.open_store(),
+                on_verification=on_verification,
+                on_event=progress,
+            )
         return DeviceFlow(
             self.client_id,
             client_type=self.client_type,
@@ -259,6 +312,8 @@ class Command:
             "loggedIn": auth is not None,
             "scopes": None,
         }
+        if not self.client_type:
+            del s["clientType"]
         if auth is not None:
             s["scopes"] = _clean_all(auth.scopes)
             if _iso(auth.expires_at):
@@ -411,7 +466,7 @@ def _token(c: Command, out: IO[str], err: IO[str]) -> int:
     if c.json:
         # The refresh token stays in the store: it is single use, and a
         # script spending it would break the stored sign-in.
-        _print_json(out, {
+        shown: Dict[str, Any] = {
             "clientId": auth.client_id,
             "clientType": auth.client_type,
             "expiresAt": _iso(auth.expires_at) or None,
@@ -419,7 +474,11 @@ def _token(c: Command, out: IO[str], err: IO[str]) -> int:
             "token": auth.token,
             "tokenType": auth.token_type,
             "type": auth.type,
-        })
+        }
+        if not auth.client_type:
+            # A generic server's neutral shape: no GitHub client type.
+            del shown["clientType"]
+        _print_json(out, shown)
         return EXIT_OK
     # The one place the token is printed: on stdout, for a script to read.
     print(auth.token, file=out)
@@ -454,9 +513,10 @@ def _status(c: Command, out: IO[str], err: IO[str]) -> int:
         if result.valid:
             lines.append(f"  ✓ Logged in as {login}")
         else:
-            lines.append(f"  ✗ The stored token no longer works: GitHub refused it. Run: {_NAME} login")
-        lines.append(f"  Client: {c.client_id} ({auth.client_type})")
-        if auth.client_type == "oauth-app":
+            refused = "GitHub" if auth.client_type else "the server"
+            lines.append(f"  ✗ The stored token no longer works: {refused} refused it. Run: {_NAME} login")
+        lines.append(f"  Client: {c.client_id} ({auth.client_type})" if auth.client_type else f"  Client: {c.client_id}")
+        if auth.client_type in ("oauth-app", None):
             lines.append(f"  Scopes: {', '.join(s['scopes']) if s['scopes'] else 'none'}")
         exp = f"expires {s['expiresAt']}" if s.get("expiresAt") else "never expires"
         lines.append(f"  Token: {clean(_mask(auth.token))} ({exp})")
