@@ -39,7 +39,7 @@ verify-wasm:
 	@if cmp -s "$$($(WASM_GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WASM_EXEC_JS); then echo "verify-wasm: $(WASM_EXEC_JS) is the one of $$($(WASM_GO) env GOVERSION)"; \
 	else echo "verify-wasm: $(WASM_EXEC_JS) is not the wasm_exec.js of $$($(WASM_GO) env GOVERSION): run 'make wasm' and commit it"; exit 1; fi
 
-FUZZERS := FuzzParseFields FuzzInput FuzzServerAnswers FuzzCachedValue
+FUZZERS := FuzzParseFields FuzzInput FuzzServerAnswers FuzzCachedValue FuzzGenericAnswers
 FUZZTIME ?= 4s
 
 ## test: everything, from a fresh clone.

@@ -114,6 +114,9 @@ func FuzzInput(f *testing.F) {
 	f.Add(uint8(4), `{"clientId":"x","token":"gho_abc"}`)
 	f.Add(uint8(0), `{"clientId":5}`)
 	f.Add(uint8(0), `[]`)
+	f.Add(uint8(0), `{"clientId":"x","issuer":"https://idp.example.com/realms/r","clientSecret":"s3cret-value"}`)
+	f.Add(uint8(5), `{"clientId":"x","deviceEndpoint":"https://idp.example.com/device","tokenEndpoint":"https://idp.example.com/token","revocationEndpoint":"https://idp.example.com/revoke"}`)
+	f.Add(uint8(2), `{"clientSecret":"s","state":{"v":1,"op":"begin","phase":"waiting","awaiting":"sleep","deviceCode":"d","intervalMs":5000,"deadline":1767226600000,"wakeAt":1,"config":{"clientId":"x","scopes":[],"encoding":"form","base":"https://idp.example.com","api":"https://idp.example.com","profile":"generic","issuer":"https://idp.example.com/r","deviceEndpoint":"https://idp.example.com/r/device","tokenEndpoint":"https://idp.example.com/r/token","discovered":true}}}`)
 	f.Fuzz(func(t *testing.T, op uint8, input string) {
 		ops := []flow.Op{flow.OpAuthenticate, flow.OpBegin, flow.OpPoll, flow.OpRefresh, flow.OpCheck, flow.OpLogout, flow.OpAuthorize}
 		h := &scriptHost{
