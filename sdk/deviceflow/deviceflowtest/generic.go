@@ -24,7 +24,8 @@ import (
 // Requests are form-encoded (JSON is read too); every answer is JSON;
 // errors are RFC 6749 section 5.2's, as HTTP 400 (401 for invalid_client).
 // A client's Secret, when set, must be presented (HTTP Basic or
-// client_secret in the body). Access tokens expire after
+// client_secret in the body) to the token and revocation endpoints; the
+// device authorization endpoint takes a request without it, as Google's. Access tokens expire after
 // AccessTokenLifetime; only clients with ExpiringTokens get refresh
 // tokens, rotated on every refresh. The scope is left out of token answers
 // (RFC 6749 section 5.1: it is the one requested); an id_token is added
@@ -106,13 +107,16 @@ func rfcError(w http.ResponseWriter, code, description string) {
 }
 
 // genericClient authenticates a request's client: known, and holding its
-// secret when it has one.
-func (s *Server) genericClient(v url.Values, consistent bool) (Client, bool) {
+// secret when it has one. The device authorization endpoint, as Google's,
+// takes a request without the secret (secretOptional); a secret presented
+// must be the right one everywhere.
+func (s *Server) genericClient(v url.Values, consistent, secretOptional bool) (Client, bool) {
 	client, known := s.cfg.lookupClient(v.Get("client_id"))
 	if !consistent || !known {
 		return Client{}, false
 	}
-	if client.Secret != "" && v.Get("client_secret") != client.Secret {
+	got := v.Get("client_secret")
+	if client.Secret != "" && got != client.Secret && !(secretOptional && got == "") {
 		return Client{}, false
 	}
 	return client, true
@@ -121,7 +125,7 @@ func (s *Server) genericClient(v url.Values, consistent bool) (Client, bool) {
 // handleGenericDevice is RFC 8628 section 3.1's device authorization.
 func (s *Server) handleGenericDevice(w http.ResponseWriter, r *http.Request) {
 	v, consistent := params(r)
-	client, ok := s.genericClient(v, consistent)
+	client, ok := s.genericClient(v, consistent, true)
 	if !ok {
 		s.log("device code refused", "reason", "invalid_client", "client_id", v.Get("client_id"))
 		rfcError(w, "invalid_client", "Client authentication failed.")
@@ -153,7 +157,7 @@ func (s *Server) handleGenericDevice(w http.ResponseWriter, r *http.Request) {
 // handleGenericToken answers the device_code and refresh_token grants.
 func (s *Server) handleGenericToken(w http.ResponseWriter, r *http.Request) {
 	v, consistent := params(r)
-	client, ok := s.genericClient(v, consistent)
+	client, ok := s.genericClient(v, consistent, false)
 	if !ok {
 		rfcError(w, "invalid_client", "Client authentication failed.")
 		return
@@ -251,7 +255,7 @@ func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 // known, invalid_client for a client that fails authentication.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	v, consistent := params(r)
-	if _, ok := s.genericClient(v, consistent); !ok {
+	if _, ok := s.genericClient(v, consistent, false); !ok {
 		rfcError(w, "invalid_client", "Client authentication failed.")
 		return
 	}

@@ -130,3 +130,36 @@ func asRetrieveError(err error, target **oauth2.RetrieveError) bool {
 	}
 	return false
 }
+
+// The generic profile through x/oauth2 with HTTP Basic client
+// authentication (AuthStyleInHeader) and a client secret: RFC 8628 and
+// RFC 6749 as x/oauth2 reads them (400 errors, JSON answers, expires_in,
+// an id_token in the extras).
+func TestXOAuth2GenericProfile(t *testing.T) {
+	t.Parallel()
+	s := start(t, deviceflowtest.Config{
+		Profile: deviceflowtest.ProfileGeneric, Interval: time.Second, AutoApprove: 2, PollTolerance: 200 * time.Millisecond,
+		Clients: []deviceflowtest.Client{{ID: "cli", Secret: "s3cret"}},
+	})
+	iss := s.IssuerURL()
+	cfg := &oauth2.Config{
+		ClientID: "cli", ClientSecret: "s3cret", Scopes: []string{"openid", "profile"},
+		Endpoint: oauth2.Endpoint{DeviceAuthURL: iss + "/device", TokenURL: iss + "/token", AuthStyle: oauth2.AuthStyleInHeader},
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
+	defer cancel()
+	da, err := cfg.DeviceAuth(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if da.VerificationURIComplete == "" {
+		t.Errorf("device auth %+v: want verification_uri_complete", da)
+	}
+	tok, err := cfg.DeviceAccessToken(ctx, da)
+	if err != nil {
+		t.Fatalf("%v (stats %+v)", err, s.Stats())
+	}
+	if tok.Expiry.IsZero() || tok.RefreshToken != "" || tok.Extra("id_token") == nil {
+		t.Errorf("token: expiry %v, refresh %q, id_token %v", tok.Expiry, tok.RefreshToken, tok.Extra("id_token"))
+	}
+}
