@@ -106,8 +106,8 @@ type CheckResult struct {
 	Sub string `json:"sub,omitempty"`
 }
 
-// Check asks GitHub's API (GET /user) whether the cached token works and
-// whose it is. It fails with ErrNotFound when nothing is cached.
+// Check asks GitHub's API (GET /user), or a generic server's userinfo
+// endpoint, whether the cached token works and whose it is. It fails with ErrNotFound when nothing is cached.
 func (c *Client) Check(ctx context.Context, opts ...Option) (*CheckResult, error) {
 	out, err := c.call(ctx, "check", c.input(c.options(opts)))
 	if err != nil {
@@ -122,7 +122,9 @@ func (c *Client) Check(ctx context.Context, opts ...Option) (*CheckResult, error
 
 // Logout forgets the cached token. It reports whether there was one. The
 // token itself stays valid at GitHub until the person revokes it in their
-// settings (revoking needs the app's client secret).
+// settings (revoking needs the app's client secret). On a generic server
+// that offers RFC 7009 revocation (Config.RevocationEndpoint, or its
+// issuer's metadata), the plugin then revokes it there too, best effort.
 func (c *Client) Logout(ctx context.Context, opts ...Option) (removed bool, err error) {
 	o := c.options(opts)
 	out, err := c.flights.do(ctx, c.key(o), "logout", func(ctx context.Context) ([]byte, error) {

@@ -164,7 +164,12 @@ class DeviceFlow:
         return CheckResult.from_dict(self._call("check", extra, cancel))
 
     def logout(self) -> bool:
-        """Forgets the cached token; answers whether there was one."""
+        """Forgets the cached token; answers whether there was one.
+
+        On a generic server that offers RFC 7009 revocation
+        (``revocation_endpoint``, or its issuer's metadata) the token is then
+        revoked there too, best effort.
+        """
         return bool(self._call("logout", {}, None).get("removed"))
 
     def authorization_headers(
