@@ -16,7 +16,7 @@ BROWSER_WASM := sdk/js/browser/deviceflow.wasm
 WASM_EXEC_JS := sdk/js/browser/wasm_exec.js
 BROWSER_FLAGS := -trimpath -buildvcs=false -ldflags='-s -w'
 
-.PHONY: all wasm verify-wasm test lint lint-go lint-js lint-python test-go test-wit test-node test-browser test-python test-platform test-reliability reliability fuzz demo bench bench-scale
+.PHONY: all wasm verify-wasm test lint lint-go lint-js lint-python test-go test-wit test-node test-browser test-python test-platform test-reliability reliability fuzz demo bench bench-scale bench-platform
 
 all: wasm
 
@@ -150,3 +150,7 @@ bench:
 ## bench-scale: 10,000 pending flows in one scheduler process (host/scheduler) against the emulator at GitHub's 5-second interval: polls/s sustained, lateness against due time (p50, p99), slow_down, CPU, RSS (DEVICEFLOW_BENCH_FLOWS, DEVICEFLOW_BENCH_WINDOW, DEVICEFLOW_BENCH_WORKERS change it).
 bench-scale:
 	DEVICEFLOW_BENCH_SCALE=1 $(GO) test ./host/scheduler -run '^TestBenchScale$$' -count=1 -v -timeout 30m
+
+## bench-platform: 10,000 pending flows over three scheduler processes sharing PostgreSQL, then Redis (real servers, as in test-platform), against the emulator at a 5-second interval: each process's polls/s, lateness p50/p99, slow_down, CPU, RSS; then kill -9 of one process and every code approved: flows complete, tokens lost, slow_down (DEVICEFLOW_BENCH_FLOWS, DEVICEFLOW_BENCH_WINDOW, DEVICEFLOW_BENCH_STORES change it).
+bench-platform:
+	DEVICEFLOW_BENCH_PLATFORM=1 $(GO) test ./host/scheduler -run '^TestBenchPlatform$$' -count=1 -v -timeout 60m

@@ -9,6 +9,7 @@ package scheduler_test
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -440,4 +441,113 @@ func workersOf(n int) int {
 		return n
 	}
 	return 4 * runtimeProcs()
+}
+
+// make bench-platform (issue 17): 10,000 pending flows over three node
+// processes sharing PostgreSQL, then Redis, against the emulator (in this
+// process) with GitHub's 5-second interval. Each process reports a window
+// of steady running: polls/s, lateness against due time, slow_down, CPU,
+// RSS. Then one process gets kill -9 and every code is approved: the two
+// others finish every flow (0 tokens lost, 0 codes exchanged twice, 0
+// slow_down). DEVICEFLOW_BENCH_FLOWS (10000), DEVICEFLOW_BENCH_WINDOW (20s)
+// and DEVICEFLOW_BENCH_STORES (postgres,redis) change it.
+func TestBenchPlatform(t *testing.T) {
+	if os.Getenv("DEVICEFLOW_BENCH_PLATFORM") == "" {
+		t.Skip("make bench-platform runs this benchmark (DEVICEFLOW_BENCH_PLATFORM=1)")
+	}
+	flows := envInt("DEVICEFLOW_BENCH_FLOWS", 10000)
+	window := envDuration("DEVICEFLOW_BENCH_WINDOW", 20*time.Second)
+	kinds := strings.Split(cmp.Or(os.Getenv("DEVICEFLOW_BENCH_STORES"), "postgres,redis"), ",")
+	for _, kind := range kinds {
+		t.Run(kind, func(t *testing.T) {
+			addr := sharedServer(t, kind)
+			tenant := uniqueTenant(t)
+			emu := deviceflowtest.NewServer(deviceflowtest.Config{Interval: 5 * time.Second, ExpiresIn: time.Hour})
+			defer emu.Close()
+			began := time.Now()
+			procs := make([]*nodeProcess, 3)
+			for i := range procs {
+				procs[i] = startNodeProcess(t, nodeEnv{Kind: kind, Addr: addr, Tenant: tenant, Emulator: emu.URL(),
+					Name: fmt.Sprintf("p%d", i), Flows: (flows + 2 - i) / 3, Interval: 5 * time.Second, Report: window,
+					Workers: envInt("DEVICEFLOW_BENCH_WORKERS", 0)})
+			}
+			var all []started
+			for i, p := range procs {
+				all = append(all, p.waitFlows(t, (flows+2-i)/3)...)
+			}
+			startTook := time.Since(began)
+			reports := make([]scaleReport, 3)
+			for i, p := range procs {
+				reports[i] = p.waitReport(t)
+			}
+			fmt.Printf("bench-platform %s: %d flows over 3 processes (GOMAXPROCS %d each, %d workers), all started in %s\n",
+				kind, len(all), reports[0].Procs, reports[0].Workers, startTook.Round(time.Millisecond))
+			total := 0.0
+			for _, r := range reports {
+				total += r.PollsPerSec
+				fmt.Printf("  %s: %4d flows  %6.0f polls/s  lateness p50 %s p99 %s max %s  slow_down %d  CPU %.2f cores  RSS %.0f MB (peak %.0f)\n",
+					r.Node, r.Flows, r.PollsPerSec, r.P50, r.P99, r.Max, r.SlowDowns, r.CPU, r.RSSMB, r.PeakRSSMB)
+			}
+			fmt.Printf("  total %.0f polls/s sustained (demand %d flows / 5.25 s = %.0f/s); emulator slow_down answers so far: %d\n",
+				total, len(all), float64(len(all))/5.25, emu.Stats().SlowDowns)
+
+			procs[0].kill9(t)
+			killed := time.Now()
+			for _, f := range all {
+				if err := emu.Approve(f.userCode); err != nil {
+					t.Fatal(err)
+				}
+			}
+			store, closeFn, err := openShared(kind, addr, tenant)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeFn()
+			reader, err := scheduler.New(scheduler.Config{Store: store, WaitPoll: 200 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			complete, failed := 0, 0
+			tokens := map[string]bool{}
+			for _, f := range all {
+				r, err := reader.Wait(ctx, f.id)
+				if err != nil {
+					t.Fatalf("flow %s: %v", f.id, err)
+				}
+				if r.State == scheduler.Complete && r.Authentication != nil && !tokens[r.Authentication.Token] {
+					tokens[r.Authentication.Token] = true
+					complete++
+				} else {
+					failed++
+				}
+			}
+			took := time.Since(killed)
+			st := emu.Stats()
+			fmt.Printf("  kill -9 p0 with %d flows, every code approved: %d complete, %d not, in %s; tokens issued %d (lost %d), slow_down %d\n",
+				(flows+2)/3, complete, failed, took.Round(time.Millisecond), st.TokensIssued, len(all)-complete, st.SlowDowns)
+			if complete != len(all) || st.TokensIssued != len(all) || st.SlowDowns != 0 {
+				t.Errorf("%d of %d flows complete, %d tokens issued, %d slow_down", complete, len(all), st.TokensIssued, st.SlowDowns)
+			}
+		})
+	}
+}
+
+// waitReport waits for the child's first REPORT.
+func (p *nodeProcess) waitReport(t *testing.T) scaleReport {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		p.mu.Lock()
+		if len(p.reports) > 0 {
+			r := p.reports[0]
+			p.mu.Unlock()
+			return r
+		}
+		p.mu.Unlock()
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatal("no report from a node process")
+	return scaleReport{}
 }

@@ -157,6 +157,18 @@ func TestScaleNode(t *testing.T) {
 	elapsed := t1.Sub(t0)
 	late := s1.Lateness.Sub(s0.Lateness)
 	rss, peak := rssMB()
+	if path := os.Getenv("DEVICEFLOW_SCALE_HEAPPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			runtime.GC()
+			_ = pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		fmt.Fprintf(os.Stderr, "heap in use %.1f MB, heap sys %.1f MB, stacks %.1f MB, other sys %.1f MB, total sys %.1f MB\n",
+			float64(ms.HeapInuse)/1e6, float64(ms.HeapSys)/1e6, float64(ms.StackSys)/1e6, float64(ms.OtherSys)/1e6, float64(ms.Sys)/1e6)
+	}
 	rep := scaleReport{
 		Node: s.Node(), Flows: flows, Workers: workers(), Procs: runtimeProcs(), Window: elapsed.Round(time.Millisecond),
 		StartTook: startTook.Round(time.Millisecond), Period: 5250 * time.Millisecond,
