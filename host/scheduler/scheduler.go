@@ -120,7 +120,8 @@ type flow struct {
 	// local Cancel asked it to stop.
 	running, cancelled bool
 	cancel             context.CancelFunc
-	// unmeasured: the next poll is late on purpose (claimed or renewed).
+	// unmeasured: the next turn is late on purpose (a claimed flow), or
+	// its lateness was counted already (the turn that renewed the lease).
 	unmeasured bool
 	// dirty: rec is an answer not yet written (raw is the record it goes
 	// over); the next turn writes it instead of polling.
@@ -645,6 +646,13 @@ func transient(err error) bool {
 // poll sends one poll and records its answer.
 func (s *Scheduler) poll(ctx context.Context, f *flow, rec record, raw string) {
 	now := s.now()
+	s.mu.Lock()
+	if f.unmeasured {
+		f.unmeasured = false
+	} else {
+		s.c.late(time.Duration(now-rec.Next) * time.Millisecond)
+	}
+	s.mu.Unlock()
 	skew := s.cfg.ClockSkew.Milliseconds()
 	if now+s.cfg.Host.RequestTimeout.Milliseconds() > rec.Lease-skew {
 		// Too late to finish within the lease (the node stalled): renew it
@@ -665,11 +673,6 @@ func (s *Scheduler) poll(ctx context.Context, f *flow, rec record, raw string) {
 		s.mu.Unlock()
 		s.reload(ctx, f)
 		return
-	}
-	if f.unmeasured {
-		f.unmeasured = false
-	} else {
-		s.c.late(time.Duration(now-rec.Next) * time.Millisecond)
 	}
 	pctx, cancel := context.WithDeadline(withRoute(ctx, s.tokenKey(f.id)), time.UnixMilli(rec.Lease-skew))
 	f.cancel = cancel
