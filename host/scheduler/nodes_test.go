@@ -2,7 +2,10 @@ package scheduler_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -203,5 +206,42 @@ func TestRecoverStoredToken(t *testing.T) {
 	}
 	if _, err := store.Get(ctx, "deviceflow:sched:token:"+id); err == nil {
 		t.Fatal("the plugin's copy of the token stayed beside the record")
+	}
+}
+
+// A token whose answer died with its node (kill -9 during the exchange)
+// cannot be saved by anyone: the node that takes the flow over fails it
+// with incorrect_device_code, and says why.
+func TestLostExchangeSaysWhy(t *testing.T) {
+	emu := newEmulator(t, nil)
+	store := host.NewMemoryStore()
+	a := startNode(t, store, emu, "a", nil)
+	ctx := context.Background()
+	id, v, err := a.s.Start(ctx, "t", client())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.kill(t)
+	// The exchange the dead node made, whose answer nobody read.
+	if err := emu.Approve(v.UserCode); err != nil {
+		t.Fatal(err)
+	}
+	body := fmt.Sprintf(`{"client_id":"Ov23liSched","device_code":%q,"grant_type":"urn:ietf:params:oauth:grant-type:device_code"}`, grant(t, emu, v.UserCode).DeviceCode)
+	time.Sleep(2 * testInterval) // not answered slow_down
+	resp, err := http.Post(emu.URL()+"/login/oauth/access_token", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if emu.Stats().TokensIssued != 1 {
+		t.Fatal("the out-of-band exchange got no token")
+	}
+	b := startNode(t, store, emu, "b", nil)
+	r, err := b.s.Wait(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.State != scheduler.Failed || !errors.Is(r.Err, host.ErrIncorrectDeviceCode) || !strings.Contains(r.Err.Error(), "died during the exchange") {
+		t.Fatalf("result %+v (%v)", r, r.Err)
 	}
 }

@@ -129,6 +129,8 @@ type flow struct {
 	// reported: the flow's end has been reported (or was someone else's
 	// to report).
 	reported bool
+	// claimed: taken over from a dead node.
+	claimed bool
 }
 
 // New returns a Scheduler for cfg. Nothing runs until Run.
@@ -704,6 +706,13 @@ func (s *Scheduler) poll(ctx context.Context, f *flow, rec record, raw string) {
 		if !errors.As(err, &he) {
 			he = &host.Error{Code: host.ErrPlugin.Code, Message: err.Error()}
 		}
+		if f.claimed && he.Code == host.ErrIncorrectDeviceCode.Code {
+			// The dead owner's last exchange got the token, and the
+			// answer died with it.
+			c := *he
+			c.Message = "the node that polled this flow died during the exchange that carried its token (the device code is spent, and the answer was never stored): start a new sign-in. " + he.Message
+			he = &c
+		}
 		next.State, next.Flow, next.Next, next.Err = Failed, nil, 0, he
 		next.Lease = now + (s.cfg.ResultTTL + s.cfg.LeaseTTL).Milliseconds()
 		next.Polls++
@@ -1102,7 +1111,7 @@ func (s *Scheduler) claim(ctx context.Context, id string, mine bool) claimOutcom
 		return claimSkipped
 	}
 	s.c.claimed.Add(1)
-	f := &flow{id: id, rec: next, raw: newRaw, idx: -1, unmeasured: true, reported: next.State != Pending}
+	f := &flow{id: id, rec: next, raw: newRaw, idx: -1, unmeasured: true, reported: next.State != Pending, claimed: true}
 	s.mu.Lock()
 	s.flows[id] = f
 	if next.State == Pending {
