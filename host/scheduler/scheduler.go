@@ -120,8 +120,7 @@ type flow struct {
 	// local Cancel asked it to stop.
 	running, cancelled bool
 	cancel             context.CancelFunc
-	// unmeasured: the next turn is late on purpose (a claimed flow), or
-	// its lateness was counted already (the turn that renewed the lease).
+	// unmeasured: the next poll is late on purpose (a claimed flow).
 	unmeasured bool
 	// dirty: rec is an answer not yet written (raw is the record it goes
 	// over); the next turn writes it instead of polling.
@@ -648,13 +647,6 @@ func transient(err error) bool {
 // poll sends one poll and records its answer.
 func (s *Scheduler) poll(ctx context.Context, f *flow, rec record, raw string) {
 	now := s.now()
-	s.mu.Lock()
-	if f.unmeasured {
-		f.unmeasured = false
-	} else {
-		s.c.late(time.Duration(now-rec.Next) * time.Millisecond)
-	}
-	s.mu.Unlock()
 	skew := s.cfg.ClockSkew.Milliseconds()
 	if now+s.cfg.Host.RequestTimeout.Milliseconds() > rec.Lease-skew {
 		// Too late to finish within the lease (the node stalled): renew it
@@ -663,9 +655,10 @@ func (s *Scheduler) poll(ctx context.Context, f *flow, rec record, raw string) {
 		next.Lease = now + s.cfg.LeaseTTL.Milliseconds()
 		next.Updated = now
 		if s.commit(ctx, f, raw, &next) {
+			// Back in the heap at its own (past) due time, ahead of the
+			// flows due after it.
 			s.mu.Lock()
-			f.unmeasured = true
-			f.due = now
+			f.due = rec.Next
 			s.mu.Unlock()
 		}
 		return
@@ -675,6 +668,12 @@ func (s *Scheduler) poll(ctx context.Context, f *flow, rec record, raw string) {
 		s.mu.Unlock()
 		s.reload(ctx, f)
 		return
+	}
+	// Lateness: when the poll goes out against when the engine said.
+	if f.unmeasured {
+		f.unmeasured = false
+	} else {
+		s.c.late(time.Duration(now-rec.Next) * time.Millisecond)
 	}
 	pctx, cancel := context.WithDeadline(withRoute(ctx, s.tokenKey(f.id)), time.UnixMilli(rec.Lease-skew))
 	f.cancel = cancel
