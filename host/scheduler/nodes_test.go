@@ -46,10 +46,20 @@ func checkAllComplete(t *testing.T, emu *deviceflowtest.Server, reader *schedule
 		}
 		tokens[r.Authentication.Token] = f.id
 	}
-	reported := map[string]int{}
+	// OnResult runs just after the record is written: give the last ones
+	// a moment.
+	var reported map[string]int
+	waitFor(t, "every flow reported", 5*time.Second, func() bool {
+		reported = map[string]int{}
+		for _, n := range nodes {
+			for _, r := range n.Results() {
+				reported[r.ID]++
+			}
+		}
+		return len(reported) == len(flows)
+	})
 	for _, n := range nodes {
 		for _, r := range n.Results() {
-			reported[r.ID]++
 			if r.State != scheduler.Complete || tokens[r.Authentication.Token] != r.ID {
 				t.Fatalf("OnResult for %s: %+v", r.ID, r)
 			}

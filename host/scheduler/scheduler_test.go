@@ -69,6 +69,9 @@ func TestFlowsComplete(t *testing.T) {
 			t.Fatalf("tenant %q", r.Tenant)
 		}
 	}
+	// OnResult runs just after the record is written.
+	waitFor(t, "every flow reported", 5*time.Second, func() bool { return len(n.Results()) >= flows })
+	time.Sleep(50 * time.Millisecond)
 	if got := len(n.Results()); got != flows {
 		t.Fatalf("OnResult called %d times, want %d", got, flows)
 	}
