@@ -287,7 +287,9 @@ def vector(name, description, rules, **kw):
     return out
 
 
-HAND_WRITTEN = {"oauth-app-pending-then-token"}
+# Vectors written by hand, which write_all keeps: a pending-then-token transcript, and the
+# relay base (oauthUrl) cases added with the browser build.
+HAND_WRITTEN = {"oauth-app-pending-then-token", "relay-oauth-url-invalid", "relay-oauth-url-refresh"}
 
 
 def write_all():
