@@ -12,11 +12,12 @@ compare-and-swap and leases, events) and an idiomatic API::
     session.auth = flow.requests_auth()
 """
 
-from typing import Any, Dict
+from typing import TYPE_CHECKING, Any, Dict
 
-from ._host import Host
-from ._runtime import preload, wasm_path
-from .client import DeviceFlow
+# The errors are light and always needed: imported now. Everything else is
+# imported on first use (PEP 562, __getattr__ below), so that a process that
+# only prints a cached token does not pay for HTTP, TLS, the stores it does
+# not open or the dataclasses of a device flow.
 from .errors import (
     AccessDenied,
     BadRefreshToken,
@@ -38,23 +39,66 @@ from .errors import (
     UnsupportedGrantType,
     error_class,
 )
-from .models import Authentication, CheckResult, Pending, Verification
-from .stores import (
-    EncryptedFileStore,
-    FileStore,
-    KeyringStore,
-    KeyringUnavailable,
-    LockingStore,
-    MemoryStore,
-    Store,
-    SwappingStore,
-)
+
+if TYPE_CHECKING:
+    from ._host import Host
+    from ._runtime import preload, wasm_path
+    from .client import DeviceFlow
+    from .models import Authentication, CheckResult, Pending, Verification
+    from .stores import (
+        EncryptedFileStore,
+        FileStore,
+        KeyringStore,
+        KeyringUnavailable,
+        LockingStore,
+        MemoryStore,
+        Store,
+        SwappingStore,
+    )
+
+#: Where each lazily imported name lives.
+_LAZY = {
+    "Host": "_host",
+    "preload": "_runtime",
+    "wasm_path": "_runtime",
+    "DeviceFlow": "client",
+    "Authentication": "models",
+    "CheckResult": "models",
+    "Pending": "models",
+    "Verification": "models",
+    "EncryptedFileStore": "stores",
+    "FileStore": "stores",
+    "KeyringStore": "stores",
+    "KeyringUnavailable": "stores",
+    "LockingStore": "stores",
+    "MemoryStore": "stores",
+    "Store": "stores",
+    "SwappingStore": "stores",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> "list[str]":
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __version__ = "0.1.0"
 
 
 def info() -> Dict[str, Any]:
     """Returns the plugin's self-description: name, version, ABI, exports, imports, error codes."""
+    from ._host import Host
+
     answer: Dict[str, Any] = Host().call_json("info", {})
     return answer
 

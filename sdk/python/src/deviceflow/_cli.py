@@ -21,7 +21,7 @@ import json
 import os
 import sys
 from datetime import datetime, timezone
-from typing import IO, Any, Callable, Dict, List, Optional, Tuple
+from typing import IO, TYPE_CHECKING, Any, Callable, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 from . import _runtime, _ui
@@ -29,9 +29,14 @@ from ._text import _ascii_host, clean, display_url, has_control
 from .client import DeviceFlow
 from .errors import BadRefreshToken, DeviceFlowError, InvalidInput, InvalidResponse, NotFound, StoreError
 from .models import Authentication, Verification
-from .stores import EncryptedFileStore, FileStore, KeyringStore, KeyringUnavailable, MemoryStore, Store
 from .stores._capabilities import check_writable
 from .stores._paths import config_dir
+
+if TYPE_CHECKING:
+    from .stores.base import Store
+
+# Each store's module is imported when --store names it (open_store), so a
+# command pays only for the store it opens.
 
 #: The stores --store names, as the Go command names them.
 STORES = ("keyring", "file", "encrypted", "memory")
@@ -256,14 +261,20 @@ class Command:
         path = self.args.store_path or None
         kind = self.store_kind
         if kind == "keyring":
+            from .stores.keyring_store import KeyringStore
+
             ks = KeyringStore(path or "deviceflow")
             self.store, self.store_desc = ks, f"keyring (service {ks.service})"
         elif kind in ("file", "encrypted"):
             if kind == "file":
+                from .stores.file import FileStore
+
                 fs = FileStore(path)
                 where = os.path.abspath(fs.path)
                 self.store_desc = f"file {where}"
             else:
+                from .stores.encrypted import EncryptedFileStore
+
                 # The Go command's default, so both commands share one store.
                 fs = EncryptedFileStore(path or config_dir() / "tokens.enc.json")
                 where = os.path.abspath(fs.path)
@@ -271,6 +282,8 @@ class Command:
                 self.store_desc = f"encrypted file {where}" + (f" (key from {source})" if source else "")
             self.store, self.store_path = fs, where
         else:
+            from .stores.memory import MemoryStore
+
             self.store, self.store_desc = MemoryStore(), "memory (this process only)"
         return self.store
 
@@ -391,6 +404,8 @@ def _fail(c: Command, out: IO[str], err: IO[str], e: DeviceFlowError, after: str
     elif isinstance(e, StoreError) and c.store_desc and c.store_desc not in msg and not (c.store_path and c.store_path in msg):
         msg += f" (store: {c.store_desc})"
     _say(err, msg)
+    from .stores.keyring_store import KeyringUnavailable
+
     if isinstance(e, KeyringUnavailable):
         _say(err, "choose another store: --store encrypted (with DEVICEFLOW_ENCRYPTION_KEY) or --store file")
     if after:

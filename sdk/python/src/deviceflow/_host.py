@@ -10,21 +10,26 @@ typed errors. It holds no protocol logic.
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import secrets
-import ssl
+import os
 import threading
 import time
-from typing import Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple, Union
 
-import extism
-
-from . import _http, _runtime, _sandbox
+from . import _runtime, _sandbox
 from .errors import Cancelled, DeviceFlowError, InvalidInput, PluginError, from_plugin
 from .stores import _capabilities
-from .stores.base import Store
 from .stores.memory import MemoryStore
+
+if TYPE_CHECKING:
+    import ssl
+
+    from ._http import Limits
+    from .stores.base import Store
+
+# Imported on first use, not with this module: extism (by _runtime, when the
+# plugin is compiled) and _http (HTTP, TLS and sockets, when the plugin asks
+# for a request), so a call answered from the store pays for neither.
 
 #: A callback for every event the plugin emits, as a dict. It may block.
 #: Raising :class:`deviceflow.Cancelled` stops the call (which then fails
@@ -91,15 +96,15 @@ class Host:
             raise InvalidInput("invalid input: request_timeout: must be positive")
         if max_response_bytes <= 0:
             raise InvalidInput("invalid input: max_response_bytes: must be positive")
-        allowed, self.discover = _sandbox.allow_list(base_url, allowed_hosts, server)
+        self._allowed, self.discover = _sandbox.allow_list(base_url, allowed_hosts, server)
         self._allow_guard = threading.Lock()
-        self.limits = _http.Limits(
-            allowed=allowed,
-            timeout=request_timeout,
-            max_response_bytes=max_response_bytes,
-            ssl_context=ssl_context,
-            user_agent=user_agent,
-        )
+        self._limits_args: Dict[str, Any] = {
+            "timeout": request_timeout,
+            "max_response_bytes": max_response_bytes,
+            "ssl_context": ssl_context,
+            "user_agent": user_agent,
+        }
+        self._limits: Optional[Limits] = None
         self.session = session
         self.store: Store = store if store is not None else MemoryStore()
         self.on_event = on_event
@@ -107,8 +112,23 @@ class Host:
         self.monotonic_ms = monotonic_ms or now_ms or _default_monotonic_ms
         self.sleep_ms = sleep_ms or _default_sleep
 
+    @property
+    def limits(self) -> Limits:
+        """What the sandbox allows each request (built on first use, with _http)."""
+        if self._limits is None:
+            from . import _http
+
+            self._limits = _http.Limits(allowed=self._allowed, **self._limits_args)
+        return self._limits
+
+    @limits.setter
+    def limits(self, value: Limits) -> None:
+        self._limits = value
+
     def allow_more(self, hosts: FrozenSet[str]) -> None:
         """Adds hosts to the sandbox's allow-list (the endpoints event)."""
+        import dataclasses
+
         with self._allow_guard:
             if not hosts <= self.limits.allowed:
                 self.limits = dataclasses.replace(self.limits, allowed=self.limits.allowed | hosts)
@@ -140,9 +160,11 @@ class Host:
     def _run(self, export: str, data: bytes, ctx: "CallContext") -> bytes:
         instance = _runtime.take()
         failure: Optional[DeviceFlowError] = None
+        from extism import Error as ExtismError  # loaded by take()
+
         try:
             out = instance.call(export, data, host_context=ctx)
-        except extism.Error as e:
+        except ExtismError as e:
             failure = from_plugin(str(e))
             if failure is None:
                 # Not the contract's error JSON: a trap. The instance is done for.
@@ -167,6 +189,8 @@ class Host:
             from . import _session
 
             return _session.perform(self.session, req, self.limits)
+        from . import _http
+
         return _http.perform(req, self.limits)
 
     def call_json(
@@ -256,7 +280,7 @@ class CallContext:
         release = _capabilities.lock(self.host.store, key, wait_ms / 1000.0, self.cancel)
         if release is None:
             return {"cancelled": True} if self.stopping() else {"busy": True}
-        lease = secrets.token_hex(12)
+        lease = os.urandom(12).hex()  # as secrets.token_hex(12), without importing secrets
         with self._leases_guard:
             self._leases[lease] = (key, release)
         return {"lease": lease}

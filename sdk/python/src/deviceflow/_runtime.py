@@ -15,17 +15,19 @@ from __future__ import annotations
 import json
 import os
 import sys
-import tempfile
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, ContextManager, Dict, Iterator, List, Optional
 
-from extism import Plugin
-from extism.extism import CompiledPlugin
-
-from . import _hostfns
 from .errors import IncompatiblePlugin
+
+if TYPE_CHECKING:
+    from extism import Plugin
+    from extism.extism import CompiledPlugin
+
+# extism (and its native library) and the host functions are imported when
+# the plugin is first compiled, not with this module.
 
 #: The plugin's linear memory cap: 1024 pages of 64 KiB, 64 MiB.
 MAX_MEMORY_PAGES = 1024
@@ -83,6 +85,8 @@ def _cache_config() -> Optional[str]:
         config = directory.parent / "wasmtime-cache.toml"
         text = f"[cache]\ndirectory = {_toml_string(str(directory))}\n"
         if not config.is_file() or config.read_text() != text:
+            import tempfile
+
             fd, tmp = tempfile.mkstemp(dir=directory.parent, suffix=".toml")
             with os.fdopen(fd, "w") as f:
                 f.write(text)
@@ -127,15 +131,22 @@ def check_abi(info: object) -> None:
 
 
 def _checked(plugin: CompiledPlugin) -> None:
-    """Calls the plugin's info once and checks its ABI."""
+    """Calls the plugin's info once and checks its ABI.
+
+    It asks about the default base URL, so that the answer also serves the
+    allow-list of a Host without a base URL (see :func:`endpoints`).
+    """
+    from extism import Plugin
+
     instance = Plugin(plugin)
     try:
-        out = instance.call("info", b"{}")
+        out = instance.call("info", _DEFAULT_INFO)
         try:
             info = json.loads(bytes(out))
         except ValueError:
             info = None
         check_abi(info)
+        _remember_endpoints({"baseUrl": _DEFAULT_BASE_URL}, info)
         give_back(instance)
     except BaseException:
         discard(instance)
@@ -144,26 +155,90 @@ def _checked(plugin: CompiledPlugin) -> None:
 
 def compiled() -> CompiledPlugin:
     """Compiles the plugin once per process, checks its ABI and returns it."""
-    global _compiled, _refused
+    _await_background()
     with _compile_lock:
-        if _refused is not None:
-            raise _refused
-        if _compiled is None:
-            # By path: Extism reads the file itself, which saves encoding
-            # 4 MB as base64 in a JSON manifest on every start.
-            manifest = {
-                "wasm": [{"path": str(_existing_wasm()), "name": "main"}],
-                "memory": {"max_pages": MAX_MEMORY_PAGES},
-            }
-            with _cache_env():
-                plugin = CompiledPlugin(manifest, wasi=True, functions=_hostfns.FUNCTIONS)
-            try:
-                _checked(plugin)
-            except IncompatiblePlugin as e:
-                _refused = e
-                raise
-            _compiled = plugin
-        return _compiled
+        return _compile_locked(set_env=True)
+
+
+def _compile_locked(set_env: bool) -> CompiledPlugin:
+    global _compiled, _refused
+    if _refused is not None:
+        raise _refused
+    if _compiled is None:
+        # By path: Extism reads the file itself, which saves encoding
+        # 4 MB as base64 in a JSON manifest on every start.
+        manifest = {
+            "wasm": [{"path": str(_existing_wasm()), "name": "main"}],
+            "memory": {"max_pages": MAX_MEMORY_PAGES},
+        }
+        from extism.extism import CompiledPlugin
+
+        from . import _hostfns
+
+        with _cache_env() if set_env else _no_env():
+            plugin = CompiledPlugin(manifest, wasi=True, functions=_hostfns.FUNCTIONS)
+        try:
+            _checked(plugin)
+        except IncompatiblePlugin as e:
+            _refused = e
+            raise
+        _compiled = plugin
+    return _compiled
+
+
+@contextmanager
+def _no_env() -> Iterator[None]:
+    yield
+
+
+# A compilation started by compile_in_background: the thread, and the
+# variable pointing Extism at the compilation cache, set before the thread
+# started and restored once it has ended (never while it runs).
+_background: Optional[threading.Thread] = None
+_background_env: Optional[ContextManager[None]] = None
+
+
+def compile_in_background() -> None:
+    """Starts compiling the plugin on a thread, for a short-lived process.
+
+    Compiling (even from the cache) takes tens of milliseconds of native code
+    that runs outside the GIL, so ``python -m deviceflow`` starts it first
+    and loads its modules and reads its flags meanwhile; :func:`compiled`
+    waits for it. A failure there is left for :func:`compiled` to raise.
+    Call it while no other thread runs (it sets an environment variable).
+    """
+    global _background, _background_env
+    with _compile_lock:
+        if _compiled is not None or _refused is not None or _background is not None:
+            return
+        env = _cache_env()
+        env.__enter__()
+        _background = threading.Thread(target=_compile_quietly, name="deviceflow-compile", daemon=True)
+        _background_env = env
+        _background.start()  # it waits for the lock this thread holds
+
+
+def _compile_quietly() -> None:
+    try:
+        with _compile_lock:
+            _compile_locked(set_env=False)
+    except BaseException:
+        pass  # compiled() tries again in the caller's thread, and raises there
+
+
+def _await_background() -> None:
+    """Waits for a compilation compile_in_background started, then restores the environment."""
+    global _background, _background_env
+    thread = _background
+    if thread is None or thread is threading.current_thread():
+        return
+    thread.join()
+    with _compile_lock:
+        if _background is not thread:
+            return
+        env, _background, _background_env = _background_env, None, None
+    if env is not None:
+        env.__exit__(None, None, None)
 
 
 def take() -> Plugin:
@@ -171,7 +246,10 @@ def take() -> Plugin:
     with _pool_lock:
         if _idle:
             return _idle.pop()
-    return Plugin(compiled())
+    plugin = compiled()
+    from extism import Plugin
+
+    return Plugin(plugin)
 
 
 def give_back(instance: Plugin) -> None:
@@ -197,7 +275,43 @@ def info(request: Dict[str, Any]) -> Dict[str, Any]:
         discard(instance)
         raise
     give_back(instance)
-    return out if isinstance(out, dict) else {}
+    if not isinstance(out, dict):
+        return {}
+    _remember_endpoints(request, out)
+    return out
+
+
+# info's answers as far as the sandbox goes (endpoints, endpointsError,
+# allow), by the part of the request they depend on (the base URL, the
+# OAuth URL, a generic server's issuer or endpoints: everything but the
+# client). The plugin is pure, so one answer per server serves every Host of
+# the process, and the command's check of its flags serves its Host.
+_DEFAULT_BASE_URL = "https://github.com"
+_DEFAULT_INFO = json.dumps({"baseUrl": _DEFAULT_BASE_URL}).encode("utf-8")
+_NOT_ENDPOINTS = ("clientId", "clientType", "scopes")
+_endpoints_lock = threading.Lock()
+_endpoints: Dict[str, Dict[str, Any]] = {}
+
+
+def _endpoints_key(request: Dict[str, Any]) -> str:
+    return json.dumps({k: v for k, v in request.items() if k not in _NOT_ENDPOINTS}, sort_keys=True)
+
+
+def _remember_endpoints(request: Dict[str, Any], answer: object) -> None:
+    if not isinstance(answer, dict) or not ("endpoints" in answer or "endpointsError" in answer):
+        return
+    part = {k: v for k, v in answer.items() if k != "inputError"}
+    with _endpoints_lock:
+        if len(_endpoints) < 64:
+            _endpoints[_endpoints_key(request)] = part
+
+
+def endpoints(request: Dict[str, Any]) -> Dict[str, Any]:
+    """info's answer to request as far as the sandbox goes (see above),
+    asked of the plugin once per server."""
+    with _endpoints_lock:
+        known = _endpoints.get(_endpoints_key(request))
+    return known if known is not None else info(request)
 
 
 def preload() -> None:

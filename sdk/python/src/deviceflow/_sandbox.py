@@ -57,7 +57,7 @@ def allow_list(
         return frozenset(h.lower() for h in extra), False
     from . import _runtime
 
-    answer = _runtime.info(dict(server) if server else {"baseUrl": base_url or DEFAULT_BASE_URL})
+    answer = _runtime.endpoints(dict(server) if server else {"baseUrl": base_url or DEFAULT_BASE_URL})
     ep = answer.get("endpoints")
     if not isinstance(ep, dict):
         refusal = answer.get("endpointsError")

@@ -8,7 +8,6 @@ values.
 
 from __future__ import annotations
 
-import ssl
 import threading
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Union
 
@@ -17,10 +16,12 @@ from ._host import EventHandler, Host, SleepHook
 from ._sandbox import DEFAULT_BASE_URL
 from .errors import InvalidInput, InvalidResponse
 from .models import Authentication, CheckResult, Pending, Verification
-from .stores.base import Store
 
 if TYPE_CHECKING:  # pragma: no cover
+    import ssl
+
     from .requests_auth import DeviceFlowAuth
+    from .stores.base import Store
 
 Scopes = Union[str, Iterable[str]]
 VerificationHandler = Callable[[Verification], None]

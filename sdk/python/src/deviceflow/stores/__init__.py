@@ -24,14 +24,54 @@ optional, and a store without them is safe between the threads of one
 process only.
 """
 
-from ._paths import cache_dir, config_dir
-from .base import LockingStore, Store, SwappingStore
-from .encrypted import KEY_ENV, EncryptedFileStore, Sealer, generate_key
-from .file import FileStore
-from .keyring_store import KeyringStore, KeyringUnavailable
-from .memory import MemoryStore
-from .postgres_store import PostgresStore, SchemaTooNew
-from .redis_store import RedisStore
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._paths import cache_dir, config_dir
+    from .base import LockingStore, Store, SwappingStore
+    from .encrypted import KEY_ENV, EncryptedFileStore, Sealer, generate_key
+    from .file import FileStore
+    from .keyring_store import KeyringStore, KeyringUnavailable
+    from .memory import MemoryStore
+    from .postgres_store import PostgresStore, SchemaTooNew
+    from .redis_store import RedisStore
+
+# Each store is imported when it is first named (PEP 562), so a process
+# pays only for the stores it uses.
+_LAZY = {
+    "cache_dir": "_paths",
+    "config_dir": "_paths",
+    "LockingStore": "base",
+    "Store": "base",
+    "SwappingStore": "base",
+    "KEY_ENV": "encrypted",
+    "EncryptedFileStore": "encrypted",
+    "Sealer": "encrypted",
+    "generate_key": "encrypted",
+    "FileStore": "file",
+    "KeyringStore": "keyring_store",
+    "KeyringUnavailable": "keyring_store",
+    "MemoryStore": "memory",
+    "PostgresStore": "postgres_store",
+    "SchemaTooNew": "postgres_store",
+    "RedisStore": "redis_store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> "list[str]":
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "Store",

@@ -10,7 +10,6 @@ processes: a user store shared between processes must implement both.
 
 from __future__ import annotations
 
-import inspect
 import threading
 import time
 import weakref
@@ -85,6 +84,8 @@ def lock(store: Any, key: str, wait: float, cancel: threading.Event) -> Optional
 
 def _takes_cancel(fn: Callable[..., Any]) -> bool:
     try:
+        import inspect  # only when a store's own lock is first used
+
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
         return False
