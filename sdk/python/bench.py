@@ -4,10 +4,15 @@
 
 Measures, as host/startup_bench_test.go and host/bench/poll_test.go do for Go:
 
-- new process: importing deviceflow (extism and its native runtime), the
-  compilation with no compilation cache (a machine's very first run) and
-  with a warm on-disk cache, the first call (compile, one instance,
-  authenticate answered from the store), and the whole process;
+- new process: importing deviceflow (extism and its native runtime load
+  when the plugin is first compiled), the compilation with no compilation
+  cache (a machine's very first run) and with a warm on-disk cache, the
+  first call (compile, one instance, authenticate answered from the
+  store), and the whole process; and the whole ``python -m deviceflow
+  token`` command on a file store holding the token, wall time and CPU
+  time. New processes run as an installed package does, with its bytecode
+  cached (pip writes the .pyc files when it installs; this bench lifts
+  PYTHONDONTWRITEBYTECODE for them and warms them once);
 - instantiate: a new plugin instance once the plugin is compiled;
 - warm call: authenticate answered from the store on a warm instance;
 - info: the smallest export, the floor of a call through Extism;
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -37,7 +43,7 @@ sys.path.insert(0, str(HERE / "tests"))
 
 import requests  # noqa: E402
 
-from deviceflow import Host, MemoryStore, _http, _runtime  # noqa: E402
+from deviceflow import FileStore, Host, MemoryStore, _http, _runtime  # noqa: E402
 from helpers.emulator import Emulator, build_emulator  # noqa: E402
 
 CLIENT = "Ov23liBench"
@@ -68,17 +74,35 @@ print(json.dumps({"import": (t1 - t0) * 1e6, "compile": (t2 - t1) * 1e6, "first"
 """
 
 
-def child(entries: Dict[str, str], inp: Dict[str, object], cache: str) -> Dict[str, float]:
-    """Times a new process: import, compile, first call (answered from the store)."""
+def _child_env(cache: str) -> Dict[str, str]:
     env = dict(os.environ, DEVICEFLOW_CACHE_DIR=cache)
     env.pop("EXTISM_CACHE_CONFIG", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as an installed package runs
+    return env
+
+
+def child(entries: Dict[str, str], inp: Dict[str, object], cache: str) -> Dict[str, float]:
+    """Times a new process: import, compile, first call (answered from the store)."""
     t0 = time.perf_counter()
     out = subprocess.run([sys.executable, "-c", _CHILD, json.dumps([entries, inp])],
-                         capture_output=True, text=True, env=env, check=True).stdout
+                         capture_output=True, text=True, env=_child_env(cache), check=True).stdout
     total = (time.perf_counter() - t0) * 1e6
     result = json.loads(out)
     result["process"] = total
     return result
+
+
+def token_command(args: List[str], cache: str) -> Tuple[float, float]:
+    """Times ``python -m deviceflow token`` in a new process: wall and CPU (user + system) microseconds."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "deviceflow", "token", *args],
+                         capture_output=True, text=True, env=_child_env(cache), check=True).stdout
+    wall = (time.perf_counter() - t0) * 1e6
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    assert out.strip(), "token printed nothing"
+    cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1e6
+    return wall, cpu
 
 
 def cached_entry(emu: Emulator) -> Tuple[Dict[str, str], Dict[str, object]]:
@@ -113,18 +137,27 @@ def main() -> int:
     try:
         entries, inp = cached_entry(emu)
 
-        with tempfile.TemporaryDirectory() as cache:
+        with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as store_dir:
             cold = [child(entries, inp, "off") for _ in range(max(int(3 * scale), 2))]
-            child(entries, inp, cache)  # fills the cache
+            child(entries, inp, cache)  # fills the cache and writes the bytecode
             warm_cache = [child(entries, inp, cache) for _ in range(max(int(10 * scale), 3))]
+            store = FileStore(store_dir)
+            for key, value in entries.items():
+                store.set(key, value)
+            args = ["--store", "file", "--store-path", store_dir, "--base-url", emu.url, "--client-id", CLIENT, "--scopes", "repo"]
+            token_command(args, cache)
+            commands = [token_command(args, cache) for _ in range(max(int(10 * scale), 3))]
         for label, key, runs in (
             ("new process: import deviceflow", "import", warm_cache),
             ("new process: cold compile (no cache)", "compile", cold),
             ("new process: compile, warm cache", "compile", warm_cache),
             ("new process: first call, warm cache", "first", warm_cache),
-            ("new process: whole `token` command", "process", warm_cache),
+            ("new process: import, compile, 1 call", "process", warm_cache),
         ):
             values = [r[key] for r in runs]
+            rows.append((label, statistics.median(values), statistics.fmean(values), len(values)))
+        for label, i in (("new process: `token` command (wall)", 0), ("new process: `token` command (CPU)", 1)):
+            values = [c[i] for c in commands]
             rows.append((label, statistics.median(values), statistics.fmean(values), len(values)))
         _runtime.compiled()
 
@@ -141,7 +174,7 @@ def main() -> int:
     finally:
         emu.stop()
 
-    print(f"deviceflow Python host  (extism {_extism_version()}, Python {sys.version.split()[0]})")
+    print(f"deviceflow Python host  (extism {_extism_version()}, Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f})")
     print(f"{'benchmark':40} {'median':>12} {'mean':>12} {'n':>6}")
     for name, med, mean, n in rows:
         print(f"{name:40} {_fmt(med):>12} {_fmt(mean):>12} {n:>6}")
