@@ -5,7 +5,6 @@ go 1.26.8
 require (
 	github.com/atotto/clipboard v0.1.4
 	github.com/cli/browser v1.3.0
-	github.com/extism/go-pdk v1.1.3
 	github.com/jackc/pgx/v5 v5.13.0
 	github.com/mdp/qrterminal/v3 v3.2.1
 	github.com/redis/go-redis/v9 v9.23.0

@@ -1,9 +1,10 @@
 package flow
 
 import (
-	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/tidwall/gjson"
 )
 
 // Authentication is octokit's authentication object: the result of
@@ -39,13 +40,6 @@ type Authentication struct {
 type localStamps struct {
 	ExpiresAt             int64 `json:"expiresAt,omitempty"`
 	RefreshTokenExpiresAt int64 `json:"refreshTokenExpiresAt,omitempty"`
-}
-
-// storedAuthentication is the value kept in the store: the authentication
-// and, beside it, the local stamps.
-type storedAuthentication struct {
-	Authentication
-	Local *localStamps `json:"local,omitempty"`
 }
 
 // RefreshMarginMs is how long before expiresAt a token counts as expiring and
@@ -161,32 +155,119 @@ func (a *Authentication) expiry(iso string, local func(*localStamps) int64) (int
 	return parseTime(iso)
 }
 
+// authFields are the members of a stored authentication, in
+// storedAuthentication's order; localFields those of its local stamps.
+var (
+	authFields  = []string{"type", "tokenType", "clientType", "clientId", "token", "scopes", "refreshToken", "expiresAt", "refreshTokenExpiresAt", "local", "idToken"}
+	localFields = []string{"expiresAt", "refreshTokenExpiresAt"}
+)
+
 // decodeCached reads a store value. A value that is not an authentication
 // object for this client counts as absent.
 func decodeCached(c *Config, value string) *Authentication {
-	var s storedAuthentication
-	if err := json.Unmarshal([]byte(value), &s); err != nil {
+	if !gjson.Valid(value) {
 		return nil
 	}
-	a := s.Authentication
-	if a.Token == "" || a.ClientID != c.ClientID || a.ClientType != c.ClientType {
+	root := gjson.Parse(value)
+	if !root.IsObject() {
 		return nil
 	}
-	a.local = s.Local
+	var a Authentication
+	d := decoder{names: authFields}
+	d.each(root, func(i int, v gjson.Result) {
+		switch i {
+		case 0:
+			d.str(i, v, &a.Type)
+		case 1:
+			d.str(i, v, &a.TokenType)
+		case 2:
+			d.str(i, v, &a.ClientType)
+		case 3:
+			d.str(i, v, &a.ClientID)
+		case 4:
+			d.str(i, v, &a.Token)
+		case 5:
+			if v.Type == gjson.Null {
+				a.Scopes = nil
+				return
+			}
+			var list []string
+			d.strList(i, v, &list)
+			a.Scopes = &list
+		case 6:
+			d.str(i, v, &a.RefreshToken)
+		case 7:
+			d.str(i, v, &a.ExpiresAt)
+		case 8:
+			d.str(i, v, &a.RefreshTokenExpiresAt)
+		case 10:
+			d.str(i, v, &a.IDToken)
+		case 9:
+			switch {
+			case v.Type == gjson.Null:
+				a.local = nil
+			case v.IsObject():
+				if a.local == nil {
+					a.local = &localStamps{}
+				}
+				ld := decoder{names: localFields}
+				ld.each(v, func(j int, w gjson.Result) {
+					if j == 0 {
+						ld.integer(j, w, &a.local.ExpiresAt)
+					} else {
+						ld.integer(j, w, &a.local.RefreshTokenExpiresAt)
+					}
+				})
+				if ld.bad != "" {
+					d.mismatch(i, "int64")
+				}
+			default:
+				d.mismatch(i, "object")
+			}
+		}
+	})
+	if d.bad != "" || a.Token == "" || a.ClientID != c.ClientID || a.ClientType != c.ClientType {
+		return nil
+	}
 	return &a
 }
 
 // json is the authentication as octokit shapes it: the result.
 func (a *Authentication) json() []byte {
-	b, _ := json.Marshal(a)
-	return b
+	o := a.fields()
+	return o.close()
 }
 
 // stored is the value kept in the store: the authentication with its local
 // stamps beside it.
 func (a *Authentication) stored() []byte {
-	b, _ := json.Marshal(storedAuthentication{Authentication: *a, Local: a.local})
-	return b
+	o := a.fields()
+	if l := a.local; l != nil {
+		lo := newObj(nil)
+		lo.intOmit("expiresAt", l.ExpiresAt)
+		lo.intOmit("refreshTokenExpiresAt", l.RefreshTokenExpiresAt)
+		o.raw("local", lo.close())
+	}
+	return o.close()
+}
+
+// fields writes the authentication's members, as encoding/json marshals
+// the struct.
+func (a *Authentication) fields() obj {
+	o := newObj(nil)
+	o.str("type", a.Type)
+	o.str("tokenType", a.TokenType)
+	o.strOmit("clientType", a.ClientType)
+	o.str("clientId", a.ClientID)
+	o.str("token", a.Token)
+	if a.Scopes != nil {
+		o.strs("scopes", *a.Scopes)
+	}
+	o.strOmit("refreshToken", a.RefreshToken)
+	o.strOmit("expiresAt", a.ExpiresAt)
+	o.strOmit("refreshTokenExpiresAt", a.RefreshTokenExpiresAt)
+	o.strOmit("idToken", a.IDToken)
+	return o
 }
 
 // httpDateLayouts are the date forms HTTP/1.1 allows (RFC 9110 section

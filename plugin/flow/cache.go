@@ -1,6 +1,10 @@
 package flow
 
-import "encoding/json"
+import (
+	"strconv"
+
+	"github.com/tidwall/gjson"
+)
 
 // onCacheRead decides what a cached entry is good for (rule 7): a fresh
 // token is handed out at once; anything else (refresh it, or run a new
@@ -33,7 +37,11 @@ func (m *Machine) onLockTry(ev Event) Effect {
 		wait = leaseWaitQuietMs
 	}
 	m.leaseGiveUp = ev.Mono + wait
-	waiting := emit(map[string]any{"type": "waiting", "reason": "lease", "waitMs": wait})
+	o := newObj(nil)
+	o.str("reason", "lease")
+	o.str("type", "waiting")
+	o.int("waitMs", wait)
+	waiting := emit(o)
 	return m.batch(phLocking, waiting, m.lockWait(ev.Mono))
 }
 
@@ -92,7 +100,7 @@ func (m *Machine) onLeasedRead(ev Event) Effect {
 		switch {
 		case !ev.Found:
 			return m.fail(errorf(CodeNotFound, "no cached token to refresh: sign in first"))
-		case !json.Valid([]byte(ev.Value)):
+		case !gjson.Valid(ev.Value):
 			return m.fail(damaged())
 		case a == nil:
 			return m.fail(errorf(CodeNotFound, "the cached entry is unreadable: sign in again"))
@@ -101,7 +109,7 @@ func (m *Machine) onLeasedRead(ev Event) Effect {
 		}
 		return m.refreshWith(a)
 	}
-	if ev.Found && m.noFlow && !json.Valid([]byte(ev.Value)) {
+	if ev.Found && m.noFlow && !gjson.Valid(ev.Value) {
 		// A call that may not sign in reports the damage; one that may
 		// replaces the entry with a new sign-in (conditional on it).
 		return m.fail(damaged())
@@ -128,7 +136,7 @@ func (m *Machine) onLogoutDeleted(ev Event) Effect {
 	}
 	m.swaps++
 	if m.swaps >= maxSwapAttempts {
-		return m.fail(errorf(CodeStore, "the token store kept changing under logout (%d attempts): another program is rewriting the entry; try again", m.swaps))
+		return m.fail(errorf(CodeStore, "the token store kept changing under logout ("+strconv.Itoa(m.swaps)+" attempts): another program is rewriting the entry; try again"))
 	}
 	m.held = found(ev)
 	return m.batch(phLogoutDel, m.swap(m.held, nil))
@@ -244,11 +252,10 @@ func (m *Machine) onRefreshResponse(ev Event) Effect {
 	if err != nil {
 		return m.fail(err)
 	}
-	refreshed := map[string]any{"type": "refreshed"}
-	if a.ExpiresAt != "" {
-		refreshed["expiresAt"] = a.ExpiresAt
-	}
-	return m.store(a, emit(refreshed))
+	o := newObj(nil)
+	o.strOmit("expiresAt", a.ExpiresAt)
+	o.str("type", "refreshed")
+	return m.store(a, emit(o))
 }
 
 // damaged is the store error for an entry under this run's key that is not
@@ -260,7 +267,7 @@ func damaged() *Error {
 
 // onCheckGet starts check with the cached token.
 func (m *Machine) onCheckGet(ev Event) Effect {
-	if ev.Found && !json.Valid([]byte(ev.Value)) {
+	if ev.Found && !gjson.Valid(ev.Value) {
 		return m.fail(damaged())
 	}
 	a := (*Authentication)(nil)
@@ -317,9 +324,11 @@ func (m *Machine) onUser(ev Event) Effect {
 	if !ok || f.str("login") == "" {
 		return m.fail(badResponse(resp, "GET /user answered no login"))
 	}
-	result := map[string]any{"valid": true, "login": f.str("login")}
+	o := newObj(nil)
+	o.str("login", f.str("login"))
 	if h, ok := resp.lookup("x-oauth-scopes"); ok {
-		result["scopes"] = SplitScopes(h)
+		o.strs("scopes", SplitScopes(h))
 	}
-	return m.out(done(marshal(result)))
+	o.bool("valid", true)
+	return m.out(done(o.close()))
 }

@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 )
@@ -113,25 +112,31 @@ func (m *Machine) onDeviceCode(ev Event) Effect {
 	// Rule 3: the deadline counts from the device code response, on the
 	// monotonic clock (rule 4: waits never follow the wall clock's steps).
 	m.DeadlineMs = ev.Mono + expires
-	v := map[string]any{
-		"type":             "verification",
-		"device_code":      m.DeviceCode,
-		"user_code":        f.str("user_code"),
-		"verification_uri": uri,
-		"expires_in":       secondsNumber(expires),
-		"interval":         secondsNumber(interval),
-	}
-	if c := f.str("verification_uri_complete"); c != "" {
-		v["verification_uri_complete"] = c
-	}
-	verification := emit(v)
-	m.Verification = verification.Event
-	return m.schedule(ev.Mono, interval+marginMs(interval), verification)
+	m.UserCode = f.str("user_code")
+	m.VerificationURI = uri
+	m.VerificationURIComplete = f.str("verification_uri_complete")
+	m.ExpiresInMs = expires
+	m.FirstIntervalMs = interval
+	return m.schedule(ev.Mono, interval+marginMs(interval), Effect{Kind: EffectEmit, Event: m.verification()})
+}
+
+// verification is the verification event: the server's own fields, as
+// octokit hands them to onVerification.
+func (m *Machine) verification() []byte {
+	o := newObj(nil)
+	o.str("device_code", m.DeviceCode)
+	o.raw("expires_in", secondsNumber(m.ExpiresInMs))
+	o.raw("interval", secondsNumber(m.FirstIntervalMs))
+	o.str("type", "verification")
+	o.str("user_code", m.UserCode)
+	o.str("verification_uri", m.VerificationURI)
+	o.strOmit("verification_uri_complete", m.VerificationURIComplete)
+	return o.close()
 }
 
 // secondsNumber renders milliseconds as a JSON number of seconds: 5, 0.05.
-func secondsNumber(ms int64) json.Number {
-	return json.Number(strconv.FormatFloat(float64(ms)/1000, 'f', -1, 64))
+func secondsNumber(ms int64) []byte {
+	return strconv.AppendFloat(nil, float64(ms)/1000, 'f', -1, 64)
 }
 
 // schedule plans the next poll waitMs after now, a monotonic reading
@@ -171,12 +176,12 @@ func (m *Machine) onWake(ev Event) Effect {
 		return m.fail(m.expired())
 	}
 	m.Attempts++
-	polling := emit(map[string]any{
-		"type":        "polling",
-		"attempt":     m.Attempts,
-		"interval":    secondsNumber(m.IntervalMs),
-		"remainingMs": left,
-	})
+	o := newObj(nil)
+	o.int("attempt", int64(m.Attempts))
+	o.raw("interval", secondsNumber(m.IntervalMs))
+	o.int("remainingMs", left)
+	o.str("type", "polling")
+	polling := emit(o)
 	// RFC 8628 section 3.4: the device access token request.
 	req := oauthPost(&m.Config, m.Config.TokenURL(),
 		param{"client_id", m.Config.ClientID},
@@ -227,7 +232,10 @@ func (m *Machine) onTokenResponse(ev Event) Effect {
 			next = s
 		}
 		m.IntervalMs = next
-		slow := emit(map[string]any{"type": "slow_down", "interval": secondsNumber(next)})
+		o := newObj(nil)
+		o.raw("interval", secondsNumber(next))
+		o.str("type", "slow_down")
+		slow := emit(o)
 		return m.schedule(ev.Mono, next+marginMs(next), slow)
 	default:
 		return m.fail(oauthError(f, resp.Status))
@@ -275,11 +283,12 @@ func (m *Machine) backoff(now int64, reason string, status int, retryMs int64) E
 		wait = retryMs
 	}
 	wait += marginMs(m.IntervalMs)
-	ev := map[string]any{"type": "backoff", "reason": reason, "waitMs": wait}
-	if status != 0 {
-		ev["status"] = status
-	}
-	return m.schedule(now, wait, emit(ev))
+	o := newObj(nil)
+	o.str("reason", reason)
+	o.intOmit("status", int64(status))
+	o.str("type", "backoff")
+	o.int("waitMs", wait)
+	return m.schedule(now, wait, emit(o))
 }
 
 // retryAfterMs reads a Retry-After header given in seconds.

@@ -188,7 +188,11 @@ func (m *Machine) discovered() Effect {
 // endpointsEvent names the origins of the discovered endpoints: hosts add
 // them to their sandbox's allow-list (https only, except loopback).
 func (m *Machine) endpointsEvent() Effect {
-	return emit(map[string]any{"type": "endpoints", "issuer": m.Config.Issuer, "origins": m.Config.Origins()})
+	o := newObj(nil)
+	o.str("issuer", m.Config.Issuer)
+	o.strs("origins", m.Config.Origins())
+	o.str("type", "endpoints")
+	return emit(o)
 }
 
 // discoveryLifetime reads Cache-Control's max-age, within bounds.

@@ -1,7 +1,5 @@
 package flow
 
-import "encoding/json"
-
 // EffectKind names what the engine asks its driver to do.
 type EffectKind string
 
@@ -40,18 +38,20 @@ const (
 
 // Effect is one thing the engine asks its driver to do.
 type Effect struct {
-	Kind    EffectKind      `json:"kind"`
-	Request *Request        `json:"request,omitempty"`
-	SleepMs int64           `json:"sleepMs,omitempty"`
-	Event   json.RawMessage `json:"event,omitempty"`
-	Key     string          `json:"key,omitempty"`
-	Old     *string         `json:"old,omitempty"`
-	New     *string         `json:"new,omitempty"`
-	WaitMs  int64           `json:"waitMs,omitempty"`
-	TTLMs   int64           `json:"ttlMs,omitempty"`
-	Lease   string          `json:"lease,omitempty"`
-	Result  json.RawMessage `json:"result,omitempty"`
-	Err     *Error          `json:"error,omitempty"`
+	Kind    EffectKind
+	Request *Request
+	SleepMs int64
+	// Event is the event's JSON.
+	Event  []byte
+	Key    string
+	Old    *string
+	New    *string
+	WaitMs int64
+	TTLMs  int64
+	Lease  string
+	// Result is the export's JSON answer.
+	Result []byte
+	Err    *Error
 }
 
 // Terminal reports whether the effect ends the export.
@@ -78,7 +78,6 @@ func done(result []byte) Effect { return Effect{Kind: EffectDone, Result: result
 
 func fail(err *Error) Effect { return Effect{Kind: EffectFail, Err: err} }
 
-func emit(event map[string]any) Effect {
-	b, _ := json.Marshal(event)
-	return Effect{Kind: EffectEmit, Event: b}
-}
+// emit hands out an event, written as an obj whose members are in the
+// order encoding/json gave a map's keys: sorted.
+func emit(o obj) Effect { return Effect{Kind: EffectEmit, Event: o.close()} }

@@ -1,9 +1,6 @@
 package flow
 
-import (
-	"encoding/json"
-	"fmt"
-)
+import "strconv"
 
 // Code names a class of failure. Codes travel in the plugin's error JSON and
 // every host maps them to a typed error.
@@ -60,19 +57,31 @@ type Error struct {
 func (e *Error) Error() string { return e.Message }
 
 // JSON encodes the error as the plugin's error payload.
-func (e *Error) JSON() []byte {
-	b, _ := json.Marshal(e)
-	return b
+func (e *Error) JSON() []byte { return e.appendJSON(nil) }
+
+// appendJSON writes the error as encoding/json would marshal it.
+func (e *Error) appendJSON(b []byte) []byte {
+	o := newObj(b)
+	o.str("code", string(e.Code))
+	o.str("message", e.Message)
+	o.strOmit("error", e.OAuthError)
+	o.strOmit("description", e.Description)
+	o.strOmit("uri", e.URI)
+	o.intOmit("status", int64(e.Status))
+	return o.close()
 }
 
-func errorf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+func errorf(code Code, message string) *Error {
+	return &Error{Code: code, Message: message}
 }
 
 // invalidInput names the offending field, as rule 11 asks.
-func invalidInput(field, format string, args ...any) *Error {
-	return &Error{Code: CodeInvalidInput, Message: "invalid input: " + field + ": " + fmt.Sprintf(format, args...)}
+func invalidInput(field, message string) *Error {
+	return &Error{Code: CodeInvalidInput, Message: "invalid input: " + field + ": " + message}
 }
+
+// quote is a string in Go's double-quoted form, as fmt's %q writes it.
+func quote(s string) string { return strconv.Quote(s) }
 
 // knownOAuthCodes are the server error codes that keep their own name as the
 // error code. Every other server error becomes CodeOAuthError, including

@@ -1,6 +1,6 @@
 package flow
 
-import "encoding/json"
+import "github.com/tidwall/gjson"
 
 // ABIVersion is the plugin contract's version (wit/deviceflow.wit). Hosts
 // refuse a plugin whose major ABI differs from theirs.
@@ -19,43 +19,117 @@ var (
 // refuses the base URL. An input that names a clientId is also judged whole,
 // as the other exports judge it: {"inputError": {...}} when it is refused.
 func Info(raw []byte) []byte {
-	out := map[string]any{
-		"name":       "deviceflow",
-		"version":    Version,
-		"abi":        ABIVersion,
-		"exports":    Exports,
-		"imports":    Imports,
-		"errorCodes": Codes,
+	var (
+		baseURL, oauthURL string
+		server            Server
+		clientID          *string
+	)
+	decoded := len(raw) == 0
+	if gjson.ValidBytes(raw) {
+		root := gjson.ParseBytes(raw)
+		switch {
+		case root.Type == gjson.Null:
+			decoded = true
+		case root.IsObject():
+			// As encoding/json decoded it: the fields of the right type are
+			// read even when another's type is wrong.
+			d := decoder{names: []string{"baseUrl", "oauthUrl", "clientId", "issuer", "deviceEndpoint", "tokenEndpoint", "userinfoEndpoint", "revocationEndpoint"}}
+			d.each(root, func(i int, v gjson.Result) {
+				switch i {
+				case 0:
+					d.str(i, v, &baseURL)
+					return
+				case 1:
+					d.str(i, v, &oauthURL)
+					return
+				case 3:
+					d.str(i, v, &server.Issuer)
+					return
+				case 4:
+					d.str(i, v, &server.DeviceEndpoint)
+					return
+				case 5:
+					d.str(i, v, &server.TokenEndpoint)
+					return
+				case 6:
+					d.str(i, v, &server.UserinfoEndpoint)
+					return
+				case 7:
+					d.str(i, v, &server.RevocationEndpoint)
+					return
+				}
+				if v.Type == gjson.Null {
+					clientID = nil
+					return
+				}
+				// encoding/json allocated the pointer before it found a
+				// value of the wrong type.
+				var s string
+				d.str(i, v, &s)
+				clientID = &s
+			})
+			decoded = d.bad == ""
+		}
 	}
-	var in struct {
-		BaseURL  string  `json:"baseUrl"`
-		OAuthURL string  `json:"oauthUrl"`
-		ClientID *string `json:"clientId"`
-		Server
-	}
-	if len(raw) == 0 || json.Unmarshal(raw, &in) == nil {
-		if ep, err := EndpointsFor(&Input{BaseURL: in.BaseURL, OAuthURL: in.OAuthURL, Server: in.Server}); err == nil {
-			out["endpoints"] = ep
+	o := newObj(make([]byte, 0, 1024))
+	o.str("abi", ABIVersion)
+	if decoded {
+		if ep, err := EndpointsFor(&Input{BaseURL: baseURL, OAuthURL: oauthURL, Server: server}); err == nil {
 			if ep.Profile == ProfileGeneric {
 				// The sandbox's allow-list for a generic server; with
 				// endpoints.discover, the endpoints event adds the rest.
-				out["allow"] = ep.Origins()
+				o.strs("allow", ep.Origins())
 			}
+			o.raw("endpoints", ep.json())
 		} else {
 			// Hosts build their sandbox's allow-list from the endpoints; a
 			// base URL the engine refuses is refused with its own words.
-			out["endpointsError"] = err
+			o.raw("endpointsError", err.JSON())
 		}
 	}
-	if in.ClientID != nil {
+	codes := make([]string, len(Codes))
+	for i, c := range Codes {
+		codes[i] = string(c)
+	}
+	o.strs("errorCodes", codes)
+	o.strs("exports", Exports)
+	o.strs("imports", Imports)
+	if clientID != nil {
 		// An input with a clientId is judged whole, as every export would
 		// judge it, so that a command can refuse bad flags before it opens
 		// a store or shows anything, without rules of its own.
 		if full, err := ParseInput(raw); err != nil {
-			out["inputError"] = err
+			o.raw("inputError", err.JSON())
 		} else if _, err := full.Configure(); err != nil {
-			out["inputError"] = err
+			o.raw("inputError", err.JSON())
 		}
 	}
-	return marshal(out)
+	o.str("name", "deviceflow")
+	o.str("version", Version)
+	return o.close()
+}
+
+// json writes the endpoints as encoding/json marshals them.
+func (e Endpoints) json() []byte {
+	o := newObj(nil)
+	o.str("base", e.Base)
+	o.str("api", e.API)
+	o.strOmit("oauth", e.OAuth)
+	g := e.GenericEndpoints
+	o.strOmit("profile", g.Profile)
+	o.strOmit("issuer", g.Issuer)
+	o.strOmit("deviceEndpoint", g.Device)
+	o.strOmit("tokenEndpoint", g.Token)
+	o.strOmit("userinfoEndpoint", g.Userinfo)
+	o.strOmit("revocationEndpoint", g.Revocation)
+	if g.Discover {
+		o.bool("discover", true)
+	}
+	if g.Discovered {
+		o.bool("discovered", true)
+	}
+	if g.PostSecret {
+		o.bool("postSecret", true)
+	}
+	return o.close()
 }

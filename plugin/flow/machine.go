@@ -1,8 +1,6 @@
 package flow
 
-import (
-	"encoding/json"
-)
+import "strconv"
 
 // Op names an export the engine runs.
 type Op string
@@ -59,37 +57,44 @@ const (
 )
 
 // stateVersion guards serialised states against a plugin that reads them
-// differently.
-const stateVersion = 1
+// differently. Version 2 is the compact state: the device code response's
+// fields instead of the whole verification event, and nothing a waiting
+// poll implies (its operation, phase and awaited effect, the API URL).
+const stateVersion = 2
 
 // Machine is one run of an export. Its exported fields are what a stepwise
 // flow (begin, poll) needs to continue: a Machine suspended at a poll's wait,
-// marshalled to JSON and restored by poll, continues where it stopped. The
-// unexported fields live for one call only. Machines are not safe for
-// concurrent use.
+// written as a state (Suspend) and restored by poll, continues where it
+// stopped. The unexported fields live for one call only. Machines are not
+// safe for concurrent use.
 type Machine struct {
-	V      int    `json:"v"`
-	Op     Op     `json:"op"`
-	Phase  phase  `json:"phase"`
-	Config Config `json:"config"`
+	Op     Op
+	Phase  phase
+	Config Config
 	// Awaiting is the kind of the last effect handed out.
-	Awaiting EffectKind `json:"awaiting"`
+	Awaiting EffectKind
 	// Queue holds effects decided but not yet handed out.
-	Queue []Effect `json:"queue,omitempty"`
+	Queue []Effect
 
-	// The device flow in progress.
-	DeviceCode   string          `json:"deviceCode,omitempty"`
-	Verification json.RawMessage `json:"verification,omitempty"`
-	IntervalMs   int64           `json:"intervalMs,omitempty"`
-	DeadlineMs   int64           `json:"deadline,omitempty"`
-	WakeAtMs     int64           `json:"wakeAt,omitempty"`
-	Failures     int             `json:"failures,omitempty"`
-	Garbage      int             `json:"garbage,omitempty"`
-	Attempts     int             `json:"attempts,omitempty"`
-	EarlyWakes   int             `json:"earlyWakes,omitempty"`
+	// The device flow in progress: the device code response's fields (the
+	// verification event is made from them), the interval in force, and the
+	// deadline and next wake-up on the monotonic clock.
+	DeviceCode              string
+	UserCode                string
+	VerificationURI         string
+	VerificationURIComplete string
+	ExpiresInMs             int64
+	FirstIntervalMs         int64
+	IntervalMs              int64
+	DeadlineMs              int64
+	WakeAtMs                int64
+	Failures                int
+	Garbage                 int
+	Attempts                int
+	EarlyWakes              int
 
 	// Result is the authentication being stored before it is returned.
-	Result *Authentication `json:"-"`
+	Result *Authentication
 	// pending is the error refresh returns once a dead entry is dropped.
 	pending *Error
 	// lease is the lease this run holds on its cache key, "" when none.
@@ -145,7 +150,7 @@ func Start(op Op, raw []byte, now, mono int64) (*Machine, Effect) {
 	if err != nil {
 		return nil, fail(err)
 	}
-	m := &Machine{V: stateVersion, Op: op, Config: *cfg, wallOffset: now - mono}
+	m := &Machine{Op: op, Config: *cfg, wallOffset: now - mono}
 	m.noFlow = in.Interactive != nil && !*in.Interactive && op != OpBegin
 	// octokit's refresh: true: a new device flow, under the lease.
 	m.fullFlow = in.Refresh && (op == OpAuthenticate || op == OpAuthorize)
@@ -154,7 +159,7 @@ func Start(op Op, raw []byte, now, mono int64) (*Machine, Effect) {
 	switch op {
 	case OpAuthenticate, OpAuthorize, OpBegin, OpRefresh, OpLogout, OpCheck:
 	default:
-		return nil, fail(invalidInput("export", "unknown export %q", clip(string(op), 20)))
+		return nil, fail(invalidInput("export", "unknown export "+quote(clip(string(op), 20))))
 	}
 	if op == OpAuthorize && m.url == "" {
 		return nil, fail(invalidInput("url", "missing: pass the URL of the request to authorize"))
@@ -281,7 +286,7 @@ func (m *Machine) dispatch(ev Event) Effect {
 	case phLogoutDel:
 		return m.onLogoutDeleted(ev)
 	}
-	return m.fail(errorf(CodeInvalidInput, "the flow state is corrupt (phase %q): start a new flow", clip(string(m.Phase), 20)))
+	return m.fail(errorf(CodeInvalidInput, "the flow state is corrupt (phase "+quote(clip(string(m.Phase), 20))+"): start a new flow"))
 }
 
 // out hands an effect to the driver, remembering what it awaits. A run
@@ -344,11 +349,16 @@ func (m *Machine) read(p phase, key string) Effect {
 func (m *Machine) finish(a *Authentication) Effect {
 	switch m.Op {
 	case OpAuthorize:
-		b, _ := json.Marshal(map[string]any{"headers": map[string]string{"authorization": m.Config.authScheme() + a.Token}})
-		return m.out(done(b))
+		h := newObj(nil)
+		h.str("authorization", m.Config.authScheme()+a.Token)
+		o := newObj(nil)
+		o.raw("headers", h.close())
+		return m.out(done(o.close()))
 	case OpBegin, OpPoll:
-		b, _ := json.Marshal(map[string]any{"status": "complete", "authentication": a})
-		return m.out(done(b))
+		o := newObj(nil)
+		o.raw("authentication", a.json())
+		o.str("status", "complete")
+		return m.out(done(o.close()))
 	}
 	return m.out(done(a.json()))
 }
@@ -391,7 +401,7 @@ func (m *Machine) onStored(ev Event) Effect {
 	}
 	m.swaps++
 	if m.swaps >= maxSwapAttempts {
-		return m.fail(errorf(CodeStore, "the token store kept changing under this write (%d attempts): another program is rewriting the entry; try again", m.swaps))
+		return m.fail(errorf(CodeStore, "the token store kept changing under this write ("+strconv.Itoa(m.swaps)+" attempts): another program is rewriting the entry; try again"))
 	}
 	m.held = found(ev)
 	return m.batch(phStoring, m.swap(m.held, m.Result))

@@ -1,13 +1,13 @@
 package flow
 
 import (
-	"encoding/json"
 	"net/netip"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode"
+
+	"github.com/tidwall/gjson"
 )
 
 // Client types, as octokit names them.
@@ -22,10 +22,11 @@ const DefaultBaseURL = "https://github.com"
 // Input is what a caller passes to every export. Scopes may be a JSON list
 // or one string; see Scopes.
 type Input struct {
-	ClientID   string          `json:"clientId"`
-	ClientType string          `json:"clientType,omitempty"`
-	Scopes     json.RawMessage `json:"scopes,omitempty"`
-	BaseURL    string          `json:"baseUrl,omitempty"`
+	ClientID   string `json:"clientId"`
+	ClientType string `json:"clientType,omitempty"`
+	// Scopes is the raw JSON value given: a list of strings or one string.
+	Scopes  []byte `json:"scopes,omitempty"`
+	BaseURL string `json:"baseUrl,omitempty"`
 	// OAuthURL names a relay for the two OAuth POSTs (relay.go).
 	OAuthURL string `json:"oauthUrl,omitempty"`
 	Refresh  bool   `json:"refresh,omitempty"`
@@ -49,9 +50,17 @@ type Input struct {
 	// Method and URL are authorize's request to authenticate.
 	Method string `json:"method,omitempty"`
 	URL    string `json:"url,omitempty"`
-	// State is poll's flow state, as begin or the previous poll answered it.
-	State json.RawMessage `json:"state,omitempty"`
+	// State is poll's flow state, as begin or the previous poll answered it
+	// (raw JSON).
+	State []byte `json:"state,omitempty"`
+
+	// state is State parsed.
+	state gjson.Result
 }
+
+// inputFields are the members of an export's input, in Input's order.
+var inputFields = []string{"clientId", "clientType", "scopes", "baseUrl", "oauthUrl", "refresh", "interactive", "encoding", "token", "method", "url", "state",
+	"issuer", "deviceEndpoint", "tokenEndpoint", "userinfoEndpoint", "revocationEndpoint", "clientSecret"}
 
 // Config is an Input validated and normalised: everything the engine needs
 // to talk to one server as one client.
@@ -109,31 +118,68 @@ func (e Endpoints) UserURL() string {
 	return e.API + "/user"
 }
 
-// ParseInput decodes an export's JSON input.
+// ParseInput decodes an export's JSON input, as encoding/json would into
+// Input.
 func ParseInput(raw []byte) (*Input, *Error) {
 	var in Input
 	if len(strings.TrimSpace(string(raw))) == 0 {
 		return nil, invalidInput("input", "empty: pass a JSON object with at least clientId")
 	}
-	if err := json.Unmarshal(raw, &in); err != nil {
-		return nil, invalidInput("input", "not a JSON object: %s", jsonProblem(err))
+	if !gjson.ValidBytes(raw) {
+		return nil, invalidInput("input", "not a JSON object: malformed JSON")
+	}
+	root := gjson.ParseBytes(raw)
+	switch {
+	case root.Type == gjson.Null:
+		return &in, nil
+	case !root.IsObject():
+		return nil, invalidInput("input", "not a JSON object: it is a JSON "+jsonKind(root))
+	}
+	d := decoder{names: inputFields}
+	d.each(root, func(i int, v gjson.Result) {
+		switch i {
+		case 0:
+			d.str(i, v, &in.ClientID)
+		case 1:
+			d.str(i, v, &in.ClientType)
+		case 2:
+			in.Scopes = []byte(v.Raw)
+		case 3:
+			d.str(i, v, &in.BaseURL)
+		case 4:
+			d.str(i, v, &in.OAuthURL)
+		case 5:
+			d.boolean(i, v, &in.Refresh)
+		case 6:
+			d.boolPtr(i, v, &in.Interactive)
+		case 7:
+			d.str(i, v, &in.Encoding)
+		case 8:
+			d.str(i, v, &in.Token)
+		case 9:
+			d.str(i, v, &in.Method)
+		case 10:
+			d.str(i, v, &in.URL)
+		case 11:
+			in.State, in.state = []byte(v.Raw), v
+		case 12:
+			d.str(i, v, &in.Issuer)
+		case 13:
+			d.str(i, v, &in.DeviceEndpoint)
+		case 14:
+			d.str(i, v, &in.TokenEndpoint)
+		case 15:
+			d.str(i, v, &in.UserinfoEndpoint)
+		case 16:
+			d.str(i, v, &in.RevocationEndpoint)
+		case 17:
+			d.str(i, v, &in.ClientSecret)
+		}
+	})
+	if d.bad != "" {
+		return nil, invalidInput("input", "not a JSON object: field "+d.bad+" must be "+d.want)
 	}
 	return &in, nil
-}
-
-// jsonProblem describes a JSON error without quoting the input back, which
-// could hold a token.
-func jsonProblem(err error) string {
-	switch e := err.(type) {
-	case *json.SyntaxError:
-		return "syntax error at byte " + strconv.FormatInt(e.Offset, 10)
-	case *json.UnmarshalTypeError:
-		if e.Field == "" {
-			return "it is a JSON " + e.Value
-		}
-		return "field " + e.Field + " must be " + e.Type.String()
-	}
-	return "malformed JSON"
 }
 
 // Configure validates an Input (rule 11) and derives endpoints, scopes and the
@@ -160,7 +206,7 @@ func (in *Input) Configure() (*Config, *Error) {
 		c.ClientType = OAuthApp
 	case OAuthApp, GitHubApp:
 	default:
-		return nil, invalidInput("clientType", "unknown client type %q: use %q or %q", clip(c.ClientType, 40), OAuthApp, GitHubApp)
+		return nil, invalidInput("clientType", "unknown client type "+quote(clip(c.ClientType, 40))+": use \""+OAuthApp+"\" or \""+GitHubApp+"\"")
 	}
 	scopes, err := parseScopes(in.Scopes)
 	if err != nil {
@@ -179,7 +225,7 @@ func (in *Input) Configure() (*Config, *Error) {
 	case "form":
 		c.Encoding = "form"
 	default:
-		return nil, invalidInput("encoding", "unknown encoding %q: use \"json\" or \"form\"", clip(in.Encoding, 20))
+		return nil, invalidInput("encoding", "unknown encoding "+quote(clip(in.Encoding, 20))+": use \"json\" or \"form\"")
 	}
 	ep, err := DeriveEndpoints(in.BaseURL)
 	if err != nil {
@@ -192,32 +238,53 @@ func (in *Input) Configure() (*Config, *Error) {
 	return c, nil
 }
 
-// parseScopes accepts a JSON list of strings or one string (rule 6).
-func parseScopes(raw json.RawMessage) ([]string, *Error) {
+// scopeList reads a JSON list of strings or one string (rule 6); ok is
+// false for anything else. Absent and null are no scopes.
+func scopeList(raw []byte) (list []string, ok bool) {
 	if len(raw) == 0 || string(raw) == "null" {
-		return NormalizeScopes(nil), nil
+		return nil, true
 	}
-	var list []string
-	if err := json.Unmarshal(raw, &list); err == nil {
-		return NormalizeScopes(list), nil
+	if !gjson.ValidBytes(raw) {
+		return nil, false
 	}
-	var one string
-	if err := json.Unmarshal(raw, &one); err == nil {
-		return NormalizeScopes([]string{one}), nil
+	v := gjson.ParseBytes(raw)
+	switch {
+	case v.Type == gjson.String:
+		return []string{jsonString(v)}, true
+	case v.IsArray():
+		ok = true
+		list = []string{}
+		v.ForEach(func(_, e gjson.Result) bool {
+			switch e.Type {
+			case gjson.String:
+				list = append(list, jsonString(e))
+			case gjson.Null:
+				list = append(list, "")
+			default:
+				ok = false
+			}
+			return ok
+		})
+		return list, ok
 	}
-	return nil, invalidInput("scopes", "must be a list of strings or one string")
+	return nil, false
+}
+
+// parseScopes accepts a JSON list of strings or one string (rule 6).
+func parseScopes(raw []byte) ([]string, *Error) {
+	list, ok := scopeList(raw)
+	if !ok {
+		return nil, invalidInput("scopes", "must be a list of strings or one string")
+	}
+	return NormalizeScopes(list), nil
 }
 
 // requestedScopes is the scope list in the caller's order, split and
 // de-duplicated (parseScopes has checked its type).
-func requestedScopes(raw json.RawMessage) []string {
-	var list []string
-	if json.Unmarshal(raw, &list) != nil {
-		var one string
-		if json.Unmarshal(raw, &one) != nil {
-			return nil
-		}
-		list = []string{one}
+func requestedScopes(raw []byte) []string {
+	list, ok := scopeList(raw)
+	if !ok || len(raw) == 0 {
+		return nil
 	}
 	return SplitScopes(strings.Join(list, ","))
 }
@@ -268,36 +335,37 @@ func DeriveEndpoints(base string) (Endpoints, *Error) {
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	u, err := url.Parse(base)
-	if err != nil || u.Host == "" || u.Opaque != "" {
+	u, problem := parseBaseURL(base)
+	scheme, host, upath := u.scheme, u.host, u.path
+	switch problem {
+	case urlNotAbsolute:
 		return Endpoints{}, invalidInput("baseUrl", "not an absolute URL: use https://github.com or https://HOST for GitHub Enterprise Server")
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Contains(u.Host, "@") {
+	case urlExtras:
 		return Endpoints{}, invalidInput("baseUrl", "must not carry credentials, a query or a fragment")
 	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return Endpoints{}, invalidInput("baseUrl", "port %q is not a port number (1 to 65535)", clip(p, 10))
+	hostname, port := splitHostPort(host)
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return Endpoints{}, invalidInput("baseUrl", "port "+quote(clip(port, 10))+" is not a port number (1 to 65535)")
 		}
 	}
 	if strings.IndexFunc(base, unicode.IsControl) >= 0 {
 		return Endpoints{}, invalidInput("baseUrl", "contains a control character")
 	}
-	scheme := strings.ToLower(u.Scheme)
-	host := strings.ToLower(u.Host)
+	host = strings.ToLower(host)
 	switch scheme {
 	case "https":
 	case "http":
-		if !IsLoopback(u.Hostname()) {
+		if !IsLoopback(hostname) {
 			return Endpoints{}, invalidInput("baseUrl", "http is allowed only for loopback hosts (127.0.0.1, ::1, localhost): use https")
 		}
 	default:
-		return Endpoints{}, invalidInput("baseUrl", "scheme %q is not allowed: use https", clip(u.Scheme, 10))
+		return Endpoints{}, invalidInput("baseUrl", "scheme "+quote(clip(scheme, 10))+" is not allowed: use https")
 	}
-	path := strings.TrimRight(u.Path, "/")
+	path := strings.TrimRight(upath, "/")
 	path = strings.TrimSuffix(path, "/api/v3")
 	if path != "" {
-		return Endpoints{}, invalidInput("baseUrl", "unexpected path %q: use https://HOST or https://HOST/api/v3", clip(path, 40))
+		return Endpoints{}, invalidInput("baseUrl", "unexpected path "+quote(clip(path, 40))+": use https://HOST or https://HOST/api/v3")
 	}
 	if host == "github.com" || host == "api.github.com" {
 		return Endpoints{Base: "https://github.com", API: "https://api.github.com"}, nil

@@ -87,7 +87,7 @@ func (in *Input) configureGeneric(c *Config) (*Config, *Error) {
 	case "json":
 		c.Encoding = "json"
 	default:
-		return nil, invalidInput("encoding", "unknown encoding %q: use \"form\" or \"json\"", clip(in.Encoding, 20))
+		return nil, invalidInput("encoding", "unknown encoding "+quote(clip(in.Encoding, 20))+": use \"form\" or \"json\"")
 	}
 	g := GenericEndpoints{Profile: ProfileGeneric}
 	s := in.Server
@@ -167,7 +167,7 @@ func serverURL(field, raw string, query bool) (string, *Error) {
 			return "", invalidInput(field, "http is allowed only for loopback hosts (127.0.0.1, ::1, localhost): use https")
 		}
 	default:
-		return "", invalidInput(field, "scheme %q is not allowed: use https", clip(u.Scheme, 10))
+		return "", invalidInput(field, "scheme "+quote(clip(u.Scheme, 10))+" is not allowed: use https")
 	}
 	if _, ok := originOf(strings.ToLower(u.Scheme), u.Host); !ok {
 		return "", invalidInput(field, "the host or port is not valid")
@@ -412,5 +412,9 @@ func (m *Machine) onUserinfo(resp *Response) Effect {
 	if login == "" {
 		login = f.str("sub")
 	}
-	return m.out(done(marshal(map[string]any{"valid": true, "login": login, "sub": f.str("sub")})))
+	o := newObj(nil)
+	o.str("login", login)
+	o.str("sub", f.str("sub"))
+	o.bool("valid", true)
+	return m.out(done(o.close()))
 }

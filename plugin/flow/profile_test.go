@@ -54,7 +54,7 @@ func TestGenericStateNeverCarriesTheSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &Machine{V: stateVersion, Config: *c, Phase: phWaiting, Awaiting: EffectSleep, DeviceCode: "dc", IntervalMs: 5000, DeadlineMs: 1}
+	m := &Machine{Config: *c, Phase: phWaiting, Awaiting: EffectSleep, DeviceCode: "dc", IntervalMs: 5000, DeadlineMs: 1}
 	if s := string(m.Suspend()); strings.Contains(s, "top-secret-value") {
 		t.Errorf("state carries the client secret: %s", s)
 	}

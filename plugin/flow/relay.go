@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"net/url"
 	"strconv"
 	"strings"
 	"unicode"
@@ -22,32 +21,32 @@ func deriveOAuth(raw string) (string, *Error) {
 	if strings.IndexFunc(raw, unicode.IsControl) >= 0 {
 		return "", invalidInput("oauthUrl", "contains a control character")
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Opaque != "" {
+	u, problem := parseBaseURL(raw)
+	switch {
+	case problem == urlNotAbsolute:
 		return "", invalidInput("oauthUrl", "not an absolute URL: pass the relay's URL, such as https://relay.example.com")
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" || strings.Contains(u.Host, "@") || u.ForceQuery {
+	case problem == urlExtras || u.forceQuery:
 		return "", invalidInput("oauthUrl", "must not carry credentials, a query or a fragment")
 	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return "", invalidInput("oauthUrl", "port %q is not a port number (1 to 65535)", clip(p, 10))
+	hostname, port := splitHostPort(u.host)
+	if port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "", invalidInput("oauthUrl", "port "+quote(clip(port, 10))+" is not a port number (1 to 65535)")
 		}
 	}
-	scheme := strings.ToLower(u.Scheme)
-	switch scheme {
+	switch u.scheme {
 	case "https":
 	case "http":
-		if !IsLoopback(u.Hostname()) {
+		if !IsLoopback(hostname) {
 			return "", invalidInput("oauthUrl", "http is allowed only for loopback hosts (127.0.0.1, ::1, localhost): use https")
 		}
 	default:
-		return "", invalidInput("oauthUrl", "scheme %q is not allowed: use https", clip(u.Scheme, 10))
+		return "", invalidInput("oauthUrl", "scheme "+quote(clip(u.scheme, 10))+" is not allowed: use https")
 	}
-	if strings.ContainsAny(u.EscapedPath(), `%\`) {
+	if !plainPath(u.rawPath) {
 		return "", invalidInput("oauthUrl", "the path must be plain (no escapes or backslashes)")
 	}
-	return scheme + "://" + strings.ToLower(u.Host) + strings.TrimRight(u.EscapedPath(), "/"), nil
+	return u.scheme + "://" + strings.ToLower(u.host) + strings.TrimRight(u.rawPath, "/"), nil
 }
 
 // withOAuth sets the OAuth root of endpoints derived from baseUrl when the

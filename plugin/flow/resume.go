@@ -1,7 +1,9 @@
 package flow
 
 import (
-	"encoding/json"
+	"strings"
+
+	"github.com/tidwall/gjson"
 )
 
 // Suspend answers for a stepwise driver (the begin and poll exports) that
@@ -13,18 +15,76 @@ import (
 // process or machine), so it carries them as wall-clock Unix milliseconds,
 // converted at the last event's reading of both clocks.
 func (m *Machine) Suspend() []byte {
-	s := *m
-	s.WakeAtMs += m.wallOffset
-	s.DeadlineMs += m.wallOffset
-	state, _ := json.Marshal(&s)
-	return marshal(map[string]any{
-		"status":       "pending",
-		"state":        json.RawMessage(state),
-		"nextPollAt":   s.WakeAtMs,
-		"interval":     secondsNumber(m.IntervalMs),
-		"expiresAt":    s.DeadlineMs,
-		"verification": json.RawMessage(m.Verification),
-	})
+	wake := m.WakeAtMs + m.wallOffset
+	deadline := m.DeadlineMs + m.wallOffset
+	o := newObj(make([]byte, 0, 1024))
+	o.int("expiresAt", deadline)
+	o.raw("interval", secondsNumber(m.IntervalMs))
+	o.int("nextPollAt", wake)
+	o.key("state")
+	o.b = m.appendState(o.b, wake, deadline)
+	o.str("status", "pending")
+	o.raw("verification", m.verification())
+	return o.close()
+}
+
+// stateFields are the members of a state, in the order appendState writes
+// them; configFields those of its config.
+var (
+	stateFields  = []string{"v", "config", "deviceCode", "userCode", "uri", "uriComplete", "expiresInMs", "firstIntervalMs", "intervalMs", "deadline", "wakeAt", "failures", "garbage", "attempts", "earlyWakes"}
+	configFields = []string{"clientId", "clientType", "scopes", "encoding", "base", "oauth",
+		"profile", "issuer", "deviceEndpoint", "tokenEndpoint", "userinfoEndpoint", "revocationEndpoint", "discover", "discovered", "postSecret"}
+)
+
+// appendState writes the state of a flow waiting for its next poll: what
+// the configuration is, the device code response's fields, the interval in
+// force, the wall-clock deadline and wake-up, and the counters. A state is
+// always waiting for a poll, so its phase, the effect it awaits and the
+// export are not written; the API URL follows from the base URL.
+func (m *Machine) appendState(b []byte, wake, deadline int64) []byte {
+	o := newObj(b)
+	o.int("v", stateVersion)
+	o.key("config")
+	cfg := newObj(o.b)
+	cfg.str("clientId", m.Config.ClientID)
+	cfg.str("clientType", m.Config.ClientType)
+	cfg.strs("scopes", m.Config.Scopes)
+	cfg.str("encoding", m.Config.Encoding)
+	cfg.str("base", m.Config.Base)
+	cfg.strOmit("oauth", m.Config.OAuth)
+	// A generic server's endpoints (never its client secret: poll's input
+	// names it again).
+	g := m.Config.GenericEndpoints
+	cfg.strOmit("profile", g.Profile)
+	cfg.strOmit("issuer", g.Issuer)
+	cfg.strOmit("deviceEndpoint", g.Device)
+	cfg.strOmit("tokenEndpoint", g.Token)
+	cfg.strOmit("userinfoEndpoint", g.Userinfo)
+	cfg.strOmit("revocationEndpoint", g.Revocation)
+	if g.Discover {
+		cfg.bool("discover", true)
+	}
+	if g.Discovered {
+		cfg.bool("discovered", true)
+	}
+	if g.PostSecret {
+		cfg.bool("postSecret", true)
+	}
+	o.b = cfg.close()
+	o.str("deviceCode", m.DeviceCode)
+	o.str("userCode", m.UserCode)
+	o.str("uri", m.VerificationURI)
+	o.strOmit("uriComplete", m.VerificationURIComplete)
+	o.int("expiresInMs", m.ExpiresInMs)
+	o.int("firstIntervalMs", m.FirstIntervalMs)
+	o.int("intervalMs", m.IntervalMs)
+	o.int("deadline", deadline)
+	o.int("wakeAt", wake)
+	o.intOmit("failures", int64(m.Failures))
+	o.intOmit("garbage", int64(m.Garbage))
+	o.intOmit("attempts", int64(m.Attempts))
+	o.intOmit("earlyWakes", int64(m.EarlyWakes))
+	return o.close()
 }
 
 // resume restores a flow from poll's input and delivers the wake-up.
@@ -32,11 +92,15 @@ func resume(in *Input, now, mono int64) (*Machine, Effect) {
 	if len(in.State) == 0 {
 		return nil, fail(invalidInput("state", "missing: pass the state that begin or the last poll answered"))
 	}
-	var m Machine
-	if err := json.Unmarshal(in.State, &m); err != nil {
-		return nil, fail(invalidInput("state", "not a flow state: %s", jsonProblem(err)))
+	st := in.state
+	if st.Raw == "" {
+		if !gjson.ValidBytes(in.State) {
+			return nil, fail(invalidInput("state", "not a flow state: malformed JSON"))
+		}
+		st = gjson.ParseBytes(in.State)
 	}
-	if err := m.validResumable(); err != nil {
+	m, err := parseState(st)
+	if err != nil {
 		return nil, fail(err)
 	}
 	m.Op = OpPoll
@@ -50,43 +114,122 @@ func resume(in *Input, now, mono int64) (*Machine, Effect) {
 	if m.Config.Discovered {
 		// This host may not have seen the discovery: name the origins
 		// first, then wake.
-		return &m, m.batch(phWaiting, m.endpointsEvent())
+		return m, m.batch(phWaiting, m.endpointsEvent())
 	}
-	return &m, m.dispatch(Event{Now: now, Mono: mono})
+	return m, m.dispatch(Event{Now: now, Mono: mono})
 }
 
-// validResumable checks a state from outside before it drives requests.
-func (m *Machine) validResumable() *Error {
+// parseState reads a state from outside and checks it before it drives
+// requests.
+func parseState(st gjson.Result) (*Machine, *Error) {
+	if st.Type == gjson.Null {
+		return nil, invalidInput("state", "missing: pass the state that begin or the last poll answered")
+	}
+	if !st.IsObject() {
+		return nil, invalidInput("state", "not a flow state: it is a JSON "+jsonKind(st))
+	}
+	var (
+		v, expires, first, interval, deadline, wake, failures, garbage, attempts, early int64
+		cin                                                                             Input
+		base                                                                            string
+		scopes                                                                          []string
+		g                                                                               GenericEndpoints
+		m                                                                               = &Machine{Phase: phWaiting, Awaiting: EffectSleep}
+	)
+	d := decoder{names: stateFields}
+	ints := []*int64{6: &expires, 7: &first, 8: &interval, 9: &deadline, 10: &wake, 11: &failures, 12: &garbage, 13: &attempts, 14: &early}
+	d.each(st, func(i int, val gjson.Result) {
+		switch i {
+		case 0:
+			d.integer(i, val, &v)
+		case 1:
+			if val.Type == gjson.Null {
+				return
+			}
+			if !val.IsObject() {
+				d.mismatch(i, "object")
+				return
+			}
+			cd := decoder{names: configFields}
+			cd.each(val, func(j int, w gjson.Result) {
+				switch j {
+				case 0:
+					cd.str(j, w, &cin.ClientID)
+				case 1:
+					cd.str(j, w, &cin.ClientType)
+				case 2:
+					cd.strList(j, w, &scopes)
+				case 3:
+					cd.str(j, w, &cin.Encoding)
+				case 4:
+					cd.str(j, w, &base)
+				case 5:
+					cd.str(j, w, &cin.OAuthURL)
+				case 6:
+					cd.str(j, w, &g.Profile)
+				case 7:
+					cd.str(j, w, &g.Issuer)
+				case 8:
+					cd.str(j, w, &g.Device)
+				case 9:
+					cd.str(j, w, &g.Token)
+				case 10:
+					cd.str(j, w, &g.Userinfo)
+				case 11:
+					cd.str(j, w, &g.Revocation)
+				case 12:
+					cd.boolean(j, w, &g.Discover)
+				case 13:
+					cd.boolean(j, w, &g.Discovered)
+				case 14:
+					cd.boolean(j, w, &g.PostSecret)
+				}
+			})
+			if cd.bad != "" {
+				d.mismatch(i, "object")
+			}
+		case 2:
+			d.str(i, val, &m.DeviceCode)
+		case 3:
+			d.str(i, val, &m.UserCode)
+		case 4:
+			d.str(i, val, &m.VerificationURI)
+		case 5:
+			d.str(i, val, &m.VerificationURIComplete)
+		default:
+			d.integer(i, val, ints[i])
+		}
+	})
+	if d.bad != "" {
+		return nil, invalidInput("state", "not a flow state: field "+d.bad+" must be "+d.want)
+	}
 	bad := func(what string) *Error {
-		return invalidInput("state", "%s: pass the state begin or poll answered, unchanged", what)
+		return invalidInput("state", what+": pass the state begin or poll answered, unchanged")
 	}
-	if m.V != stateVersion {
-		return bad("written by another plugin version")
+	if v != stateVersion {
+		return nil, bad("written by another plugin version")
 	}
-	if m.Phase != phWaiting || m.Awaiting != EffectSleep || len(m.Queue) != 0 {
-		return bad("not waiting for a poll")
+	if m.DeviceCode == "" || m.UserCode == "" || m.VerificationURI == "" || expires <= 0 || first <= 0 || interval <= 0 || deadline <= 0 {
+		return nil, bad("incomplete")
 	}
-	if m.DeviceCode == "" || m.IntervalMs <= 0 || m.DeadlineMs <= 0 {
-		return bad("incomplete")
+	cin.BaseURL = base
+	cin.Scopes = appendStrings(nil, scopes)
+	if g.Profile == ProfileGeneric {
+		cin.BaseURL = ""
+		cin.Server = Server{Issuer: g.Issuer, DeviceEndpoint: g.Device, TokenEndpoint: g.Token, UserinfoEndpoint: g.Userinfo, RevocationEndpoint: g.Revocation}
 	}
-	in := Input{ClientID: m.Config.ClientID, ClientType: m.Config.ClientType, BaseURL: m.Config.Base, OAuthURL: m.Config.OAuth, Encoding: m.Config.Encoding}
-	if g := m.Config.GenericEndpoints; g.Profile == ProfileGeneric {
-		in.BaseURL = ""
-		in.Server = Server{Issuer: g.Issuer, DeviceEndpoint: g.Device, TokenEndpoint: g.Token, UserinfoEndpoint: g.Userinfo, RevocationEndpoint: g.Revocation}
-	}
-	scopes, _ := json.Marshal(m.Config.Scopes)
-	in.Scopes = scopes
-	c, err := in.Configure()
+	c, err := cin.Configure()
 	if err == nil && c.generic() {
-		c.Discovered, c.PostSecret = m.Config.Discovered, m.Config.PostSecret
+		c.Discovered, c.PostSecret = g.Discovered, g.PostSecret
 	}
-	if err != nil || c.Endpoints != m.Config.Endpoints || c.CacheKey() != m.Config.CacheKey() {
-		return bad("its configuration does not validate")
+	if err != nil || base != c.Base || c.GenericEndpoints != g || cin.OAuthURL != c.OAuth || cin.ClientID != c.ClientID || cin.Encoding != c.Encoding || cin.ClientType != c.ClientType ||
+		strings.Join(scopes, ",") != strings.Join(c.Scopes, ",") {
+		return nil, bad("its configuration does not validate")
 	}
-	return nil
-}
-
-func marshal(v any) []byte {
-	b, _ := json.Marshal(v)
-	return b
+	c.Requested = nil // only a device code request uses it
+	m.Config = *c
+	m.ExpiresInMs, m.FirstIntervalMs, m.IntervalMs = expires, first, interval
+	m.DeadlineMs, m.WakeAtMs = deadline, wake
+	m.Failures, m.Garbage, m.Attempts, m.EarlyWakes = int(failures), int(garbage), int(attempts), int(early)
+	return m, nil
 }

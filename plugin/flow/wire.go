@@ -1,13 +1,11 @@
 package flow
 
 import (
-	"encoding/json"
 	"math"
-	"mime"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/tidwall/gjson"
 )
@@ -90,21 +88,19 @@ func oauthPost(c *Config, endpoint string, params ...param) *Request {
 	}
 	params = c.clientAuth(req, params)
 	if c.Encoding == "form" {
-		v := url.Values{}
-		for _, p := range params {
-			v.Set(p.name, p.value)
-		}
 		req.Headers["content-type"] = "application/x-www-form-urlencoded"
-		req.Body = v.Encode()
+		req.Body = formEncode(params)
 		return req
 	}
-	obj := make(map[string]string, len(params))
-	for _, p := range params {
-		obj[p.name] = p.value
+	// A JSON object with its names sorted, as encoding/json writes a map.
+	sorted := append([]param(nil), params...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
+	o := newObj(nil)
+	for _, p := range sorted {
+		o.str(p.name, p.value)
 	}
-	b, _ := json.Marshal(obj)
 	req.Headers["content-type"] = "application/json; charset=utf-8"
-	req.Body = string(b)
+	req.Body = string(o.close())
 	return req
 }
 
@@ -152,7 +148,7 @@ func (f fields) lifetime(name string) (int64, bool) {
 // parseBody decodes an OAuth response body as JSON or form by its content
 // type (rule 1), sniffing when the type is missing or generic.
 func parseBody(resp *Response) (fields, bool) {
-	mt, _, _ := mime.ParseMediaType(resp.Header("content-type"))
+	mt := mediaType(resp.Header("content-type"))
 	body := strings.TrimSpace(resp.Body)
 	switch {
 	case mt == "application/json" || strings.HasSuffix(mt, "+json"):
@@ -212,17 +208,117 @@ func parseFormFields(body string) (fields, bool) {
 	if body == "" || strings.ContainsAny(body, "<>{}") {
 		return nil, false
 	}
-	v, err := url.ParseQuery(body)
-	if err != nil || len(v) == 0 {
+	f, ok := parseForm(body)
+	if !ok || len(f) == 0 {
 		return nil, false
 	}
-	f := fields{}
-	for k, vs := range v {
-		if len(vs) > 0 {
-			f[k] = vs[0]
+	return f, true
+}
+
+// mediaType is a content type's media type, lower-cased, as
+// mime.ParseMediaType answers it: "" when the type is not a token,
+// optionally followed by "/" and a token, or when a parameter is repeated
+// with another value; the type otherwise, whatever else its parameters
+// hold.
+func mediaType(v string) string {
+	base, _, _ := strings.Cut(v, ";")
+	mt := strings.TrimSpace(strings.ToLower(base))
+	typ, sub, slash := strings.Cut(mt, "/")
+	if !isMIMEToken(typ) || slash && !isMIMEToken(sub) {
+		return ""
+	}
+	seen := map[string]string{}
+	for rest := v[len(base):]; ; {
+		rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
+		if rest == "" {
+			return mt
+		}
+		key, value, next := mediaParam(rest)
+		if key == "" {
+			return mt
+		}
+		if old, ok := seen[key]; ok && old != value {
+			return ""
+		}
+		seen[key] = value
+		rest = next
+	}
+}
+
+// mediaParam reads one "; name=value" parameter, as mime does; name is ""
+// when there is none.
+func mediaParam(v string) (name, value, rest string) {
+	rest, ok := strings.CutPrefix(strings.TrimLeftFunc(v, unicode.IsSpace), ";")
+	if !ok {
+		return "", "", v
+	}
+	rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
+	name, rest = mimeToken(rest)
+	name = strings.ToLower(name)
+	if name == "" {
+		return "", "", v
+	}
+	rest, ok = strings.CutPrefix(strings.TrimLeftFunc(rest, unicode.IsSpace), "=")
+	if !ok {
+		return "", "", v
+	}
+	rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
+	value, after := mimeValue(rest)
+	if value == "" && after == rest {
+		return "", "", v
+	}
+	return name, value, after
+}
+
+// mimeToken splits a leading token off v.
+func mimeToken(v string) (token, rest string) {
+	for i := 0; i < len(v); i++ {
+		if !isMIMEToken(v[i : i+1]) {
+			return v[:i], v[i:]
 		}
 	}
-	return f, true
+	return v, ""
+}
+
+// mimeValue splits a leading token or quoted string off v.
+func mimeValue(v string) (value, rest string) {
+	if v == "" || v[0] != '"' {
+		return mimeToken(v)
+	}
+	var b []byte
+	for i := 1; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '"':
+			return string(b), v[i+1:]
+		case c == '\\' && i+1 < len(v) && strings.IndexByte(tspecials, v[i+1]) >= 0:
+			b = append(b, v[i+1])
+			i++
+		case c == '\r' || c == '\n':
+			return "", v
+		default:
+			b = append(b, c)
+		}
+	}
+	return "", v
+}
+
+// tspecials are RFC 1521's special characters, which a token cannot hold.
+const tspecials = `()<>@,;:\\"/[]?=`
+
+// isMIMEToken reports whether s is a non-empty RFC 1521 token: printable
+// ASCII other than space and the tspecials ()<>@,;:\"/[]?=.
+func isMIMEToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte(tspecials, c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // ParseFields exposes parseBody for fuzzing and tests: it returns the field

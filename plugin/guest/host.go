@@ -2,8 +2,6 @@
 
 package main
 
-import "github.com/extism/go-pdk"
-
 // extismFuncs passes the contract's records to the host functions through
 // Extism memory; driver.FuncHost writes and reads the records.
 type extismFuncs struct{}
@@ -11,15 +9,14 @@ type extismFuncs struct{}
 // call passes bytes to a host function and reads its answer, freeing both
 // blocks.
 func call(fn func(uint64) uint64, in []byte) []byte {
-	mem := pdk.AllocateBytes(in)
-	defer mem.Free()
-	off := fn(mem.Offset())
-	if off == 0 {
+	off := store(in)
+	defer extismFree(off)
+	out := fn(off)
+	if out == 0 {
 		return nil
 	}
-	out := pdk.FindMemory(off)
-	defer out.Free()
-	return out.ReadBytes()
+	defer extismFree(out)
+	return load(out)
 }
 
 func (extismFuncs) HTTPRequest(req []byte) []byte { return call(hostHTTPRequest, req) }
@@ -39,7 +36,7 @@ func (extismFuncs) StoreLock(lock []byte) []byte { return call(hostStoreLock, lo
 func (extismFuncs) StoreUnlock(lease []byte) []byte { return call(hostStoreUnlock, lease) }
 
 func (extismFuncs) Emit(event []byte) bool {
-	mem := pdk.AllocateBytes(event)
-	defer mem.Free()
-	return hostEmit(mem.Offset()) != 0
+	off := store(event)
+	defer extismFree(off)
+	return hostEmit(off) != 0
 }

@@ -9,7 +9,6 @@ package main
 import (
 	"github.com/deviceflow/deviceflow/plugin/flow"
 	"github.com/deviceflow/deviceflow/plugin/flow/driver"
-	"github.com/extism/go-pdk"
 )
 
 func main() {}
@@ -17,12 +16,12 @@ func main() {}
 // run drives one export and reports 0 for success, 1 for failure, with the
 // error as the contract's JSON.
 func run(op flow.Op) int32 {
-	out, err := driver.Run(op, pdk.Input(), driver.FuncHost{F: extismFuncs{}})
+	out, err := driver.Run(op, input(), driver.FuncHost{F: extismFuncs{}})
 	if err != nil {
-		pdk.SetErrorString(string(err.JSON()))
+		setError(err.JSON())
 		return 1
 	}
-	pdk.Output(out)
+	output(out)
 	return 0
 }
 
@@ -49,6 +48,6 @@ func authorize() int32 { return run(flow.OpAuthorize) }
 
 //go:wasmexport info
 func info() int32 {
-	pdk.Output(flow.Info(pdk.Input()))
+	output(flow.Info(input()))
 	return 0
 }

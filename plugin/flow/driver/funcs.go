@@ -1,8 +1,6 @@
 package driver
 
 import (
-	"encoding/json"
-
 	"github.com/deviceflow/deviceflow/plugin/flow"
 )
 
@@ -39,13 +37,11 @@ var _ Host = FuncHost{}
 // HTTP sends the request record and reads the answer; an answer that is not
 // an http-response is a network error.
 func (h FuncHost) HTTP(req *flow.Request) *flow.Response {
-	in, _ := json.Marshal(req)
-	raw := h.F.HTTPRequest(in)
-	var resp flow.Response
-	if err := json.Unmarshal(raw, &resp); err != nil || (resp.Status == 0 && resp.Error == nil) {
+	resp, ok := flow.ParseResponse(h.F.HTTPRequest(flow.AppendRequest(nil, req)))
+	if !ok {
 		return &flow.Response{Error: &flow.HTTPError{Kind: "network", Message: "the host answered the request with malformed JSON"}}
 	}
-	return &resp
+	return resp
 }
 
 // Sleep waits through the host.
@@ -60,32 +56,20 @@ func (h FuncHost) Monotonic() int64 { return h.F.Monotonic() }
 // Emit hands the event to the host.
 func (h FuncHost) Emit(event []byte) bool { return h.F.Emit(event) }
 
-// storeAnswer is the host's answer to a store call.
-type storeAnswer struct {
-	Value     *string `json:"value"`
-	Conflict  bool    `json:"conflict"`
-	Lease     string  `json:"lease"`
-	Busy      bool    `json:"busy"`
-	Cancelled bool    `json:"cancelled"`
-	Error     *struct {
-		Message string `json:"message"`
-	} `json:"error"`
-}
-
-func storeCall(fn func([]byte) []byte, in []byte) (storeAnswer, string) {
-	var a storeAnswer
+func storeCall(fn func([]byte) []byte, in []byte) (flow.StoreAnswer, string) {
 	raw := fn(in)
 	if len(raw) == 0 {
-		return a, "the host answered a store call with nothing"
+		return flow.StoreAnswer{}, "the host answered a store call with nothing"
 	}
-	if err := json.Unmarshal(raw, &a); err != nil {
+	a, ok := flow.ParseStoreAnswer(raw)
+	if !ok {
 		return a, "the host answered a store call with malformed JSON"
 	}
 	if a.Error != nil {
-		if a.Error.Message == "" {
+		if *a.Error == "" {
 			return a, "unknown store failure"
 		}
-		return a, a.Error.Message
+		return a, *a.Error
 	}
 	return a, ""
 }
@@ -101,12 +85,7 @@ func (h FuncHost) StoreGet(key string) (string, bool, string) {
 
 // StoreSwap asks the host for a compare-and-swap.
 func (h FuncHost) StoreSwap(key string, old, new *string) (bool, *string, string) {
-	in, _ := json.Marshal(struct {
-		Key string  `json:"key"`
-		Old *string `json:"old,omitempty"`
-		New *string `json:"new,omitempty"`
-	}{key, old, new})
-	a, failure := storeCall(h.F.StoreSwap, in)
+	a, failure := storeCall(h.F.StoreSwap, flow.AppendStoreSwap(nil, key, old, new))
 	if failure != "" {
 		return false, nil, failure
 	}
@@ -115,12 +94,7 @@ func (h FuncHost) StoreSwap(key string, old, new *string) (bool, *string, string
 
 // StoreLock asks the host for a lease.
 func (h FuncHost) StoreLock(key string, waitMs, ttlMs int64) (string, bool, bool, string) {
-	in, _ := json.Marshal(struct {
-		Key    string `json:"key"`
-		WaitMs int64  `json:"waitMs"`
-		TTLMs  int64  `json:"ttlMs"`
-	}{key, waitMs, ttlMs})
-	a, failure := storeCall(h.F.StoreLock, in)
+	a, failure := storeCall(h.F.StoreLock, flow.AppendStoreLock(nil, key, waitMs, ttlMs))
 	if failure != "" {
 		return "", false, false, failure
 	}
@@ -132,6 +106,5 @@ func (h FuncHost) StoreLock(key string, waitMs, ttlMs int64) (string, bool, bool
 
 // StoreUnlock releases a lease through the host.
 func (h FuncHost) StoreUnlock(key, lease string) {
-	in, _ := json.Marshal(map[string]string{"key": key, "lease": lease})
-	storeCall(h.F.StoreUnlock, in)
+	storeCall(h.F.StoreUnlock, flow.AppendStoreUnlock(nil, key, lease))
 }

@@ -1,0 +1,212 @@
+package flow
+
+import (
+	"sort"
+
+	"github.com/tidwall/gjson"
+)
+
+// The records the guest exchanges with its host functions
+// (wit/deviceflow.wit: http-request, http-response, store-swap, store-lock,
+// store-unlock, store-answer), written and read here, where native tests
+// can check them against encoding/json.
+
+// AppendRequest writes an HTTP request for http_request.
+func AppendRequest(b []byte, r *Request) []byte {
+	o := newObj(b)
+	o.str("method", r.Method)
+	o.str("url", r.URL)
+	o.key("headers")
+	if r.Headers == nil {
+		o.b = append(o.b, "null"...)
+	} else {
+		names := make([]string, 0, len(r.Headers))
+		for k := range r.Headers {
+			names = append(names, k)
+		}
+		sort.Strings(names)
+		h := newObj(o.b)
+		for _, k := range names {
+			h.str(k, r.Headers[k])
+		}
+		o.b = h.close()
+	}
+	o.str("body", r.Body)
+	o.int("timeoutMs", r.TimeoutMs)
+	return o.close()
+}
+
+var (
+	responseFields  = []string{"status", "headers", "body", "error"}
+	httpErrorFields = []string{"kind", "message"}
+)
+
+// ParseResponse reads http_request's answer; ok is false when it is not a
+// response: malformed, of the wrong types, or with neither a status nor an
+// error.
+func ParseResponse(raw []byte) (*Response, bool) {
+	if !gjson.ValidBytes(raw) {
+		return nil, false
+	}
+	root := gjson.ParseBytes(raw)
+	if root.Type != gjson.Null && !root.IsObject() {
+		return nil, false
+	}
+	var r Response
+	d := decoder{names: responseFields}
+	d.each(root, func(i int, v gjson.Result) {
+		switch i {
+		case 0:
+			var n int64
+			d.integer(i, v, &n)
+			r.Status = int(n)
+		case 1:
+			switch {
+			case v.Type == gjson.Null:
+				r.Headers = nil
+			case v.IsObject():
+				if r.Headers == nil {
+					r.Headers = map[string]string{}
+				}
+				v.ForEach(func(k, hv gjson.Result) bool {
+					switch hv.Type {
+					case gjson.String:
+						r.Headers[jsonString(k)] = jsonString(hv)
+					case gjson.Null:
+						r.Headers[jsonString(k)] = ""
+					default:
+						d.mismatch(i, "string")
+					}
+					return true
+				})
+			default:
+				d.mismatch(i, "map[string]string")
+			}
+		case 2:
+			d.str(i, v, &r.Body)
+		case 3:
+			switch {
+			case v.Type == gjson.Null:
+				r.Error = nil
+			case v.IsObject():
+				if r.Error == nil {
+					r.Error = &HTTPError{}
+				}
+				ed := decoder{names: httpErrorFields}
+				ed.each(v, func(j int, w gjson.Result) {
+					if j == 0 {
+						ed.str(j, w, &r.Error.Kind)
+					} else {
+						ed.str(j, w, &r.Error.Message)
+					}
+				})
+				if ed.bad != "" {
+					d.mismatch(i, "string")
+				}
+			default:
+				d.mismatch(i, "HTTPError")
+			}
+		}
+	})
+	if d.bad != "" || (r.Status == 0 && r.Error == nil) {
+		return nil, false
+	}
+	return &r, true
+}
+
+// StoreAnswer is the host's answer to a store call. Error is the failure's
+// message when the answer carries an error (nil when none).
+type StoreAnswer struct {
+	Value     *string
+	Conflict  bool
+	Lease     string
+	Busy      bool
+	Cancelled bool
+	Error     *string
+}
+
+var storeAnswerFields = []string{"value", "conflict", "lease", "busy", "cancelled", "error"}
+
+// ParseStoreAnswer reads a store call's answer; ok is false when it is
+// malformed or of the wrong types.
+func ParseStoreAnswer(raw []byte) (StoreAnswer, bool) {
+	var a StoreAnswer
+	if !gjson.ValidBytes(raw) {
+		return a, false
+	}
+	root := gjson.ParseBytes(raw)
+	if root.Type != gjson.Null && !root.IsObject() {
+		return a, false
+	}
+	d := decoder{names: storeAnswerFields}
+	d.each(root, func(i int, v gjson.Result) {
+		switch i {
+		case 0:
+			if v.Type == gjson.Null {
+				a.Value = nil
+				return
+			}
+			var s string
+			d.str(i, v, &s)
+			if v.Type == gjson.String {
+				a.Value = &s
+			}
+		case 1:
+			d.boolean(i, v, &a.Conflict)
+		case 2:
+			d.str(i, v, &a.Lease)
+		case 3:
+			d.boolean(i, v, &a.Busy)
+		case 4:
+			d.boolean(i, v, &a.Cancelled)
+		case 5:
+			switch {
+			case v.Type == gjson.Null:
+				a.Error = nil
+			case v.IsObject():
+				if a.Error == nil {
+					a.Error = new(string)
+				}
+				ed := decoder{names: []string{"message"}}
+				ed.each(v, func(j int, w gjson.Result) { ed.str(j, w, a.Error) })
+				if ed.bad != "" {
+					d.mismatch(i, "string")
+				}
+			default:
+				d.mismatch(i, "object")
+			}
+		}
+	})
+	return a, d.bad == ""
+}
+
+// AppendStoreSwap writes store_swap's argument; a nil old or new is left
+// out (absent; remove).
+func AppendStoreSwap(b []byte, key string, old, new *string) []byte {
+	o := newObj(b)
+	o.str("key", key)
+	if old != nil {
+		o.str("old", *old)
+	}
+	if new != nil {
+		o.str("new", *new)
+	}
+	return o.close()
+}
+
+// AppendStoreLock writes store_lock's argument.
+func AppendStoreLock(b []byte, key string, waitMs, ttlMs int64) []byte {
+	o := newObj(b)
+	o.str("key", key)
+	o.int("waitMs", waitMs)
+	o.int("ttlMs", ttlMs)
+	return o.close()
+}
+
+// AppendStoreUnlock writes store_unlock's argument.
+func AppendStoreUnlock(b []byte, key, lease string) []byte {
+	o := newObj(b)
+	o.str("key", key)
+	o.str("lease", lease)
+	return o.close()
+}

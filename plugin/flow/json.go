@@ -1,0 +1,438 @@
+package flow
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+)
+
+// The engine writes its JSON by hand and reads it with gjson, so that the
+// plugin links neither encoding/json nor reflect. What it writes is byte for
+// byte what encoding/json wrote before (struct fields in declaration order,
+// map keys sorted, strings escaped alike: HTML characters and U+2028/U+2029
+// included); what it reads it reads as encoding/json did (keys matched
+// exactly or case-insensitively, the last duplicate winning, null leaving a
+// field unset, the first type mismatch an error). Native tests fuzz both
+// halves against encoding/json.
+
+// obj writes one JSON object. Callers add members in the order the object
+// shows them and end it with close.
+type obj struct {
+	b     []byte
+	comma bool
+}
+
+func newObj(b []byte) obj { return obj{b: append(b, '{')} }
+
+func (o *obj) key(k string) {
+	if o.comma {
+		o.b = append(o.b, ',')
+	}
+	o.comma = true
+	o.b = appendString(o.b, k)
+	o.b = append(o.b, ':')
+}
+
+func (o *obj) str(k, v string) {
+	o.key(k)
+	o.b = appendString(o.b, v)
+}
+
+// strOmit writes a string member unless it is empty (omitempty).
+func (o *obj) strOmit(k, v string) {
+	if v != "" {
+		o.str(k, v)
+	}
+}
+
+func (o *obj) int(k string, v int64) {
+	o.key(k)
+	o.b = strconv.AppendInt(o.b, v, 10)
+}
+
+// intOmit writes an integer member unless it is zero (omitempty).
+func (o *obj) intOmit(k string, v int64) {
+	if v != 0 {
+		o.int(k, v)
+	}
+}
+
+func (o *obj) bool(k string, v bool) {
+	o.key(k)
+	o.b = strconv.AppendBool(o.b, v)
+}
+
+// raw writes a member whose value is JSON already.
+func (o *obj) raw(k string, v []byte) {
+	o.key(k)
+	o.b = append(o.b, v...)
+}
+
+func (o *obj) strs(k string, v []string) {
+	o.key(k)
+	o.b = appendStrings(o.b, v)
+}
+
+func (o *obj) close() []byte { return append(o.b, '}') }
+
+// appendStrings writes a list of strings; nil is null, as encoding/json
+// writes a nil slice.
+func appendStrings(b []byte, v []string) []byte {
+	if v == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, s := range v {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, s)
+	}
+	return append(b, ']')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string exactly as encoding/json does:
+// `"` and `\` escaped, control characters as \b, \f, \n, \r, \t or \u00XX,
+// the HTML characters <, > and & as \u003c, \u003e and \u0026, U+2028 and
+// U+2029 as \u2028 and \u2029, and each byte of invalid UTF-8 as \ufffd.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+		default:
+			i += size
+			continue
+		}
+		i += size
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// jsonKind names the type of a JSON value as encoding/json's errors do.
+func jsonKind(v gjson.Result) string {
+	switch v.Type {
+	case gjson.String:
+		return "string"
+	case gjson.Number:
+		return "number"
+	case gjson.True, gjson.False:
+		return "bool"
+	case gjson.Null:
+		return "null"
+	}
+	if v.IsArray() {
+		return "array"
+	}
+	return "object"
+}
+
+// decoder reads the members of one JSON object into fields the caller
+// names, as encoding/json's Unmarshal into a struct: each key goes to the
+// field it names exactly or, failing that, case-insensitively (by
+// encoding/json's folding); a later duplicate overwrites an earlier one;
+// null leaves a field as it is; the first value of the wrong type is
+// remembered as the error, and decoding goes on.
+type decoder struct {
+	names []string
+	// bad is the first field whose value had the wrong type, want what it
+	// should have been ("" when none).
+	bad, want string
+}
+
+// each calls f with the index of the field each member names (members
+// naming none are skipped) and its value.
+func (d *decoder) each(o gjson.Result, f func(i int, v gjson.Result)) {
+	o.ForEach(func(k, v gjson.Result) bool {
+		if i := matchName(jsonString(k), d.names); i >= 0 {
+			f(i, v)
+		}
+		return true
+	})
+}
+
+// mismatch records a value of the wrong type for field i.
+func (d *decoder) mismatch(i int, want string) {
+	if d.bad == "" {
+		d.bad, d.want = d.names[i], want
+	}
+}
+
+// str reads a string field; null keeps the old value.
+func (d *decoder) str(i int, v gjson.Result, dst *string) {
+	switch v.Type {
+	case gjson.String:
+		*dst = jsonString(v)
+	case gjson.Null:
+	default:
+		d.mismatch(i, "string")
+	}
+}
+
+// boolean reads a bool field; null keeps the old value.
+func (d *decoder) boolean(i int, v gjson.Result, dst *bool) {
+	switch v.Type {
+	case gjson.True, gjson.False:
+		*dst = v.Type == gjson.True
+	case gjson.Null:
+	default:
+		d.mismatch(i, "bool")
+	}
+}
+
+// boolPtr reads a *bool field; null sets it to nil.
+func (d *decoder) boolPtr(i int, v gjson.Result, dst **bool) {
+	switch v.Type {
+	case gjson.True, gjson.False:
+		b := v.Type == gjson.True
+		*dst = &b
+	case gjson.Null:
+		*dst = nil
+	default:
+		d.mismatch(i, "bool")
+	}
+}
+
+// integer reads an integer field; null keeps the old value, and a number
+// with a fraction or out of range is a mismatch.
+func (d *decoder) integer(i int, v gjson.Result, dst *int64) {
+	switch v.Type {
+	case gjson.Number:
+		n, err := strconv.ParseInt(v.Raw, 10, 64)
+		if err != nil {
+			d.mismatch(i, "int64")
+			return
+		}
+		*dst = n
+	case gjson.Null:
+	default:
+		d.mismatch(i, "int64")
+	}
+}
+
+// strList reads a list of strings; null sets it to nil.
+func (d *decoder) strList(i int, v gjson.Result, dst *[]string) {
+	switch {
+	case v.Type == gjson.Null:
+		*dst = nil
+	case v.IsArray():
+		list := []string{}
+		ok := true
+		v.ForEach(func(_, e gjson.Result) bool {
+			switch e.Type {
+			case gjson.String:
+				list = append(list, jsonString(e))
+			case gjson.Null:
+				list = append(list, "")
+			default:
+				ok = false
+			}
+			return true
+		})
+		if !ok {
+			d.mismatch(i, "[]string")
+			return
+		}
+		*dst = list
+	default:
+		d.mismatch(i, "[]string")
+	}
+}
+
+// matchName finds the name a key matches: exactly, else by folding.
+func matchName(key string, names []string) int {
+	for i, n := range names {
+		if key == n {
+			return i
+		}
+	}
+	fk := foldName(key)
+	for i, n := range names {
+		if fk == foldName(n) {
+			return i
+		}
+	}
+	return -1
+}
+
+// foldName folds a key as encoding/json does to match field names case-
+// insensitively: ASCII letters upper-cased, every other rune replaced by
+// the smallest rune of its Unicode simple-folding orbit.
+func foldName(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			b = append(b, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		b = utf8.AppendRune(b, foldRune(r))
+		i += n
+	}
+	return string(b)
+}
+
+func foldRune(r rune) rune {
+	for {
+		r2 := unicode.SimpleFold(r)
+		if r2 <= r {
+			return r2
+		}
+		r = r2
+	}
+}
+
+// validUTF8 replaces each byte of invalid UTF-8 with U+FFFD, as
+// encoding/json does when it decodes a string.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, "\uFFFD"...)
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return string(b)
+}
+
+// jsonString is a JSON string value decoded as encoding/json decodes it:
+// escapes resolved, a surrogate escape that is not half of a pair and each
+// byte of invalid UTF-8 replaced by U+FFFD.
+func jsonString(v gjson.Result) string {
+	raw := v.Raw
+	if len(raw) < 2 || raw[0] != '"' {
+		return validUTF8(v.Str)
+	}
+	s := raw[1 : len(raw)-1]
+	if !strings.Contains(s, `\`) {
+		return validUTF8(s)
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '\\' {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				b = append(b, "\uFFFD"...)
+			} else {
+				b = append(b, s[i:i+n]...)
+			}
+			i += n
+			continue
+		}
+		if i+1 >= len(s) {
+			break
+		}
+		switch e := s[i+1]; e {
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r := hex4(s[i+2:])
+			if r < 0 {
+				return validUTF8(v.Str)
+			}
+			i += 6
+			if utf16.IsSurrogate(r) {
+				if r2 := hex4WithPrefix(s[i:]); r2 >= 0 {
+					if dec := utf16.DecodeRune(r, r2); dec != unicode.ReplacementChar {
+						b = utf8.AppendRune(b, dec)
+						i += 6
+						continue
+					}
+				}
+				r = unicode.ReplacementChar
+			}
+			b = utf8.AppendRune(b, r)
+			continue
+		default:
+			b = append(b, e)
+		}
+		i += 2
+	}
+	return string(b)
+}
+
+// hex4 reads four hex digits, -1 when there are none.
+func hex4(s string) rune {
+	if len(s) < 4 {
+		return -1
+	}
+	var r rune
+	for i := 0; i < 4; i++ {
+		c := s[i]
+		if !isHex(c) {
+			return -1
+		}
+		r = r<<4 | rune(unhex(c))
+	}
+	return r
+}
+
+// hex4WithPrefix reads a \uXXXX escape, -1 when s does not start with one.
+func hex4WithPrefix(s string) rune {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
+		return -1
+	}
+	return hex4(s[2:])
+}
