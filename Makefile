@@ -7,7 +7,11 @@ WASM_FLAGS := -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w'
 # always built with the Go that go.mod's go line names (the go command fetches
 # that toolchain through the module proxy when this machine has another Go).
 WASM_GO := GOTOOLCHAIN=go$(shell sed -n 's/^go //p' go.mod) $(GO)
-WASM_SRC := $(shell find plugin/guest plugin/browser plugin/flow -name '*.go' -not -name '*_test.go') go.mod go.sum
+WASM_SRC := $(shell find plugin/guest plugin/browser plugin/flow plugin/internal/packdata -name '*.go' -not -name '*_test.go') go.mod go.sum
+# PACK merges the linked plugin's data segments (plugin/internal/packdata):
+# the same initial memory in a few segments instead of ~45,000, which every
+# runtime would otherwise decode, validate and copy one by one.
+PACK := $(WASM_GO) run ./plugin/internal/packdata
 # The browser build (GOOS=js, plugin/browser) lives beside the JavaScript that
 # loads it, so that a page, a bundler and the npm package all find it at the
 # same URL relative to sdk/js/src/browser/; wasm_exec.js is Go's own loader,
@@ -20,16 +24,19 @@ BROWSER_FLAGS := -trimpath -buildvcs=false -ldflags='-s -w'
 
 all: wasm
 
-## wasm: build the plugin with standard Go (no TinyGo), and the browser build (GOOS=js) with Go's matching wasm_exec.js.
+## wasm: build the plugin with standard Go (no TinyGo) and merge its data segments; the browser build (GOOS=js) with Go's matching wasm_exec.js.
 wasm:
-	GOOS=wasip1 GOARCH=wasm $(WASM_GO) build $(WASM_FLAGS) -o $(WASM) ./plugin/guest
+	@tmp=$$(mktemp -d); \
+	GOOS=wasip1 GOARCH=wasm $(WASM_GO) build $(WASM_FLAGS) -o $$tmp/linked.wasm ./plugin/guest && \
+	$(PACK) $$tmp/linked.wasm $(WASM); rc=$$?; rm -rf $$tmp; exit $$rc
 	GOOS=js GOARCH=wasm $(WASM_GO) build $(BROWSER_FLAGS) -o $(BROWSER_WASM) ./plugin/browser
 	cp "$$($(WASM_GO) env GOROOT)/lib/wasm/wasm_exec.js" $(WASM_EXEC_JS)
 
 ## verify-wasm: rebuild to a temporary file and fail if it differs from the committed blob.
 verify-wasm:
 	@tmp=$$(mktemp -d); \
-	GOOS=wasip1 GOARCH=wasm $(WASM_GO) build $(WASM_FLAGS) -o $$tmp/deviceflow.wasm ./plugin/guest || exit 1; \
+	GOOS=wasip1 GOARCH=wasm $(WASM_GO) build $(WASM_FLAGS) -o $$tmp/linked.wasm ./plugin/guest || exit 1; \
+	$(PACK) $$tmp/linked.wasm $$tmp/deviceflow.wasm || exit 1; \
 	if cmp -s $$tmp/deviceflow.wasm $(WASM); then echo "verify-wasm: $(WASM) matches its source ($$($(WASM_GO) env GOVERSION))"; rm -rf $$tmp; \
 	else echo "verify-wasm: $(WASM) differs from a build of its source with $$($(WASM_GO) env GOVERSION): the source changed since the blob was built (run 'make wasm', check 'git diff plugin/', commit both)"; rm -rf $$tmp; exit 1; fi
 	@tmp=$$(mktemp -d); \

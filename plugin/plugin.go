@@ -2,9 +2,9 @@
 // no file at run time.
 //
 // deviceflow.wasm is built from ./guest by `make wasm` with standard Go
-// (GOOS=wasip1 GOARCH=wasm, -buildmode=c-shared -trimpath -ldflags='-s -w');
-// the same toolchain and flags give the same bytes, which `make verify-wasm`
-// checks.
+// (GOOS=wasip1 GOARCH=wasm, -buildmode=c-shared -trimpath -ldflags='-s -w'),
+// its data segments then merged by ./internal/packdata; the same toolchain
+// and flags give the same bytes, which `make verify-wasm` checks.
 package plugin
 
 import (

@@ -1,0 +1,224 @@
+// Command packdata merges the data segments of a WebAssembly module:
+//
+//	packdata in.wasm out.wasm
+//
+// Go's linker writes the plugin's initial memory as tens of thousands of
+// active data segments, one per run of bytes between runs of zeros, which
+// keeps the file small but makes every runtime decode, validate and copy
+// each segment when it compiles and instantiates the module. packdata
+// sorts the active segments by offset and joins neighbours whose gap is at
+// most maxGap bytes, writing the gap's zeros: the same initial memory in a
+// handful of segments. Every other section is copied unchanged, so the
+// output depends on the input alone (make wasm and make verify-wasm run
+// it after go build).
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+)
+
+// maxGap is the longest run of zeros written into a merged segment.
+const maxGap = 4096
+
+func main() {
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: packdata in.wasm out.wasm")
+		os.Exit(2)
+	}
+	in, err := os.ReadFile(os.Args[1])
+	if err == nil {
+		var out []byte
+		if out, err = pack(in); err == nil {
+			err = os.WriteFile(os.Args[2], out, 0o644)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "packdata:", err)
+		os.Exit(1)
+	}
+}
+
+// segment is an active data segment of memory 0 at a constant offset.
+type segment struct {
+	offset uint32
+	data   []byte
+}
+
+var errFormat = errors.New("not a WebAssembly module packdata understands")
+
+// pack rewrites the data section (and the data count section, if any) of
+// module and copies every other section as it is.
+func pack(module []byte) ([]byte, error) {
+	if len(module) < 8 || !bytes.Equal(module[:8], []byte("\x00asm\x01\x00\x00\x00")) {
+		return nil, errFormat
+	}
+	type section struct {
+		id   byte
+		body []byte
+	}
+	var sections []section
+	var merged []byte
+	count := -1
+	for p := 8; p < len(module); {
+		id := module[p]
+		size, n, err := uleb(module[p+1:])
+		if err != nil || p+1+n+int(size) > len(module) {
+			return nil, errFormat
+		}
+		body := module[p+1+n : p+1+n+int(size)]
+		p += 1 + n + int(size)
+		if id == 11 {
+			segs, err := readData(body)
+			if err != nil {
+				return nil, err
+			}
+			segs = merge(segs)
+			count, merged = len(segs), writeData(segs)
+			body = merged
+		}
+		sections = append(sections, section{id, body})
+	}
+	out := append([]byte(nil), module[:8]...)
+	for _, s := range sections {
+		if s.id == 12 && count >= 0 {
+			// The data count section states the data section's count.
+			s.body = appendULEB(nil, uint64(count))
+		}
+		out = appendSection(out, s.id, s.body)
+	}
+	return out, nil
+}
+
+func readData(body []byte) ([]segment, error) {
+	n, k, err := uleb(body)
+	if err != nil {
+		return nil, err
+	}
+	p := k
+	segs := make([]segment, 0, n)
+	for range n {
+		// Only active segments of memory 0 with an i32.const offset, the
+		// form Go's linker writes.
+		if p+2 > len(body) || body[p] != 0 || body[p+1] != 0x41 {
+			return nil, errFormat
+		}
+		off, k, err := sleb32(body[p+2:])
+		if err != nil || off < 0 {
+			return nil, errFormat
+		}
+		p += 2 + k
+		if p >= len(body) || body[p] != 0x0b {
+			return nil, errFormat
+		}
+		size, k, err := uleb(body[p+1:])
+		if err != nil || p+1+k+int(size) > len(body) {
+			return nil, errFormat
+		}
+		p += 1 + k
+		segs = append(segs, segment{uint32(off), body[p : p+int(size)]})
+		p += int(size)
+	}
+	if p != len(body) {
+		return nil, errFormat
+	}
+	return segs, nil
+}
+
+// merge joins segments separated by at most maxGap zero bytes. Overlapping
+// segments are left as they are: later segments overwrite earlier ones, and
+// reordering them would change the memory.
+func merge(segs []segment) []segment {
+	sorted := append([]segment(nil), segs...)
+	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].offset < sorted[j].offset })
+	for i := 1; i < len(sorted); i++ {
+		if sorted[i].offset < sorted[i-1].offset+uint32(len(sorted[i-1].data)) {
+			return segs
+		}
+	}
+	var out []segment
+	for _, s := range sorted {
+		if len(out) > 0 {
+			last := &out[len(out)-1]
+			end := last.offset + uint32(len(last.data))
+			if s.offset-end <= maxGap {
+				last.data = append(last.data, make([]byte, s.offset-end)...)
+				last.data = append(last.data, s.data...)
+				continue
+			}
+		}
+		out = append(out, segment{s.offset, append([]byte(nil), s.data...)})
+	}
+	return out
+}
+
+func writeData(segs []segment) []byte {
+	b := appendULEB(nil, uint64(len(segs)))
+	for _, s := range segs {
+		b = append(b, 0, 0x41)
+		b = appendSLEB(b, int64(s.offset))
+		b = append(b, 0x0b)
+		b = appendULEB(b, uint64(len(s.data)))
+		b = append(b, s.data...)
+	}
+	return b
+}
+
+func appendSection(b []byte, id byte, body []byte) []byte {
+	b = append(b, id)
+	b = appendULEB(b, uint64(len(body)))
+	return append(b, body...)
+}
+
+func uleb(b []byte) (uint64, int, error) {
+	var v uint64
+	for i := 0; i < len(b) && i < 10; i++ {
+		v |= uint64(b[i]&0x7f) << (7 * i)
+		if b[i]&0x80 == 0 {
+			return v, i + 1, nil
+		}
+	}
+	return 0, 0, errFormat
+}
+
+func sleb32(b []byte) (int32, int, error) {
+	var v int64
+	for i := 0; i < len(b) && i < 5; i++ {
+		v |= int64(b[i]&0x7f) << (7 * i)
+		if b[i]&0x80 == 0 {
+			if b[i]&0x40 != 0 {
+				v |= -1 << (7 * (i + 1))
+			}
+			return int32(v), i + 1, nil
+		}
+	}
+	return 0, 0, errFormat
+}
+
+func appendULEB(b []byte, v uint64) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if v != 0 {
+			c |= 0x80
+		}
+		b = append(b, c)
+		if v == 0 {
+			return b
+		}
+	}
+}
+
+func appendSLEB(b []byte, v int64) []byte {
+	for {
+		c := byte(v & 0x7f)
+		v >>= 7
+		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
+			return append(b, c)
+		}
+		b = append(b, c|0x80)
+	}
+}
