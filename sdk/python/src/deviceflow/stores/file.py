@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import secrets
 import threading
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple, Union
@@ -161,7 +160,7 @@ class FileStore:
         probe file in it: nothing is left behind.
         """
         self._ready(create=True)
-        probe = self.path / f".probe.{secrets.token_hex(8)}.tmp"
+        probe = self.path / f".probe.{os.urandom(8).hex()}.tmp"
         try:
             fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             os.close(fd)
@@ -227,7 +226,7 @@ class FileStore:
         name = entry_name(key)
         doc = {"version": ENTRY_VERSION, "key": key, "value": value}
         data = self._encode(json.dumps(doc, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
-        tmp = self.path / f".{name}.{secrets.token_hex(8)}.tmp"
+        tmp = self.path / f".{name}.{os.urandom(8).hex()}.tmp"  # os.urandom, as secrets.token_hex: no import of secrets for a read
         target = self.path / f"{name}.json"
         try:
             # Created 0600 and exclusively: the token is never readable by
