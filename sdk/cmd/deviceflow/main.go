@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
@@ -29,10 +30,28 @@ const (
 )
 
 func main() {
+	shortLived(os.Args[1:])
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], newTerminal(os.Stdout, os.Stderr), os.Getenv)
 	stop()
 	os.Exit(code)
+}
+
+// shortLived turns the garbage collector off for the commands that end in
+// a moment (token, status, logout): loading the plugin allocates tens of
+// megabytes once, and collecting them before the process exits is wasted
+// time. A soft memory limit keeps a stuck command from growing without
+// bound: past it the collector runs again. login (which may wait minutes),
+// emulator and relay keep the default.
+func shortLived(args []string) {
+	if len(args) == 0 {
+		return
+	}
+	switch args[0] {
+	case "token", "status", "logout":
+		debug.SetGCPercent(-1)
+		debug.SetMemoryLimit(256 << 20)
+	}
 }
 
 // command is one subcommand.
