@@ -69,22 +69,11 @@ func TestEmulatedSwapRace(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sw := SwapperFor(p)
+			s := capable(p)
 			for range 20 {
-				for {
-					v, err := p.Get(ctx, "n")
-					var old *string
-					if err == nil {
-						old = &v
-					}
-					ok, _, err := sw.Swap(ctx, "n", old, sp(itoa(atoi(v)+1)))
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					if ok {
-						break
-					}
+				if err := suite.Increment(ctx, s, "n"); err != nil {
+					t.Error(err)
+					return
 				}
 			}
 		}()
