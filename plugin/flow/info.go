@@ -115,21 +115,6 @@ func (e Endpoints) json() []byte {
 	o.str("base", e.Base)
 	o.str("api", e.API)
 	o.strOmit("oauth", e.OAuth)
-	g := e.GenericEndpoints
-	o.strOmit("profile", g.Profile)
-	o.strOmit("issuer", g.Issuer)
-	o.strOmit("deviceEndpoint", g.Device)
-	o.strOmit("tokenEndpoint", g.Token)
-	o.strOmit("userinfoEndpoint", g.Userinfo)
-	o.strOmit("revocationEndpoint", g.Revocation)
-	if g.Discover {
-		o.bool("discover", true)
-	}
-	if g.Discovered {
-		o.bool("discovered", true)
-	}
-	if g.PostSecret {
-		o.bool("postSecret", true)
-	}
+	e.GenericEndpoints.write(&o)
 	return o.close()
 }

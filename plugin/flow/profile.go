@@ -418,3 +418,23 @@ func (m *Machine) onUserinfo(resp *Response) Effect {
 	o.bool("valid", true)
 	return m.out(done(o.close()))
 }
+
+// write adds the endpoints' fields to o, as encoding/json marshals them
+// (empty ones left out), for info's endpoints and a flow's state alike.
+func (g GenericEndpoints) write(o *obj) {
+	o.strOmit("profile", g.Profile)
+	o.strOmit("issuer", g.Issuer)
+	o.strOmit("deviceEndpoint", g.Device)
+	o.strOmit("tokenEndpoint", g.Token)
+	o.strOmit("userinfoEndpoint", g.Userinfo)
+	o.strOmit("revocationEndpoint", g.Revocation)
+	if g.Discover {
+		o.bool("discover", true)
+	}
+	if g.Discovered {
+		o.bool("discovered", true)
+	}
+	if g.PostSecret {
+		o.bool("postSecret", true)
+	}
+}

@@ -54,22 +54,7 @@ func (m *Machine) appendState(b []byte, wake, deadline int64) []byte {
 	cfg.strOmit("oauth", m.Config.OAuth)
 	// A generic server's endpoints (never its client secret: poll's input
 	// names it again).
-	g := m.Config.GenericEndpoints
-	cfg.strOmit("profile", g.Profile)
-	cfg.strOmit("issuer", g.Issuer)
-	cfg.strOmit("deviceEndpoint", g.Device)
-	cfg.strOmit("tokenEndpoint", g.Token)
-	cfg.strOmit("userinfoEndpoint", g.Userinfo)
-	cfg.strOmit("revocationEndpoint", g.Revocation)
-	if g.Discover {
-		cfg.bool("discover", true)
-	}
-	if g.Discovered {
-		cfg.bool("discovered", true)
-	}
-	if g.PostSecret {
-		cfg.bool("postSecret", true)
-	}
+	m.Config.GenericEndpoints.write(&cfg)
 	o.b = cfg.close()
 	o.str("deviceCode", m.DeviceCode)
 	o.str("userCode", m.UserCode)
