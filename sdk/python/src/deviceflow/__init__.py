@@ -14,8 +14,10 @@ compare-and-swap and leases, events) and an idiomatic API::
 
 from typing import TYPE_CHECKING, Any, Dict
 
+from . import _lazy
+
 # The errors are light and always needed: imported now. Everything else is
-# imported on first use (PEP 562, __getattr__ below), so that a process that
+# imported on first use (PEP 562, through _lazy.names below), so that a process that
 # only prints a cached token does not pay for HTTP, TLS, the stores it does
 # not open or the dataclasses of a device flow.
 from .errors import (
@@ -77,19 +79,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> "list[str]":
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = _lazy.names(__name__, _LAZY, globals())
 
 
 __version__ = "0.1.0"
