@@ -426,7 +426,7 @@ func (s *Store) Swap(ctx context.Context, key string, old, new *string) (bool, *
 			}
 			cur = &v
 		}
-		if !same(cur, old) {
+		if !shared.Same(cur, old) {
 			return false, cur, nil
 		}
 		var q string
@@ -460,13 +460,6 @@ WHERE tenant = $1 AND key = $2 AND value = $3 AND ` + live
 		}
 		// Someone wrote between the read and the statement: read again.
 	}
-}
-
-func same(a, b *string) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return *a == *b
 }
 
 // Lock takes the lease on key (see host.Locker), for every process sharing

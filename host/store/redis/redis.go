@@ -266,7 +266,7 @@ func (s *Store) Swap(ctx context.Context, key string, old, new *string) (bool, *
 			}
 			cur = &v
 		}
-		if !same(cur, old) {
+		if !shared.Same(cur, old) {
 			return false, cur, nil
 		}
 		if raw == nil && new == nil {
@@ -281,13 +281,6 @@ func (s *Store) Swap(ctx context.Context, key string, old, new *string) (bool, *
 		}
 		// Someone wrote between the read and the script: read again.
 	}
-}
-
-func same(a, b *string) bool {
-	if a == nil || b == nil {
-		return a == nil && b == nil
-	}
-	return *a == *b
 }
 
 // renewScript extends the lease KEYS[1] to ARGV[2] ms when it holds the

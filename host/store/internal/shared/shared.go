@@ -317,3 +317,12 @@ func EntryTTL(key string, ttl time.Duration, ttlFor func(string) time.Duration) 
 	}
 	return max(ttl, 0)
 }
+
+// Same reports whether two optional values are equal (both absent, or both
+// present and equal): the comparison of a compare-and-swap.
+func Same(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
