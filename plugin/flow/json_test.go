@@ -531,3 +531,58 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Error("the verification event differs after a round trip")
 	}
 }
+
+// oldServerURL is serverURL as it was written over net/url.
+func oldServerURL(field, raw string, query bool) (string, bool) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return "", true
+	}
+	if strings.IndexFunc(raw, unicode.IsControl) >= 0 {
+		return "", false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Opaque != "" {
+		return "", false
+	}
+	if u.User != nil || u.Fragment != "" || strings.Contains(u.Host, "@") || (!query && u.RawQuery != "") {
+		return "", false
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+	case "http":
+		if !IsLoopback(u.Hostname()) {
+			return "", false
+		}
+	default:
+		return "", false
+	}
+	if _, ok := originOf(strings.ToLower(u.Scheme), u.Host); !ok {
+		return "", false
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Host = strings.ToLower(u.Host)
+	return u.String(), true
+}
+
+// FuzzServerURLAsNetURL: an issuer or endpoint URL is accepted exactly when
+// net/url accepted it, and written as net/url's URL.String wrote it.
+func FuzzServerURLAsNetURL(f *testing.F) {
+	for _, s := range []string{"https://Auth.Example.com/realms/r", "https://login.example.com/tenant/v2.0/", "http://127.0.0.1:8080/o?x=1",
+		"https://h/a b", "https://h/%61%2F", "https://h/a\\b", "https://h/é", "https://h/[x]!'()*", "https://h/a\"{|}^`", "https://h?", "https://h?a#",
+		"https://h#", "https://h#f", "https://u@h", "https://h:99999", "https://h:443", "ftp://h", "http://h", "https:h", "//h", "https://[::1]:8443/x",
+		"https://[fe80::1%25en0]/", "HTTPS://H/P?Q", "https://h/?a=%zz", "https://h/%zz", "https://a%41.example/", "https://h/*", " https://h/ "} {
+		f.Add(s, true)
+		f.Add(s, false)
+	}
+	f.Fuzz(func(t *testing.T, s string, query bool) {
+		want, ok := oldServerURL("issuer", s, query)
+		got, err := serverURL("issuer", s, query)
+		if (err == nil) != ok || got != want {
+			t.Fatalf("%q (query %v): got %q, %v; net/url gave %q, %v", s, query, got, err, want, ok)
+		}
+		if err != nil && (err.Code != CodeInvalidInput || !strings.Contains(err.Message, "issuer:")) {
+			t.Fatalf("%q: %v, want invalid_input naming issuer", s, err)
+		}
+	})
+}

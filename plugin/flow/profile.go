@@ -2,7 +2,6 @@ package flow
 
 import (
 	"encoding/base64"
-	"net/url"
 	"strings"
 	"unicode"
 )
@@ -150,31 +149,35 @@ func serverURL(field, raw string, query bool) (string, *Error) {
 	if strings.IndexFunc(raw, unicode.IsControl) >= 0 {
 		return "", invalidInput(field, "contains a control character")
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Opaque != "" {
+	u, ok := splitURL(raw)
+	if !ok {
 		return "", invalidInput(field, "not an absolute URL: use https://HOST/PATH")
 	}
-	if u.User != nil || u.Fragment != "" || strings.Contains(u.Host, "@") || (!query && u.RawQuery != "") {
+	if u.userinfo || u.fragment || (!query && u.rawQuery != "") {
 		if query {
 			return "", invalidInput(field, "must not carry credentials or a fragment")
 		}
 		return "", invalidInput(field, "must not carry credentials, a query or a fragment")
 	}
-	switch strings.ToLower(u.Scheme) {
+	hostname, _ := splitHostPort(u.host)
+	switch u.scheme {
 	case "https":
 	case "http":
-		if !IsLoopback(u.Hostname()) {
+		if !IsLoopback(hostname) {
 			return "", invalidInput(field, "http is allowed only for loopback hosts (127.0.0.1, ::1, localhost): use https")
 		}
 	default:
-		return "", invalidInput(field, "scheme "+quote(clip(u.Scheme, 10))+" is not allowed: use https")
+		return "", invalidInput(field, "scheme "+quote(clip(u.scheme, 10))+" is not allowed: use https")
 	}
-	if _, ok := originOf(strings.ToLower(u.Scheme), u.Host); !ok {
+	if _, ok := originOf(u.scheme, u.host); !ok {
 		return "", invalidInput(field, "the host or port is not valid")
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
-	u.Host = strings.ToLower(u.Host)
-	return u.String(), nil
+	// As net/url's URL.String writes it, scheme and host lower-cased.
+	out := u.scheme + "://" + strings.ToLower(u.host) + u.escapedPath()
+	if u.forceQuery || u.rawQuery != "" {
+		out += "?" + u.rawQuery
+	}
+	return out, nil
 }
 
 // genericCacheKey names a generic server's store entry: the issuer (or the
@@ -249,8 +252,7 @@ func (c *Config) clientAuth(req *Request, params []param) []param {
 	if c.PostSecret {
 		return append(params, param{"client_secret", c.ClientSecret})
 	}
-	cred := url.QueryEscape(c.ClientID) + ":" + url.QueryEscape(c.ClientSecret)
-	req.Headers["authorization"] = "Basic " + base64.StdEncoding.EncodeToString([]byte(cred))
+	req.Headers["authorization"] = "Basic " + c.basicCredentials()
 	return params
 }
 
@@ -259,8 +261,20 @@ func (c *Config) secrets() []string {
 	if c.ClientSecret == "" {
 		return nil
 	}
-	cred := url.QueryEscape(c.ClientID) + ":" + url.QueryEscape(c.ClientSecret)
-	return []string{c.ClientSecret, url.QueryEscape(c.ClientSecret), base64.StdEncoding.EncodeToString([]byte(cred))}
+	return []string{c.ClientSecret, string(appendQueryEscape(nil, c.ClientSecret)), c.basicCredentials()}
+}
+
+// basicCredentials are the Basic scheme's credentials, RFC 6749 section
+// 2.3.1: "The client identifier is encoded using the
+// "application/x-www-form-urlencoded" encoding algorithm per Appendix B,
+// and the encoded value is used as the username; the client password is
+// encoded using the same algorithm and used as the password." RFC 7617
+// joins them with a colon and writes them in base64.
+func (c *Config) basicCredentials() string {
+	b := appendQueryEscape(nil, c.ClientID)
+	b = append(b, ':')
+	b = appendQueryEscape(b, c.ClientSecret)
+	return base64.StdEncoding.EncodeToString(b)
 }
 
 // genericError adapts an error for a generic server: RFC 6749's codes take

@@ -27,53 +27,111 @@ type absURL struct {
 	forceQuery                  bool
 }
 
-// parseBaseURL reads an absolute URL as net/url.Parse does. A URL that
-// Parse refuses, or that has no host, is urlNotAbsolute; one with user
-// info, a non-empty query or a non-empty fragment is urlExtras.
-func parseBaseURL(s string) (u absURL, problem urlProblem) {
+// urlParts is an absolute URL split as net/url.Parse splits it: the parts
+// absURL keeps, the query as written, whether the authority holds user
+// info, and whether the (unescaped) fragment is non-empty.
+type urlParts struct {
+	absURL
+	rawQuery string
+	userinfo bool
+	fragment bool
+}
+
+// splitURL splits an absolute URL as net/url.Parse does. ok is false for a
+// URL that Parse refuses or that has no host. A URL with user info stops
+// there: it is refused whatever its host.
+func splitURL(s string) (u urlParts, ok bool) {
 	rest, frag, _ := strings.Cut(s, "#")
 	for i := 0; i < len(rest); i++ {
 		if rest[i] < ' ' || rest[i] == 0x7f {
-			return u, urlNotAbsolute
+			return u, false
 		}
 	}
 	scheme, rest, ok := urlScheme(rest)
 	if !ok || scheme == "" {
-		return u, urlNotAbsolute
+		return u, false
 	}
 	u.scheme = strings.ToLower(scheme)
-	query := ""
 	if strings.HasSuffix(rest, "?") && strings.Count(rest, "?") == 1 {
 		rest, u.forceQuery = rest[:len(rest)-1], true
 	} else {
-		rest, query, _ = strings.Cut(rest, "?")
+		rest, u.rawQuery, _ = strings.Cut(rest, "?")
 	}
 	if !strings.HasPrefix(rest, "//") {
 		// Opaque, or no host.
-		return u, urlNotAbsolute
+		return u, false
 	}
 	authority, rest := rest[2:], ""
 	if i := strings.IndexByte(authority, '/'); i >= 0 {
 		authority, rest = authority[:i], authority[i:]
 	}
 	if strings.Contains(authority, "@") {
-		return u, urlExtras
+		u.userinfo = true
+		return u, true
 	}
 	if u.host, ok = urlHost(u.scheme, authority); !ok || u.host == "" {
-		return u, urlNotAbsolute
+		return u, false
 	}
 	u.rawPath = rest
 	if u.path, ok = urlUnescape(rest, escPath); !ok {
-		return u, urlNotAbsolute
+		return u, false
 	}
 	f, ok := urlUnescape(frag, escPath)
 	if !ok {
-		return u, urlNotAbsolute
+		return u, false
 	}
-	if query != "" || f != "" {
-		return u, urlExtras
+	u.fragment = f != ""
+	return u, true
+}
+
+// parseBaseURL reads an absolute URL as net/url.Parse does. A URL that
+// Parse refuses, or that has no host, is urlNotAbsolute; one with user
+// info, a non-empty query or a non-empty fragment is urlExtras.
+func parseBaseURL(s string) (absURL, urlProblem) {
+	u, ok := splitURL(s)
+	switch {
+	case !ok:
+		return u.absURL, urlNotAbsolute
+	case u.userinfo || u.rawQuery != "" || u.fragment:
+		return u.absURL, urlExtras
 	}
-	return u, urlOK
+	return u.absURL, urlOK
+}
+
+// escapedPath is the path as net/url's URL.EscapedPath writes it: as
+// written when that is a valid encoding, otherwise the unescaped path
+// escaped again.
+func (u absURL) escapedPath() string {
+	valid := true
+	for i := 0; i < len(u.rawPath) && valid; i++ {
+		valid = writtenPathByte(u.rawPath[i]) || u.rawPath[i] == '%'
+	}
+	if valid {
+		return u.rawPath
+	}
+	const upperHex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(u.path)+8)
+	for i := 0; i < len(u.path); i++ {
+		if c := u.path[i]; escapedPathByte(c) {
+			b = append(b, c)
+		} else {
+			b = append(b, '%', upperHex[c>>4], upperHex[c&0xf])
+		}
+	}
+	return string(b)
+}
+
+// escapedPathByte reports whether net/url's escape leaves c as it is in a
+// path.
+func escapedPathByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("-_.~$&+,/:;=@", c) >= 0
+}
+
+// writtenPathByte reports whether a path as written may hold c for
+// net/url's URL.EscapedPath to keep it as written: what escape leaves, and
+// the sub-delimiters and brackets it would escape but accepts.
+func writtenPathByte(c byte) bool {
+	return escapedPathByte(c) || strings.IndexByte("!'()*[]", c) >= 0
 }
 
 // plainPath reports whether a path as written is what net/url's
@@ -81,8 +139,7 @@ func parseBaseURL(s string) (u absURL, problem urlProblem) {
 // every byte one that a path holds unescaped.
 func plainPath(raw string) bool {
 	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!$&'()*+,-./:;=@[]_~", c) >= 0) {
+		if !writtenPathByte(raw[i]) {
 			return false
 		}
 	}
