@@ -66,14 +66,16 @@ $(STATICCHECK): Makefile
 	GOBIN=$(CURDIR)/.bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@touch $@
 
-## lint-go: no file gofmt would change, go.mod/go.sum as go mod tidy leaves them (both modules), staticcheck (the guest as wasip1 too,
+## lint-go: no file gofmt would change, go.mod/go.sum as go mod tidy leaves them (every module), staticcheck (the guest as wasip1 too,
 ## without U1000: its go:wasmexport functions are called by the runtime, which staticcheck cannot see).
 lint-go: $(STATICCHECK)
 	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); if [ -n "$$out" ]; then echo "gofmt: run gofmt -w on:"; echo "$$out"; exit 1; fi
 	$(GO) mod tidy -diff
 	cd wit/tools && $(GO) mod tidy -diff
+	cd plugin/internal/pretty && $(GO) mod tidy -diff
 	$(STATICCHECK) ./...
 	cd wit/tools && ../../$(STATICCHECK) ./...
+	cd plugin/internal/pretty && ../../../$(STATICCHECK) ./...
 	GOOS=wasip1 GOARCH=wasm $(STATICCHECK) -checks inherit,-U1000 ./plugin/guest
 	GOOS=js GOARCH=wasm $(STATICCHECK) ./plugin/browser
 
@@ -117,6 +119,7 @@ reliability:
 ## test-go: vet and test every Go package (engine, model check, host, conformance vectors, emulator, SDK, CLI); host/reliability runs in test-reliability, once the Python venv exists, and the shared stores in test-platform.
 test-go:
 	$(GO) vet ./...
+	cd plugin/internal/pretty && $(GO) vet ./... && $(GO) test -count=1 ./...
 	$(GO) test -count=1 -skip '$(PLATFORM_INTEROP)|$(PLATFORM_SCHEDULER)' $$($(GO) list ./... | grep -v -e '/host/reliability$$' -e '/host/store/redis$$' -e '/host/store/postgres$$')
 
 # The cross-language tests of the shared stores, in host/interop.

@@ -39,3 +39,5 @@ ignore (
 	./sdk/js/node_modules
 	./sdk/python/.venv
 )
+
+replace github.com/tidwall/pretty => ./plugin/internal/pretty
