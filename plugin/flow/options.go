@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -386,8 +385,8 @@ func IsLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
 	}
-	ip, err := netip.ParseAddr(strings.Trim(host, "[]"))
-	return err == nil && ip.IsLoopback()
+	ip, ok := parseIP(strings.Trim(host, "[]"))
+	return ok && ip.isLoopback()
 }
 
 // CacheKey names the store entry for this configuration (rule 6): base URL,

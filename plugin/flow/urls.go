@@ -1,7 +1,6 @@
 package flow
 
 import (
-	"net/netip"
 	"sort"
 	"strings"
 )
@@ -199,8 +198,7 @@ func urlHost(scheme, host string) (string, bool) {
 				return "", false
 			}
 		}
-		addr, err := netip.ParseAddr(unescaped)
-		if err != nil || addr.Is4() {
+		if addr, ok := parseIP(unescaped); !ok || addr.v4 {
 			return "", false
 		}
 		return "[" + unescaped + "]" + colonPort, true
