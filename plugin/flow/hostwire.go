@@ -1,7 +1,7 @@
 package flow
 
 import (
-	"sort"
+	"slices"
 
 	"github.com/tidwall/gjson"
 )
@@ -24,7 +24,7 @@ func AppendRequest(b []byte, r *Request) []byte {
 		for k := range r.Headers {
 			names = append(names, k)
 		}
-		sort.Strings(names)
+		slices.Sort(names)
 		h := newObj(o.b)
 		for _, k := range names {
 			h.str(k, r.Headers[k])

@@ -1,7 +1,7 @@
 package flow
 
 import (
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -301,7 +301,7 @@ func NormalizeScopes(in []string) []string {
 			}
 		}
 	}
-	sort.Strings(out)
+	slices.Sort(out)
 	return out
 }
 

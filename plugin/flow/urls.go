@@ -1,7 +1,7 @@
 package flow
 
 import (
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -362,10 +362,8 @@ func parseForm(body string) (map[string]string, bool) {
 // formEncode writes params as net/url's Values.Encode does: sorted by
 // name, each escaped as a query component.
 func formEncode(params []param) string {
-	sorted := append([]param(nil), params...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
 	var b []byte
-	for _, p := range sorted {
+	for _, p := range sortedParams(params) {
 		if len(b) > 0 {
 			b = append(b, '&')
 		}
@@ -374,6 +372,14 @@ func formEncode(params []param) string {
 		b = appendQueryEscape(b, p.value)
 	}
 	return string(b)
+}
+
+// sortedParams is a copy of params sorted by name, as net/url's
+// Values.Encode and encoding/json's map encoding order them.
+func sortedParams(params []param) []param {
+	sorted := append([]param(nil), params...)
+	slices.SortStableFunc(sorted, func(a, b param) int { return strings.Compare(a.name, b.name) })
+	return sorted
 }
 
 // appendQueryEscape escapes s as net/url's QueryEscape does: unreserved

@@ -2,7 +2,7 @@ package flow
 
 import (
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -93,10 +93,8 @@ func oauthPost(c *Config, endpoint string, params ...param) *Request {
 		return req
 	}
 	// A JSON object with its names sorted, as encoding/json writes a map.
-	sorted := append([]param(nil), params...)
-	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].name < sorted[j].name })
 	o := newObj(nil)
-	for _, p := range sorted {
+	for _, p := range sortedParams(params) {
 		o.str(p.name, p.value)
 	}
 	req.Headers["content-type"] = "application/json; charset=utf-8"
@@ -329,6 +327,6 @@ func ParseFields(contentType, body string) ([]string, bool) {
 	for k := range f {
 		names = append(names, k)
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	return names, ok
 }

@@ -16,8 +16,9 @@ package pretty
 
 import (
 	"bytes"
-	"sort"
+	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -182,7 +183,7 @@ func (p *printer) object(depth int) []byte {
 		return []byte("{}")
 	}
 	if p.opts.SortKeys {
-		sort.SliceStable(members, func(a, b int) bool { return decode(members[a].name) < decode(members[b].name) })
+		slices.SortStableFunc(members, func(a, b member) int { return strings.Compare(decode(a.name), decode(b.name)) })
 	}
 	out := []byte("{\n")
 	for n, m := range members {
