@@ -25,6 +25,7 @@ import (
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
 	"github.com/tetratelabs/wazero/imports/wasi_snapshot_preview1"
 	"github.com/tetratelabs/wazero/sys"
 )
@@ -168,6 +169,7 @@ func (m *Module) Instance(ctx context.Context, mc wazero.ModuleConfig) (*Instanc
 	}
 	in := &Instance{funcs: map[string]api.Function{}, arena: newArena(m.maxArena)}
 	ctx = context.WithValue(ctx, instanceKey{}, in)
+	ctx = experimental.WithMemoryAllocator(ctx, memoryAllocator)
 	// Anonymous, so that any number of instances share the runtime.
 	mod, err := m.rt.InstantiateModule(ctx, m.compiled, mc.WithName("").WithStartFunctions())
 	if err != nil {
