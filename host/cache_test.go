@@ -150,3 +150,32 @@ func TestCacheDir(t *testing.T) {
 		}
 	}
 }
+
+// TestPreload: Preload compiles the plugin in the background, through the
+// cache, and the next call uses what it compiled instead of compiling again.
+func TestPreload(t *testing.T) {
+	t.Setenv("DEVICEFLOW_CACHE_DIR", t.TempDir())
+	forgetCompilation()
+	defer forgetCompilation()
+	Preload()
+	Preload()
+	m, err := compiledPlugin(context.Background())
+	if err != nil || m == nil {
+		t.Fatalf("compiled after Preload: %v, %v", m, err)
+	}
+	entries, _ := os.ReadDir(CacheDir())
+	if len(entries) == 0 {
+		t.Fatal("Preload wrote nothing to the compilation cache")
+	}
+	h, err := New(Options{Store: NewMemoryStore()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close(context.Background())
+	if _, err := h.Call(context.Background(), "info", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := compiledPlugin(context.Background()); again != m {
+		t.Fatal("the call compiled the plugin again")
+	}
+}

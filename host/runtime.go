@@ -36,6 +36,15 @@ func compiledPlugin(ctx context.Context) (*kernel.Module, error) {
 	return compiled, compileErr
 }
 
+// Preload starts compiling the plugin on another goroutine and returns at
+// once, so that the first call finds it compiled, or waits less for it: a
+// program that will call the plugin soon calls Preload first and does its
+// other start-up work (flags, opening a store) meanwhile. Calling it again,
+// or after the plugin is compiled, does nothing.
+func Preload() {
+	go compiledPlugin(context.Background())
+}
+
 // compilePlugin compiles the embedded plugin with its compiled code cached
 // in dir, or with no cache when dir is "". It also returns the cache it used
 // (nil for none), which outlives the compiled plugin and is closed

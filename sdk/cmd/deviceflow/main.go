@@ -19,6 +19,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/deviceflow/deviceflow/host"
 )
 
 // Exit codes.
@@ -37,20 +39,25 @@ func main() {
 	os.Exit(code)
 }
 
-// shortLived turns the garbage collector off for the commands that end in
-// a moment (token, status, logout): loading the plugin allocates tens of
-// megabytes once, and collecting them before the process exits is wasted
-// time. A soft memory limit keeps a stuck command from growing without
-// bound: past it the collector runs again. login (which may wait minutes),
-// emulator and relay keep the default.
+// shortLived prepares the commands that call the plugin. It starts
+// compiling the plugin while the command reads its flags and opens its
+// store (host.Preload). For the commands that end in a moment (token,
+// status, logout) it turns the garbage collector off: loading the plugin
+// allocates tens of megabytes once, and collecting them before the process
+// exits is wasted time. A soft memory limit keeps a stuck command from
+// growing without bound: past it the collector runs again. login (which
+// may wait minutes), emulator and relay keep the default.
 func shortLived(args []string) {
 	if len(args) == 0 {
 		return
 	}
 	switch args[0] {
 	case "token", "status", "logout":
+		host.Preload()
 		debug.SetGCPercent(-1)
 		debug.SetMemoryLimit(256 << 20)
+	case "login":
+		host.Preload()
 	}
 }
 
