@@ -9,8 +9,8 @@ WASM_FLAGS := -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w'
 WASM_GO := GOTOOLCHAIN=go$(shell sed -n 's/^go //p' go.mod) $(GO)
 WASM_SRC := $(shell find plugin/guest plugin/browser plugin/flow plugin/internal/packdata -name '*.go' -not -name '*_test.go') go.mod go.sum
 # PACK merges the linked plugin's data segments (plugin/internal/packdata):
-# the same initial memory in a few segments instead of ~45,000, which every
-# runtime would otherwise decode, validate and copy one by one.
+# the same initial memory in at most 1,024 segments instead of ~35,000, which
+# every runtime would otherwise decode, validate and copy one by one.
 PACK := $(WASM_GO) run ./plugin/internal/packdata
 # The browser build (GOOS=js, plugin/browser) lives beside the JavaScript that
 # loads it, so that a page, a bundler and the npm package all find it at the
