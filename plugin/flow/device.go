@@ -123,10 +123,15 @@ func (m *Machine) onDeviceCode(ev Event) Effect {
 // verification is the verification event: the server's own fields, as
 // octokit hands them to onVerification.
 func (m *Machine) verification() []byte {
-	o := newObj(nil)
+	return m.appendVerification(make([]byte, 0, 256))
+}
+
+// appendVerification writes the verification event to b.
+func (m *Machine) appendVerification(b []byte) []byte {
+	o := newObj(b)
 	o.str("device_code", m.DeviceCode)
-	o.raw("expires_in", secondsNumber(m.ExpiresInMs))
-	o.raw("interval", secondsNumber(m.FirstIntervalMs))
+	o.seconds("expires_in", m.ExpiresInMs)
+	o.seconds("interval", m.FirstIntervalMs)
 	o.str("type", "verification")
 	o.str("user_code", m.UserCode)
 	o.str("verification_uri", m.VerificationURI)
@@ -134,9 +139,15 @@ func (m *Machine) verification() []byte {
 	return o.close()
 }
 
-// secondsNumber renders milliseconds as a JSON number of seconds: 5, 0.05.
-func secondsNumber(ms int64) []byte {
-	return strconv.AppendFloat(nil, float64(ms)/1000, 'f', -1, 64)
+// appendSeconds writes milliseconds as a JSON number of seconds: 5, 0.05.
+// A whole number of seconds is written as an integer, which is what
+// strconv.AppendFloat(b, float64(ms)/1000, 'f', -1, 64) writes for it
+// (exactly, below 2^53 ms), without its float formatting.
+func appendSeconds(b []byte, ms int64) []byte {
+	if ms%1000 == 0 && ms > -1<<53 && ms < 1<<53 {
+		return strconv.AppendInt(b, ms/1000, 10)
+	}
+	return strconv.AppendFloat(b, float64(ms)/1000, 'f', -1, 64)
 }
 
 // schedule plans the next poll waitMs after now, a monotonic reading
@@ -176,9 +187,9 @@ func (m *Machine) onWake(ev Event) Effect {
 		return m.fail(m.expired())
 	}
 	m.Attempts++
-	o := newObj(nil)
+	o := newObj(make([]byte, 0, 96))
 	o.int("attempt", int64(m.Attempts))
-	o.raw("interval", secondsNumber(m.IntervalMs))
+	o.seconds("interval", m.IntervalMs)
 	o.int("remainingMs", left)
 	o.str("type", "polling")
 	polling := emit(o)
@@ -233,7 +244,7 @@ func (m *Machine) onTokenResponse(ev Event) Effect {
 		}
 		m.IntervalMs = next
 		o := newObj(nil)
-		o.raw("interval", secondsNumber(next))
+		o.seconds("interval", next)
 		o.str("type", "slow_down")
 		slow := emit(o)
 		return m.schedule(ev.Mono, next+marginMs(next), slow)

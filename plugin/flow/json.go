@@ -72,6 +72,12 @@ func (o *obj) raw(k string, v []byte) {
 	o.b = append(o.b, v...)
 }
 
+// seconds writes milliseconds as a number of seconds (appendSeconds).
+func (o *obj) seconds(k string, ms int64) {
+	o.key(k)
+	o.b = appendSeconds(o.b, ms)
+}
+
 func (o *obj) strs(k string, v []string) {
 	o.key(k)
 	o.b = appendStrings(o.b, v)
@@ -97,6 +103,16 @@ func appendStrings(b []byte, v []string) []byte {
 
 const hexDigits = "0123456789abcdef"
 
+// plainBytes marks the bytes appendString copies as they are: printable
+// ASCII other than `"`, `\`, <, > and &. Every other byte takes the slow
+// path (an escape, or a UTF-8 sequence to check).
+var plainBytes = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
+
 // appendString writes s as a JSON string exactly as encoding/json does:
 // `"` and `\` escaped, control characters as \b, \f, \n, \r, \t or \u00XX,
 // the HTML characters <, > and & as \u003c, \u003e and \u0026, U+2028 and
@@ -106,11 +122,11 @@ func appendString(b []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plainBytes[c] {
+			i++
+			continue
+		}
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
 			b = append(b, s[start:i]...)
 			switch c {
 			case '"', '\\':
@@ -360,6 +376,10 @@ func jsonString(v gjson.Result) string {
 	if !strings.Contains(s, `\`) {
 		return validUTF8(s)
 	}
+	if simpleEscapes(s) {
+		// gjson has decoded it already, as encoding/json would.
+		return v.Str
+	}
 	b := make([]byte, 0, len(s))
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -411,6 +431,29 @@ func jsonString(v gjson.Result) string {
 		i += 2
 	}
 	return string(b)
+}
+
+// simpleEscapes reports whether the inside of a JSON string is valid UTF-8
+// whose escapes are all of one character (\" \\ \/ \b \f \n \r \t):
+// gjson decodes such a string (Result.Str) exactly as encoding/json does.
+// It differs only on \u escapes (an unpaired surrogate), invalid UTF-8, a
+// control character or an unknown escape, which it stops at or keeps.
+func simpleEscapes(s string) bool {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c < 0x20:
+			return false
+		case c >= utf8.RuneSelf:
+			ascii = false
+		case c == '\\':
+			i++
+			if i == len(s) || strings.IndexByte(`"\\/bfnrt`, s[i]) < 0 {
+				return false
+			}
+		}
+	}
+	return ascii || utf8.ValidString(s)
 }
 
 // hex4 reads four hex digits, -1 when there are none.

@@ -226,9 +226,8 @@ func (m *Machine) Step(ev Event) Effect {
 			if left <= 0 {
 				return m.fail(m.expired())
 			}
-			r := *next.Request
-			r.TimeoutMs = min(r.TimeoutMs, left)
-			next.Request = &r
+			// The request is the one onWake queued: the machine's own.
+			next.Request.TimeoutMs = min(next.Request.TimeoutMs, left)
 		}
 		return m.out(next)
 	}
@@ -315,7 +314,11 @@ func (m *Machine) out(e Effect) Effect {
 		}
 	}
 	if e.Kind == EffectEmit {
-		e.Event = []byte(m.redact(string(e.Event)))
+		// An event is copied only when something in it is masked.
+		s := string(e.Event)
+		if r := m.redact(s); r != s {
+			e.Event = []byte(r)
+		}
 	}
 	return e
 }

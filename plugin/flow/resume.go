@@ -19,12 +19,13 @@ func (m *Machine) Suspend() []byte {
 	deadline := m.DeadlineMs + m.wallOffset
 	o := newObj(make([]byte, 0, 1024))
 	o.int("expiresAt", deadline)
-	o.raw("interval", secondsNumber(m.IntervalMs))
+	o.seconds("interval", m.IntervalMs)
 	o.int("nextPollAt", wake)
 	o.key("state")
 	o.b = m.appendState(o.b, wake, deadline)
 	o.str("status", "pending")
-	o.raw("verification", m.verification())
+	o.key("verification")
+	o.b = m.appendVerification(o.b)
 	return o.close()
 }
 

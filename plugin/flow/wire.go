@@ -93,8 +93,13 @@ func oauthPost(c *Config, endpoint string, params ...param) *Request {
 		return req
 	}
 	// A JSON object with its names sorted, as encoding/json writes a map.
-	o := newObj(nil)
-	for _, p := range sortedParams(params) {
+	sorted := sortedParams(params)
+	n := 2
+	for _, p := range sorted {
+		n += len(p.name) + len(p.value) + 6
+	}
+	o := newObj(make([]byte, 0, n))
+	for _, p := range sorted {
 		o.str(p.name, p.value)
 	}
 	req.Headers["content-type"] = "application/json; charset=utf-8"

@@ -37,7 +37,8 @@ var _ Host = FuncHost{}
 // HTTP sends the request record and reads the answer; an answer that is not
 // an http-response is a network error.
 func (h FuncHost) HTTP(req *flow.Request) *flow.Response {
-	resp, ok := flow.ParseResponse(h.F.HTTPRequest(flow.AppendRequest(nil, req)))
+	rec := flow.AppendRequest(make([]byte, 0, 256+len(req.URL)+len(req.Body)*5/4), req)
+	resp, ok := flow.ParseResponse(h.F.HTTPRequest(rec))
 	if !ok {
 		return &flow.Response{Error: &flow.HTTPError{Kind: "network", Message: "the host answered the request with malformed JSON"}}
 	}
