@@ -3,6 +3,7 @@ package flow
 import (
 	"encoding/json"
 	"math"
+	"reflect"
 	"strconv"
 	"testing"
 
@@ -55,4 +56,51 @@ func FuzzJSONStringAsEncodingJSON(f *testing.F) {
 			t.Errorf("jsonString(%s) = %q, want %q twice", s, got, want)
 		}
 	})
+}
+
+// TestStateConfigRemembered: a state read again restores the same machine
+// from the configuration parseState remembered, and a state whose
+// configuration differs, even by a second config member, is checked anew.
+func TestStateConfigRemembered(t *testing.T) {
+	const good = `{"clientId":"Ov23li","clientType":"oauth-app","scopes":["gist","repo"],"encoding":"form","base":"https://ghe.example.com"}`
+	state := func(config ...string) gjson.Result {
+		s := `{"v":2,`
+		for _, c := range config {
+			s += `"config":` + c + `,`
+		}
+		return gjson.Parse(s + `"deviceCode":"DC","userCode":"WDJB-MJHT","uri":"https://ghe.example.com/login/device","expiresInMs":900000,"firstIntervalMs":5000,"intervalMs":5000,"deadline":901000,"wakeAt":6000}`)
+	}
+	lastConfig.Store(nil)
+	first, err := parseState(state(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := lastConfig.Load(); p == nil || p.raw != good {
+		t.Fatalf("remembered %+v, want the config just checked", p)
+	}
+	again, err := parseState(state(good))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(again, first) {
+		t.Errorf("read again\n%+v\nfirst\n%+v", again, first)
+	}
+	for _, bad := range [][]string{
+		{`{"clientId":"Ov23li","clientType":"oauth-app","scopes":["repo","gist"],"encoding":"form","base":"https://ghe.example.com"}`},
+		{good, `{"clientType":"bogus"}`},
+		{`{"clientType":"bogus"}`, good[:len(good)-1] + `,"clientType":"bogus"}`},
+	} {
+		if _, err := parseState(state(bad...)); err == nil || err.Code != CodeInvalidInput {
+			t.Errorf("config %s: %v, want invalid_input", bad, err)
+		}
+		if p := lastConfig.Load(); p == nil || p.raw != good {
+			t.Errorf("config %s: remembered %+v, want the good one still", bad, p)
+		}
+	}
+	// Two members that merge into the good configuration are read as
+	// before, without the shortcut.
+	merged, err := parseState(state(`{"clientType":"bogus"}`, good))
+	if err != nil || !reflect.DeepEqual(merged.Config, first.Config) {
+		t.Errorf("merged config: %v, %+v", err, merged)
+	}
 }

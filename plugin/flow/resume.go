@@ -2,6 +2,7 @@ package flow
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"github.com/tidwall/gjson"
 )
@@ -105,6 +106,21 @@ func resume(in *Input, now, mono int64) (*Machine, Effect) {
 	return m, m.dispatch(Event{Now: now, Mono: mono})
 }
 
+// checkedConfig is a state's configuration that validated, by the JSON it
+// was read from (config's raw value).
+type checkedConfig struct {
+	raw    string
+	config Config
+}
+
+// lastConfig is the configuration the last state polled carried, once it
+// validated. Many flows share one configuration (a host polls flows of the
+// same app), and a state read again and again carries the same bytes each
+// time: a state whose config is exactly these bytes has this Config, which
+// parseState would derive and check from them again. Entries are never
+// changed once stored, so goroutines running engines may share them.
+var lastConfig atomic.Pointer[checkedConfig]
+
 // parseState reads a state from outside and checks it before it drives
 // requests.
 func parseState(st gjson.Result) (*Machine, *Error) {
@@ -124,56 +140,80 @@ func parseState(st gjson.Result) (*Machine, *Error) {
 	)
 	d := decoder{names: stateFields}
 	ints := []*int64{6: &expires, 7: &first, 8: &interval, 9: &deadline, 10: &wake, 11: &failures, 12: &garbage, 13: &attempts, 14: &early}
+	// configs counts the config members and configVal is the last;
+	// known is the checked configuration the first one's bytes name, if
+	// any, used when no other follows.
+	var (
+		configs   int
+		configVal gjson.Result
+		known     *checkedConfig
+	)
+	decodeConfig := func(i int, val gjson.Result) {
+		if val.Type == gjson.Null {
+			return
+		}
+		if !val.IsObject() {
+			d.mismatch(i, "object")
+			return
+		}
+		cd := decoder{names: configFields}
+		cd.each(val, func(j int, w gjson.Result) {
+			switch j {
+			case 0:
+				cd.str(j, w, &cin.ClientID)
+			case 1:
+				cd.str(j, w, &cin.ClientType)
+			case 2:
+				cd.strList(j, w, &scopes)
+			case 3:
+				cd.str(j, w, &cin.Encoding)
+			case 4:
+				cd.str(j, w, &base)
+			case 5:
+				cd.str(j, w, &cin.OAuthURL)
+			case 6:
+				cd.str(j, w, &g.Profile)
+			case 7:
+				cd.str(j, w, &g.Issuer)
+			case 8:
+				cd.str(j, w, &g.Device)
+			case 9:
+				cd.str(j, w, &g.Token)
+			case 10:
+				cd.str(j, w, &g.Userinfo)
+			case 11:
+				cd.str(j, w, &g.Revocation)
+			case 12:
+				cd.boolean(j, w, &g.Discover)
+			case 13:
+				cd.boolean(j, w, &g.Discovered)
+			case 14:
+				cd.boolean(j, w, &g.PostSecret)
+			}
+		})
+		if cd.bad != "" {
+			d.mismatch(i, "object")
+		}
+	}
 	d.each(st, func(i int, val gjson.Result) {
 		switch i {
 		case 0:
 			d.integer(i, val, &v)
 		case 1:
-			if val.Type == gjson.Null {
-				return
-			}
-			if !val.IsObject() {
-				d.mismatch(i, "object")
-				return
-			}
-			cd := decoder{names: configFields}
-			cd.each(val, func(j int, w gjson.Result) {
-				switch j {
-				case 0:
-					cd.str(j, w, &cin.ClientID)
-				case 1:
-					cd.str(j, w, &cin.ClientType)
-				case 2:
-					cd.strList(j, w, &scopes)
-				case 3:
-					cd.str(j, w, &cin.Encoding)
-				case 4:
-					cd.str(j, w, &base)
-				case 5:
-					cd.str(j, w, &cin.OAuthURL)
-				case 6:
-					cd.str(j, w, &g.Profile)
-				case 7:
-					cd.str(j, w, &g.Issuer)
-				case 8:
-					cd.str(j, w, &g.Device)
-				case 9:
-					cd.str(j, w, &g.Token)
-				case 10:
-					cd.str(j, w, &g.Userinfo)
-				case 11:
-					cd.str(j, w, &g.Revocation)
-				case 12:
-					cd.boolean(j, w, &g.Discover)
-				case 13:
-					cd.boolean(j, w, &g.Discovered)
-				case 14:
-					cd.boolean(j, w, &g.PostSecret)
+			configs++
+			if configs == 1 {
+				if p := lastConfig.Load(); p != nil && p.raw == val.Raw {
+					// Decoded only if another config member follows.
+					known, configVal = p, val
+					return
 				}
-			})
-			if cd.bad != "" {
-				d.mismatch(i, "object")
+			} else if known != nil {
+				// The members merge: decode the first, skipped, too.
+				decodeConfig(i, configVal)
+				known = nil
 			}
+			configVal = val
+			decodeConfig(i, val)
 		case 2:
 			d.str(i, val, &m.DeviceCode)
 		case 3:
@@ -198,6 +238,31 @@ func parseState(st gjson.Result) (*Machine, *Error) {
 	if m.DeviceCode == "" || m.UserCode == "" || m.VerificationURI == "" || expires <= 0 || first <= 0 || interval <= 0 || deadline <= 0 {
 		return nil, bad("incomplete")
 	}
+	if configs == 1 && known != nil {
+		m.Config = known.config
+	} else {
+		c, err := checkConfig(cin, base, scopes, g)
+		if err != nil {
+			return nil, err
+		}
+		m.Config = *c
+		if configs == 1 {
+			lastConfig.Store(&checkedConfig{raw: strings.Clone(configVal.Raw), config: *c})
+		}
+	}
+	m.ExpiresInMs, m.FirstIntervalMs, m.IntervalMs = expires, first, interval
+	m.DeadlineMs, m.WakeAtMs = deadline, wake
+	m.Failures, m.Garbage, m.Attempts, m.EarlyWakes = int(failures), int(garbage), int(attempts), int(early)
+	return m, nil
+}
+
+// checkConfig validates a state's configuration as Configure validates an
+// input: a state names the configuration it was begun with, which must
+// come out of Configure unchanged.
+func checkConfig(cin Input, base string, scopes []string, g GenericEndpoints) (*Config, *Error) {
+	bad := func(what string) *Error {
+		return invalidInput("state", what+": pass the state begin or poll answered, unchanged")
+	}
 	cin.BaseURL = base
 	cin.Scopes = appendStrings(nil, scopes)
 	if g.Profile == ProfileGeneric {
@@ -213,9 +278,5 @@ func parseState(st gjson.Result) (*Machine, *Error) {
 		return nil, bad("its configuration does not validate")
 	}
 	c.Requested = nil // only a device code request uses it
-	m.Config = *c
-	m.ExpiresInMs, m.FirstIntervalMs, m.IntervalMs = expires, first, interval
-	m.DeadlineMs, m.WakeAtMs = deadline, wake
-	m.Failures, m.Garbage, m.Attempts, m.EarlyWakes = int(failures), int(garbage), int(attempts), int(early)
-	return m, nil
+	return c, nil
 }
