@@ -3,6 +3,7 @@ package flow
 import (
 	"encoding/json"
 	"math"
+	"mime"
 	"reflect"
 	"strconv"
 	"testing"
@@ -102,5 +103,20 @@ func TestStateConfigRemembered(t *testing.T) {
 	merged, err := parseState(state(`{"clientType":"bogus"}`, good))
 	if err != nil || !reflect.DeepEqual(merged.Config, first.Config) {
 		t.Errorf("merged config: %v, %+v", err, merged)
+	}
+}
+
+// TestGitHubMediaType: the content type GitHub answers with, which
+// mediaType recognises without parsing it, has the media type
+// mime.ParseMediaType finds in it, and so do its near variants, parsed.
+func TestGitHubMediaType(t *testing.T) {
+	for _, v := range []string{githubContentType, "application/json; charset=UTF-8", "Application/JSON;charset=utf-8", "application/json; charset=utf-8; charset=latin1", "application/json; charset=utf-8 "} {
+		want, _, err := mime.ParseMediaType(v)
+		if err != nil {
+			want = ""
+		}
+		if got := mediaType(v); got != want {
+			t.Errorf("mediaType(%q) = %q, want %q", v, got, want)
+		}
 	}
 }

@@ -102,7 +102,7 @@ func oauthPost(c *Config, endpoint string, params ...param) *Request {
 	for _, p := range sorted {
 		o.str(p.name, p.value)
 	}
-	req.Headers["content-type"] = "application/json; charset=utf-8"
+	req.Headers["content-type"] = githubContentType
 	req.Body = string(o.close())
 	return req
 }
@@ -218,12 +218,20 @@ func parseFormFields(body string) (fields, bool) {
 	return f, true
 }
 
+// githubContentType is the content type of GitHub's OAuth answers (and of
+// the engine's JSON requests).
+const githubContentType = "application/json; charset=utf-8"
+
 // mediaType is a content type's media type, lower-cased, as
 // mime.ParseMediaType answers it: "" when the type is not a token,
 // optionally followed by "/" and a token, or when a parameter is repeated
 // with another value; the type otherwise, whatever else its parameters
 // hold.
 func mediaType(v string) string {
+	if v == githubContentType {
+		// What GitHub sends with every answer: no need to parse it.
+		return "application/json"
+	}
 	base, _, _ := strings.Cut(v, ";")
 	mt := strings.TrimSpace(strings.ToLower(base))
 	typ, sub, slash := strings.Cut(mt, "/")
