@@ -8,6 +8,9 @@
 //   - BenchmarkPollExchange: one poll of the token endpoint answered
 //     authorization_pending, through the plugin (the poll export in the Go
 //     host) and natively with golang.org/x/oauth2, and their ratio;
+//   - BenchmarkPollCall: the same poll through the plugin with an HTTP
+//     transport that answers from memory (no emulator, no network): the
+//     plugin's own cost, mostly its wasm;
 //   - BenchmarkTokenProcess: a whole `deviceflow token` process answering
 //     a cached token from the file store, with a warm compilation cache;
 //   - BenchmarkPluginSize: the plugin's size, raw and gzip-compressed.
