@@ -1,11 +1,6 @@
 package flow
 
-import (
-	"strings"
-	"time"
-
-	"github.com/tidwall/gjson"
-)
+import "github.com/tidwall/gjson"
 
 // Authentication is octokit's authentication object: the result of
 // authenticate, refresh and a completed poll. Scopes is set for OAuth Apps,
@@ -50,26 +45,12 @@ const RefreshMarginMs = 5 * 60 * 1000
 // value means "practically never" and is clamped, not refused.
 const maxExpiresInMs = (1<<31 - 1) * 1000
 
-// isoMillis is the timestamp form of JavaScript's Date.toISOString, which
-// octokit uses for expiresAt.
-const isoMillis = "2006-01-02T15:04:05.000Z"
-
-func formatTime(ms int64) string { return time.UnixMilli(ms).UTC().Format(isoMillis) }
-
-func parseTime(s string) (int64, bool) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return 0, false
-	}
-	return t.UnixMilli(), true
-}
-
 // clockBase is the instant octokit measures expiry from: the server's Date
 // header, whatever it says, when it parses; the host's clock otherwise
 // (octokit itself fails there).
 func clockBase(resp *Response, now int64) int64 {
 	if t, ok := parseHTTPDate(resp.Header("date")); ok {
-		return t.UnixMilli()
+		return t
 	}
 	return now
 }
@@ -268,30 +249,4 @@ func (a *Authentication) fields() obj {
 	o.strOmit("refreshTokenExpiresAt", a.RefreshTokenExpiresAt)
 	o.strOmit("idToken", a.IDToken)
 	return o
-}
-
-// httpDateLayouts are the date forms HTTP/1.1 allows (RFC 9110 section
-// 5.6.7: "Recipients ... MUST accept all three HTTP-date formats"),
-// preferred form first, each also with a one-digit day as servers and
-// JavaScript's Date parser accept it (`Thu, 1 Jan 1970 00:00:00 GMT`).
-var httpDateLayouts = []string{
-	"Mon, 02 Jan 2006 15:04:05 GMT",
-	"Mon, 2 Jan 2006 15:04:05 GMT",
-	"Monday, 02-Jan-06 15:04:05 GMT",
-	"Monday, 2-Jan-06 15:04:05 GMT",
-	"Mon Jan _2 15:04:05 2006",
-	"Mon Jan 2 15:04:05 2006",
-}
-
-func parseHTTPDate(s string) (time.Time, bool) {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return time.Time{}, false
-	}
-	for _, layout := range httpDateLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
 }
