@@ -42,8 +42,16 @@ func compiledPlugin(ctx context.Context) (*kernel.Module, error) {
 // other start-up work (flags, opening a store) meanwhile. Calling it again,
 // or after the plugin is compiled, does nothing.
 func Preload() {
-	go compiledPlugin(context.Background())
+	preloading.Add(1)
+	go func() {
+		defer preloading.Done()
+		compiledPlugin(context.Background())
+	}()
 }
+
+// preloading counts the goroutines Preload started that may still be
+// compiling.
+var preloading sync.WaitGroup
 
 // compilePlugin compiles the embedded plugin with its compiled code cached
 // in dir, or with no cache when dir is "". It also returns the cache it used

@@ -18,6 +18,7 @@ import (
 // forgetCompilation drops the process's compiled plugin, as if the
 // process had just started.
 func forgetCompilation() {
+	preloading.Wait()
 	if compiled != nil {
 		compiled.Close(context.Background())
 	}
