@@ -213,3 +213,86 @@ func AppendStoreUnlock(b []byte, key, lease string) []byte {
 	o.str("lease", lease)
 	return o.close()
 }
+
+// The host's halves of the HTTP records and of an event's type: what a Go
+// host reads from and writes to the plugin, as encoding/json reads and
+// writes them, without its reflection.
+
+var requestFields = []string{"method", "url", "headers", "body", "timeoutMs"}
+
+// ParseRequest reads an http-request record as encoding/json would into a
+// Request; ok is false where encoding/json would fail (malformed JSON, a
+// value of the wrong type).
+func ParseRequest(raw []byte) (*Request, bool) {
+	if !gjson.ValidBytes(raw) {
+		return nil, false
+	}
+	root := gjson.ParseBytes(raw)
+	if root.Type != gjson.Null && !root.IsObject() {
+		return nil, false
+	}
+	var r Request
+	d := decoder{names: requestFields}
+	d.each(root, func(i int, v gjson.Result) {
+		switch i {
+		case 0:
+			d.str(i, v, &r.Method)
+		case 1:
+			d.str(i, v, &r.URL)
+		case 2:
+			d.strMap(i, v, &r.Headers)
+		case 3:
+			d.str(i, v, &r.Body)
+		case 4:
+			d.integer(i, v, &r.TimeoutMs)
+		}
+	})
+	if d.bad != "" {
+		return nil, false
+	}
+	return &r, true
+}
+
+// AppendResponse writes an http-response record as encoding/json writes a
+// Response: empty members left out, header names sorted.
+func AppendResponse(b []byte, r *Response) []byte {
+	o := newObj(b)
+	if r.Status != 0 {
+		o.int("status", int64(r.Status))
+	}
+	if len(r.Headers) > 0 {
+		var few [16]string
+		names := few[:0]
+		for k := range r.Headers {
+			names = append(names, k)
+		}
+		slices.Sort(names)
+		o.key("headers")
+		h := newObj(o.b)
+		for _, k := range names {
+			h.str(k, r.Headers[k])
+		}
+		o.b = h.close()
+	}
+	o.strOmit("body", r.Body)
+	if r.Error != nil {
+		o.key("error")
+		e := newObj(o.b)
+		e.str("kind", r.Error.Kind)
+		e.str("message", r.Error.Message)
+		o.b = e.close()
+	}
+	return o.close()
+}
+
+// EventType is an event's type member, as encoding/json reads it into a
+// struct with only that field: "" when the event is malformed or has none.
+func EventType(raw []byte) string {
+	if !gjson.ValidBytes(raw) {
+		return ""
+	}
+	var typ string
+	d := decoder{names: []string{"type"}}
+	d.each(gjson.ParseBytes(raw), func(i int, v gjson.Result) { d.str(i, v, &typ) })
+	return typ
+}

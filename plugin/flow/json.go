@@ -268,6 +268,32 @@ func (d *decoder) integer(i int, v gjson.Result, dst *int64) {
 	}
 }
 
+// strMap reads a map of strings: null sets it to nil, an object's members
+// are added to it (made when nil), a null member's value is "".
+func (d *decoder) strMap(i int, v gjson.Result, dst *map[string]string) {
+	switch {
+	case v.Type == gjson.Null:
+		*dst = nil
+	case v.IsObject():
+		if *dst == nil {
+			*dst = map[string]string{}
+		}
+		v.ForEach(func(k, e gjson.Result) bool {
+			switch e.Type {
+			case gjson.String:
+				(*dst)[jsonString(k)] = jsonString(e)
+			case gjson.Null:
+				(*dst)[jsonString(k)] = ""
+			default:
+				d.mismatch(i, "string")
+			}
+			return true
+		})
+	default:
+		d.mismatch(i, "map[string]string")
+	}
+}
+
 // strList reads a list of strings; null sets it to nil.
 func (d *decoder) strList(i int, v gjson.Result, dst *[]string) {
 	switch {
