@@ -259,17 +259,14 @@ func (h *Host) emit(ctx context.Context, raw []byte) bool {
 	if ctx.Err() != nil {
 		return true
 	}
-	var head struct {
-		Type string `json:"type"`
-	}
-	_ = json.Unmarshal(raw, &head)
-	if head.Type == "endpoints" {
+	typ := flow.EventType(raw)
+	if typ == "endpoints" {
 		h.allowDiscovered(raw)
 	}
 	if h.opts.OnEvent == nil {
 		return false
 	}
-	err := h.opts.OnEvent(ctx, Event{Type: head.Type, JSON: append(json.RawMessage(nil), raw...)})
+	err := h.opts.OnEvent(ctx, Event{Type: typ, JSON: append(json.RawMessage(nil), raw...)})
 	if err != nil {
 		if c := callOf(ctx); c != nil && c.eventErr == nil {
 			c.eventErr = err

@@ -11,6 +11,7 @@ import (
 	"github.com/tetratelabs/wazero/api"
 
 	"github.com/deviceflow/deviceflow/host/internal/kernel"
+	"github.com/deviceflow/deviceflow/plugin/flow"
 )
 
 // callKey carries the running call's state into the host functions, which
@@ -87,14 +88,16 @@ var (
 func hostFunctions() []kernel.Func {
 	return []kernel.Func{
 		{Name: "http_request", Params: ptr, Results: ptr, Fn: func(ctx context.Context, p *kernel.Instance, stack []uint64) {
-			var req httpRequest
+			// The records are read and written by the engine's own JSON
+			// code (held to encoding/json's by its fuzzers), as the plugin
+			// does: a poll's exchange without reflection.
 			var resp *httpResponse
-			if err := readJSON(p, stack[0], &req); err != nil {
+			if req, ok := flow.ParseRequest(p.Bytes(stack[0])); !ok {
 				resp = &httpResponse{Error: &wireError{Kind: "denied", Message: "malformed request from the plugin"}}
 			} else {
-				resp = callHost(ctx).doHTTP(ctx, &req)
+				resp = callHost(ctx).doHTTP(ctx, req)
 			}
-			stack[0] = writeJSON(p, resp)
+			stack[0] = p.Write(flow.AppendResponse(make([]byte, 0, 256+len(resp.Body)*5/4), resp))
 		}},
 		{Name: "sleep", Params: i64, Results: i32, Fn: func(ctx context.Context, _ *kernel.Instance, stack []uint64) {
 			cancelled := callHost(ctx).sleep(ctx, int64(stack[0]))
