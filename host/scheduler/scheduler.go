@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"log/slog"
+	"net/http"
 	"runtime"
 	"strings"
 	"sync"
@@ -182,6 +183,9 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	ho := cfg.Host
 	ho.Store = newRoutedStore(cfg.Store)
+	if ho.HTTPClient == nil {
+		ho.HTTPClient = pollingClient(cfg.Workers)
+	}
 	user := cfg.Host.OnEvent
 	ho.OnEvent = func(ctx context.Context, e host.Event) error {
 		if e.Type == "slow_down" {
@@ -1180,4 +1184,21 @@ func (s *Scheduler) handOver(ctx context.Context) {
 		delete(m, s.cfg.Node)
 		return ok
 	})
+}
+
+// pollingClient is the HTTP client of a scheduler given none: the default
+// transport's settings, keeping as many idle connections per host as
+// polls run at once. The default transport keeps two, so a scheduler
+// polling with more workers would dial a new connection for most polls.
+// When http.DefaultTransport is not Go's own (a test's mock replaced it),
+// it is used as it is.
+func pollingClient(workers int) *http.Client {
+	t, ok := http.DefaultTransport.(*http.Transport)
+	if !ok {
+		return &http.Client{}
+	}
+	t = t.Clone()
+	t.MaxIdleConnsPerHost = max(workers, t.MaxIdleConnsPerHost)
+	t.MaxIdleConns = max(2*workers, t.MaxIdleConns)
+	return &http.Client{Transport: t}
 }
