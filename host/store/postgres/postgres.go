@@ -176,7 +176,9 @@ type Store struct {
 	ttl      time.Duration
 	ttlFor   func(string) time.Duration
 	leaseTTL time.Duration
-	manual   bool
+	// known holds the bytes last read or written per key (shared.Known).
+	known  shared.Known
+	manual bool
 
 	schemaMu sync.Mutex
 	schemaOK atomic.Bool
@@ -380,8 +382,10 @@ VALUES ($1, $2, $3, now(), `+expiry(4)+`)
 ON CONFLICT (tenant, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
 		s.tenant, key, string(raw), s.entryTTL(key).Milliseconds())
 	if err != nil {
+		s.known.Forget(key)
 		return s.fail("write", err)
 	}
+	s.known.Remember(key, value, raw)
 	s.maybePurge(ctx)
 	return nil
 }
@@ -391,6 +395,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err := s.ready(ctx); err != nil {
 		return err
 	}
+	s.known.Forget(key)
 	if _, err := s.pool.Exec(ctx, `DELETE FROM deviceflow_entries WHERE tenant = $1 AND key = $2`, s.tenant, key); err != nil {
 		return s.fail("delete", err)
 	}
@@ -413,6 +418,19 @@ func (s *Store) Swap(ctx context.Context, key string, old, new *string) (bool, *
 		}
 	}
 	ttl := s.entryTTL(key).Milliseconds()
+	if raw, ok := s.known.Lookup(key, old); ok {
+		// The bytes this store last read or wrote hold old: swap over
+		// them without reading; if the entry changed, the statement
+		// matches nothing and the loop reads it.
+		done, err := s.swapOver(ctx, key, raw, new, newRaw, ttl)
+		if err != nil {
+			return false, nil, err
+		}
+		if done {
+			return true, new, nil
+		}
+		s.known.Forget(key)
+	}
 	for {
 		raw, err := s.read(ctx, key)
 		if err != nil {
@@ -425,41 +443,58 @@ func (s *Store) Swap(ctx context.Context, key string, old, new *string) (bool, *
 				return false, nil, err
 			}
 			cur = &v
+			s.known.Remember(key, v, raw)
 		}
 		if !shared.Same(cur, old) {
 			return false, cur, nil
 		}
-		var q string
-		var args []any
-		switch {
-		case raw == nil && new == nil:
+		if raw == nil && new == nil {
 			return true, nil, nil
-		case raw == nil:
-			q = `INSERT INTO deviceflow_entries (tenant, key, value, updated_at, expires_at)
-VALUES ($1, $2, $3, now(), ` + expiry(4) + `)
-ON CONFLICT (tenant, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, expires_at = excluded.expires_at
-WHERE deviceflow_entries.expires_at IS NOT NULL AND deviceflow_entries.expires_at <= now()`
-			args = []any{s.tenant, key, string(newRaw), ttl}
-		case new == nil:
-			q = `DELETE FROM deviceflow_entries WHERE tenant = $1 AND key = $2 AND value = $3 AND ` + live
-			args = []any{s.tenant, key, string(raw)}
-		default:
-			q = `UPDATE deviceflow_entries SET value = $4, updated_at = now(), expires_at = ` + expiry(5) + `
-WHERE tenant = $1 AND key = $2 AND value = $3 AND ` + live
-			args = []any{s.tenant, key, string(raw), string(newRaw), ttl}
 		}
-		tag, err := s.pool.Exec(ctx, q, args...)
+		done, err := s.swapOver(ctx, key, raw, new, newRaw, ttl)
 		if err != nil {
-			return false, nil, s.fail("compare-and-swap", err)
+			return false, nil, err
 		}
-		if tag.RowsAffected() == 1 {
-			if new != nil {
-				s.maybePurge(ctx)
-			}
+		if done {
 			return true, new, nil
 		}
 		// Someone wrote between the read and the statement: read again.
 	}
+}
+
+// swapOver writes newRaw (new sealed), or removes the entry when new is
+// nil, only where the stored bytes are exactly raw, or where there is no
+// live entry when raw is nil; it reports whether it wrote.
+func (s *Store) swapOver(ctx context.Context, key string, raw []byte, new *string, newRaw []byte, ttl int64) (bool, error) {
+	var q string
+	var args []any
+	switch {
+	case raw == nil:
+		q = `INSERT INTO deviceflow_entries (tenant, key, value, updated_at, expires_at)
+VALUES ($1, $2, $3, now(), ` + expiry(4) + `)
+ON CONFLICT (tenant, key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at, expires_at = excluded.expires_at
+WHERE deviceflow_entries.expires_at IS NOT NULL AND deviceflow_entries.expires_at <= now()`
+		args = []any{s.tenant, key, string(newRaw), ttl}
+	case new == nil:
+		q = `DELETE FROM deviceflow_entries WHERE tenant = $1 AND key = $2 AND value = $3 AND ` + live
+		args = []any{s.tenant, key, string(raw)}
+	default:
+		q = `UPDATE deviceflow_entries SET value = $4, updated_at = now(), expires_at = ` + expiry(5) + `
+WHERE tenant = $1 AND key = $2 AND value = $3 AND ` + live
+		args = []any{s.tenant, key, string(raw), string(newRaw), ttl}
+	}
+	tag, err := s.pool.Exec(ctx, q, args...)
+	if err != nil {
+		return false, s.fail("compare-and-swap", err)
+	}
+	if tag.RowsAffected() != 1 {
+		return false, nil
+	}
+	s.known.Swapped(key, new, newRaw)
+	if new != nil {
+		s.maybePurge(ctx)
+	}
+	return true, nil
 }
 
 // Lock takes the lease on key (see host.Locker), for every process sharing

@@ -93,6 +93,8 @@ type Store struct {
 	ttl      time.Duration
 	ttlFor   func(string) time.Duration
 	leaseTTL time.Duration
+	// known holds the bytes last read or written per key (shared.Known).
+	known shared.Known
 }
 
 var (
@@ -206,13 +208,16 @@ func (s *Store) Set(ctx context.Context, key, value string) error {
 		return err
 	}
 	if err := s.c.Set(ctx, s.EntryKey(key), raw, s.entryTTL(key)).Err(); err != nil {
+		s.known.Forget(key)
 		return s.fail("SET", err)
 	}
+	s.known.Remember(key, value, raw)
 	return nil
 }
 
 // Delete removes key; removing an absent key is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
+	s.known.Forget(key)
 	if err := s.c.Del(ctx, s.EntryKey(key)).Err(); err != nil {
 		return s.fail("DEL", err)
 	}
@@ -253,6 +258,20 @@ func (s *Store) Swap(ctx context.Context, key string, old, new *string) (bool, *
 			return false, nil, err
 		}
 	}
+	if raw, ok := s.known.Lookup(key, old); ok {
+		// The bytes this store last read or wrote hold old: swap over
+		// them without reading; if the entry changed, the script matches
+		// nothing and the loop reads it.
+		n, err := swapScript.Run(ctx, s.c, []string{s.EntryKey(key)}, raw, newRaw, s.entryTTL(key).Milliseconds()).Int()
+		if err != nil {
+			return false, nil, s.fail("compare-and-swap", err)
+		}
+		if n == 1 {
+			s.known.Swapped(key, new, newRaw)
+			return true, new, nil
+		}
+		s.known.Forget(key)
+	}
 	for {
 		raw, err := s.read(ctx, key)
 		if err != nil {
@@ -265,6 +284,7 @@ func (s *Store) Swap(ctx context.Context, key string, old, new *string) (bool, *
 				return false, nil, err
 			}
 			cur = &v
+			s.known.Remember(key, v, raw)
 		}
 		if !shared.Same(cur, old) {
 			return false, cur, nil
@@ -277,6 +297,7 @@ func (s *Store) Swap(ctx context.Context, key string, old, new *string) (bool, *
 			return false, nil, s.fail("compare-and-swap", err)
 		}
 		if n == 1 {
+			s.known.Swapped(key, new, newRaw)
 			return true, new, nil
 		}
 		// Someone wrote between the read and the script: read again.

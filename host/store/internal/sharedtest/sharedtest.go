@@ -138,6 +138,7 @@ func Run(t *testing.T, b Backend) {
 		{"HostSuite", testHostSuite},
 		{"GetSetDelete", testGetSetDelete},
 		{"SwapSemantics", testSwapSemantics},
+		{"SwapAfterAnotherStoreWrote", testSwapAfterOtherWrote},
 		{"SwapRaceGoroutines", testSwapRace},
 		{"SwapRaceProcesses", testSwapRaceProcesses},
 		{"CounterProcesses", testCounterProcesses},
@@ -248,6 +249,44 @@ func testSwapSemantics(t *testing.T, e *env) {
 	check(nil, sp("x"), false, sp(""))
 	check(sp(""), sp("same"), true, sp("same"))
 	check(sp("same"), sp("same"), true, sp("same"))
+}
+
+// testSwapAfterOtherWrote: a store remembers the bytes it last read or
+// wrote and swaps over them without reading first; when another store
+// (another process) wrote the entry meanwhile, or it was removed, the swap
+// still compares what is stored: it fails with the value now there, and
+// then succeeds over that value.
+func testSwapAfterOtherWrote(t *testing.T, e *env) {
+	ten := tenant(t)
+	a, b := e.open(Opts{Tenant: ten}), e.open(Opts{Tenant: ten})
+	ctx := testserver.Context(t)
+	swap := func(s Store, old, new *string, wantOK bool, wantCur *string) {
+		t.Helper()
+		ok, cur, err := s.Swap(ctx, "k", old, new)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok != wantOK || show(cur) != show(wantCur) {
+			t.Fatalf("Swap(%s, %s) = %v, %s; want %v, %s", show(old), show(new), ok, show(cur), wantOK, show(wantCur))
+		}
+	}
+	swap(a, nil, sp("v1"), true, sp("v1"))
+	swap(a, sp("v1"), sp("v2"), true, sp("v2")) // over the bytes a wrote
+	swap(b, sp("v2"), sp("v3"), true, sp("v3")) // b writes behind a's back
+	swap(a, sp("v2"), sp("v4"), false, sp("v3"))
+	swap(a, sp("v3"), sp("v4"), true, sp("v4"))
+	if err := a.Set(ctx, "k", "v5"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Delete(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+	swap(a, sp("v5"), sp("v6"), false, nil)
+	swap(b, nil, sp("v5"), true, sp("v5")) // the same value, in new bytes
+	swap(a, sp("v5"), sp("v7"), true, sp("v7"))
+	if v, err := b.Get(ctx, "k"); err != nil || v != "v7" {
+		t.Fatalf("b reads %q, %v; want v7", v, err)
+	}
 }
 
 // increment adds one to the counter under key by compare-and-swap.
