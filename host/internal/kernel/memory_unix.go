@@ -46,6 +46,11 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 		if err := unix.Mprotect(m.region[m.usable:size], unix.PROT_READ|unix.PROT_WRITE); err != nil {
 			return nil
 		}
+		if m.usable == 0 {
+			// The initial memory is where the data segments are copied at
+			// once: fault it in with one call rather than page by page.
+			populate(m.region[:size])
+		}
 		m.usable = size
 	}
 	return m.region[:size:size]
