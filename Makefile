@@ -2,12 +2,21 @@
 SHELL := /bin/bash
 GO ?= go
 WASM := plugin/deviceflow.wasm
-WASM_FLAGS := -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w'
+# The wasm builds read go.mod through a copy, $(WASM_MODFILE), that replaces
+# github.com/tidwall/pretty with plugin/internal/pretty (gjson's @pretty
+# modifier would otherwise link encoding/json, reflect and fmt into the
+# plugin; see that package). go.mod itself carries no replace directive,
+# which `go install github.com/deviceflow/deviceflow/...@latest` refuses.
+WASM_MODFILE := .bin/wasm.mod
+define wasm_modfile
+mkdir -p .bin && cp go.mod $(WASM_MODFILE) && cp go.sum $(WASM_MODFILE:.mod=.sum) && $(GO) mod edit -replace github.com/tidwall/pretty=./plugin/internal/pretty $(WASM_MODFILE)
+endef
+WASM_FLAGS := -modfile=$(WASM_MODFILE) -buildmode=c-shared -trimpath -buildvcs=false -ldflags='-s -w'
 # The committed blob is byte-reproducible only with the same Go: the wasm is
 # always built with the Go that go.mod's go line names (the go command fetches
 # that toolchain through the module proxy when this machine has another Go).
 WASM_GO := GOTOOLCHAIN=go$(shell sed -n 's/^go //p' go.mod) $(GO)
-WASM_SRC := $(shell find plugin/guest plugin/browser plugin/flow plugin/internal/packdata -name '*.go' -not -name '*_test.go') go.mod go.sum
+WASM_SRC := $(shell find plugin/guest plugin/browser plugin/flow plugin/internal/packdata plugin/internal/pretty -name '*.go' -not -name '*_test.go') go.mod go.sum
 # PACK merges the linked plugin's data segments (plugin/internal/packdata):
 # the same initial memory in at most 1,024 segments instead of ~35,000, which
 # every runtime would otherwise decode, validate and copy one by one.
@@ -18,7 +27,7 @@ PACK := $(WASM_GO) run ./plugin/internal/packdata
 # copied from the same toolchain (it must match the Go that built the blob).
 BROWSER_WASM := sdk/js/browser/deviceflow.wasm
 WASM_EXEC_JS := sdk/js/browser/wasm_exec.js
-BROWSER_FLAGS := -trimpath -buildvcs=false -ldflags='-s -w'
+BROWSER_FLAGS := -modfile=$(WASM_MODFILE) -trimpath -buildvcs=false -ldflags='-s -w'
 
 .PHONY: all wasm verify-wasm test lint lint-go lint-js lint-python test-go test-wit test-node test-browser test-python test-platform test-reliability reliability fuzz demo bench bench-scale bench-platform
 
@@ -26,6 +35,7 @@ all: wasm
 
 ## wasm: build the plugin with standard Go (no TinyGo) and merge its data segments; the browser build (GOOS=js) with Go's matching wasm_exec.js.
 wasm:
+	@$(wasm_modfile)
 	@tmp=$$(mktemp -d); \
 	GOOS=wasip1 GOARCH=wasm $(WASM_GO) build $(WASM_FLAGS) -o $$tmp/linked.wasm ./plugin/guest && \
 	$(PACK) $$tmp/linked.wasm $(WASM); rc=$$?; rm -rf $$tmp; exit $$rc
@@ -34,6 +44,9 @@ wasm:
 
 ## verify-wasm: rebuild to a temporary file and fail if it differs from the committed blob.
 verify-wasm:
+	@$(wasm_modfile)
+	@heavy=$$(GOOS=wasip1 GOARCH=wasm $(WASM_GO) list -modfile=$(WASM_MODFILE) -deps ./plugin/guest | grep -xE 'encoding/json|reflect|fmt|net/url|net/netip|mime'); \
+	if [ -n "$$heavy" ]; then echo "verify-wasm: the plugin links $$(echo $$heavy) again: the engine reads and writes JSON, URLs, addresses and dates by hand (plugin/flow) to stay small"; exit 1; fi
 	@tmp=$$(mktemp -d); \
 	GOOS=wasip1 GOARCH=wasm $(WASM_GO) build $(WASM_FLAGS) -o $$tmp/linked.wasm ./plugin/guest || exit 1; \
 	$(PACK) $$tmp/linked.wasm $$tmp/deviceflow.wasm || exit 1; \
@@ -71,6 +84,7 @@ $(STATICCHECK): Makefile
 lint-go: $(STATICCHECK)
 	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); if [ -n "$$out" ]; then echo "gofmt: run gofmt -w on:"; echo "$$out"; exit 1; fi
 	$(GO) mod tidy -diff
+	@if grep -q '^replace' go.mod; then echo "go.mod: no replace directives (go install …@latest refuses a module that has them); the wasm builds add theirs in WASM_MODFILE"; exit 1; fi
 	cd wit/tools && $(GO) mod tidy -diff
 	cd plugin/internal/pretty && $(GO) mod tidy -diff
 	$(STATICCHECK) ./...

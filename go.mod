@@ -39,5 +39,3 @@ ignore (
 	./sdk/js/node_modules
 	./sdk/python/.venv
 )
-
-replace github.com/tidwall/pretty => ./plugin/internal/pretty

@@ -1,5 +1,6 @@
-// The plugin's stand-in for github.com/tidwall/pretty: the root go.mod
-// replaces that module with this directory. See doc.go.
+// The plugin's stand-in for github.com/tidwall/pretty: the wasm builds
+// replace that module with this directory (see the Makefile's WASM_MODFILE
+// and pretty.go).
 module github.com/tidwall/pretty
 
 go 1.26.8

@@ -4,14 +4,15 @@
 // modifiers in its package initialisation, so every program that imports
 // gjson links encoding/json, reflect and fmt: about a fifth of the plugin.
 //
-// The repository's go.mod replaces the module with this directory. It
-// provides the same API (Options, DefaultOptions, Pretty, PrettyOptions,
-// Ugly) with the standard library's strings and sort alone. The engine
-// never uses a modifier (its gjson paths are constants), so the plugin's
-// behaviour does not depend on it; it is still a complete, tested
-// formatter, so gjson's modifiers stay correct in any build of this
-// module. The replacement applies only when this repository is the main
-// module: programs that import deviceflow get the upstream package.
+// The plugin's builds (make wasm, make verify-wasm) read the repository's
+// go.mod through a copy that replaces the module with this directory; go.mod
+// itself has no replace directive, so every other build, and every program
+// that imports deviceflow, uses the upstream package. This one provides the
+// same API (Options, DefaultOptions, Pretty, PrettyOptions, Ugly) without
+// encoding/json or reflect. The engine never uses a
+// modifier (its gjson paths are constants), so the plugin's behaviour does
+// not depend on it; it is still a complete, tested formatter, so gjson's
+// modifiers stay correct in the plugin.
 package pretty
 
 import (
