@@ -36,7 +36,7 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 		if m.max == 0 {
 			return []byte{}
 		}
-		region, err := unix.Mmap(-1, 0, int(m.max), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANON|unix.MAP_NORESERVE)
+		region, err := unix.Mmap(-1, 0, int(m.max), unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANON|mapNoReserve)
 		if err != nil {
 			return nil
 		}
