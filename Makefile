@@ -79,7 +79,7 @@ $(STATICCHECK): Makefile
 	GOBIN=$(CURDIR)/.bin $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@touch $@
 
-## lint-go: no file gofmt would change, go.mod/go.sum as go mod tidy leaves them (every module), staticcheck (the guest as wasip1 too,
+## lint-go: no file gofmt would change, no replace in go.mod, the hosts and SDK built for darwin, windows and freebsd too, go.mod/go.sum as go mod tidy leaves them (every module), staticcheck (the guest as wasip1 too,
 ## without U1000: its go:wasmexport functions are called by the runtime, which staticcheck cannot see).
 lint-go: $(STATICCHECK)
 	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); if [ -n "$$out" ]; then echo "gofmt: run gofmt -w on:"; echo "$$out"; exit 1; fi
@@ -92,6 +92,8 @@ lint-go: $(STATICCHECK)
 	cd plugin/internal/pretty && ../../../$(STATICCHECK) ./...
 	GOOS=wasip1 GOARCH=wasm $(STATICCHECK) -checks inherit,-U1000 ./plugin/guest
 	GOOS=js GOARCH=wasm $(STATICCHECK) ./plugin/browser
+	@# The hosts build where users run them, not only here (files per OS: mapped memory, locks, keyrings).
+	for os in darwin windows freebsd; do GOOS=$$os GOARCH=amd64 $(GO) build ./host/... ./sdk/... || exit 1; done
 
 # npm ci when the lock file changed since the last install.
 sdk/js/node_modules/.package-lock.json: sdk/js/package.json sdk/js/package-lock.json
