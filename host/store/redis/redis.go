@@ -262,12 +262,11 @@ func (s *Store) Swap(ctx context.Context, key string, old, new *string) (bool, *
 		// The bytes this store last read or wrote hold old: swap over
 		// them without reading; if the entry changed, the script matches
 		// nothing and the loop reads it.
-		n, err := swapScript.Run(ctx, s.c, []string{s.EntryKey(key)}, raw, newRaw, s.entryTTL(key).Milliseconds()).Int()
+		done, err := s.swapOver(ctx, key, raw, new, newRaw)
 		if err != nil {
-			return false, nil, s.fail("compare-and-swap", err)
+			return false, nil, err
 		}
-		if n == 1 {
-			s.known.Swapped(key, new, newRaw)
+		if done {
 			return true, new, nil
 		}
 		s.known.Forget(key)
@@ -292,16 +291,30 @@ func (s *Store) Swap(ctx context.Context, key string, old, new *string) (bool, *
 		if raw == nil && new == nil {
 			return true, nil, nil
 		}
-		n, err := swapScript.Run(ctx, s.c, []string{s.EntryKey(key)}, raw, newRaw, s.entryTTL(key).Milliseconds()).Int()
+		done, err := s.swapOver(ctx, key, raw, new, newRaw)
 		if err != nil {
-			return false, nil, s.fail("compare-and-swap", err)
+			return false, nil, err
 		}
-		if n == 1 {
-			s.known.Swapped(key, new, newRaw)
+		if done {
 			return true, new, nil
 		}
 		// Someone wrote between the read and the script: read again.
 	}
+}
+
+// swapOver writes newRaw (new sealed), or removes the entry when new is
+// nil, only where the stored bytes are exactly raw, or where there is no
+// entry when raw is nil; it reports whether it wrote.
+func (s *Store) swapOver(ctx context.Context, key string, raw []byte, new *string, newRaw []byte) (bool, error) {
+	n, err := swapScript.Run(ctx, s.c, []string{s.EntryKey(key)}, raw, newRaw, s.entryTTL(key).Milliseconds()).Int()
+	if err != nil {
+		return false, s.fail("compare-and-swap", err)
+	}
+	if n != 1 {
+		return false, nil
+	}
+	s.known.Swapped(key, new, newRaw)
+	return true, nil
 }
 
 // renewScript extends the lease KEYS[1] to ARGV[2] ms when it holds the

@@ -222,13 +222,7 @@ func testSwapSemantics(t *testing.T, e *env) {
 	ctx := testserver.Context(t)
 	check := func(old, new *string, wantOK bool, wantCur *string) {
 		t.Helper()
-		ok, cur, err := s.Swap(ctx, "k", old, new)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok != wantOK || show(cur) != show(wantCur) {
-			t.Fatalf("Swap(%s, %s) = %v, %s; want %v, %s", show(old), show(new), ok, show(cur), wantOK, show(wantCur))
-		}
+		expectSwap(t, ctx, s, old, new, wantOK, wantCur)
 	}
 	check(sp("x"), sp("a"), false, nil)
 	check(nil, sp("a"), true, sp("a"))
@@ -262,13 +256,7 @@ func testSwapAfterOtherWrote(t *testing.T, e *env) {
 	ctx := testserver.Context(t)
 	swap := func(s Store, old, new *string, wantOK bool, wantCur *string) {
 		t.Helper()
-		ok, cur, err := s.Swap(ctx, "k", old, new)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok != wantOK || show(cur) != show(wantCur) {
-			t.Fatalf("Swap(%s, %s) = %v, %s; want %v, %s", show(old), show(new), ok, show(cur), wantOK, show(wantCur))
-		}
+		expectSwap(t, ctx, s, old, new, wantOK, wantCur)
 	}
 	swap(a, nil, sp("v1"), true, sp("v1"))
 	swap(a, sp("v1"), sp("v2"), true, sp("v2")) // over the bytes a wrote
@@ -286,6 +274,19 @@ func testSwapAfterOtherWrote(t *testing.T, e *env) {
 	swap(a, sp("v5"), sp("v7"), true, sp("v7"))
 	if v, err := b.Get(ctx, "k"); err != nil || v != "v7" {
 		t.Fatalf("b reads %q, %v; want v7", v, err)
+	}
+}
+
+// expectSwap swaps the entry "k" of s and fails the test unless the answer
+// is wantOK with the value wantCur.
+func expectSwap(t *testing.T, ctx context.Context, s Store, old, new *string, wantOK bool, wantCur *string) {
+	t.Helper()
+	ok, cur, err := s.Swap(ctx, "k", old, new)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok != wantOK || show(cur) != show(wantCur) {
+		t.Fatalf("Swap(%s, %s) = %v, %s; want %v, %s", show(old), show(new), ok, show(cur), wantOK, show(wantCur))
 	}
 }
 
