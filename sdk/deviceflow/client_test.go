@@ -256,3 +256,17 @@ func TestErrorsAreTyped(t *testing.T) {
 		})
 	}
 }
+
+// TestPreload: a program that preloads the plugin and then asks for a
+// cached token gets the typed answer, the plugin loaded once.
+func TestPreload(t *testing.T) {
+	deviceflow.Preload()
+	c, err := deviceflow.New(deviceflow.Config{ClientID: "Ov23liPreload"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Token(context.Background(), deviceflow.WithCachedOnly()); !errors.Is(err, deviceflow.ErrNotFound) {
+		t.Fatalf("Token with nothing cached after Preload: %v, want ErrNotFound", err)
+	}
+}

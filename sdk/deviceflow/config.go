@@ -24,6 +24,12 @@ type Store = host.Store
 // NewMemoryStore returns a Store that lives as long as the process.
 func NewMemoryStore() *host.MemoryStore { return host.NewMemoryStore() }
 
+// Preload starts loading the plugin (compiling it, or reading it from the
+// compilation cache) on another goroutine and returns at once. A command
+// that will ask for a token calls it first thing, so that the plugin loads
+// while the command parses its flags and opens its store.
+func Preload() { host.Preload() }
+
 // Config sets up a Client. ClientID is required; every other field has a
 // sensible default.
 type Config struct {
