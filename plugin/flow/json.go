@@ -300,19 +300,7 @@ func (d *decoder) strList(i int, v gjson.Result, dst *[]string) {
 	case v.Type == gjson.Null:
 		*dst = nil
 	case v.IsArray():
-		list := []string{}
-		ok := true
-		v.ForEach(func(_, e gjson.Result) bool {
-			switch e.Type {
-			case gjson.String:
-				list = append(list, jsonString(e))
-			case gjson.Null:
-				list = append(list, "")
-			default:
-				ok = false
-			}
-			return true
-		})
+		list, ok := stringArray(v)
 		if !ok {
 			d.mismatch(i, "[]string")
 			return
@@ -321,6 +309,26 @@ func (d *decoder) strList(i int, v gjson.Result, dst *[]string) {
 	default:
 		d.mismatch(i, "[]string")
 	}
+}
+
+// stringArray reads a JSON array of strings as encoding/json reads it into
+// a []string (a null element is ""); ok is false when an element is
+// anything else.
+func stringArray(v gjson.Result) ([]string, bool) {
+	list := []string{}
+	ok := true
+	v.ForEach(func(_, e gjson.Result) bool {
+		switch e.Type {
+		case gjson.String:
+			list = append(list, jsonString(e))
+		case gjson.Null:
+			list = append(list, "")
+		default:
+			ok = false
+		}
+		return ok
+	})
+	return list, ok
 }
 
 // matchName finds the name a key matches: exactly, else by folding.

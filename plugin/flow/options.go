@@ -251,20 +251,7 @@ func scopeList(raw []byte) (list []string, ok bool) {
 	case v.Type == gjson.String:
 		return []string{jsonString(v)}, true
 	case v.IsArray():
-		ok = true
-		list = []string{}
-		v.ForEach(func(_, e gjson.Result) bool {
-			switch e.Type {
-			case gjson.String:
-				list = append(list, jsonString(e))
-			case gjson.Null:
-				list = append(list, "")
-			default:
-				ok = false
-			}
-			return ok
-		})
-		return list, ok
+		return stringArray(v)
 	}
 	return nil, false
 }
