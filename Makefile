@@ -171,7 +171,7 @@ demo:
 ## bench: plugin vs x/oauth2 poll, start-up (cold compile, warm cache, instantiate, warm call), the token process, plugin size; Node and Python per-call figures.
 bench:
 	$(GO) test ./host -run '^$$' -bench 'StartupColdCompile' -benchtime 3x
-	$(GO) test ./host -run '^$$' -bench 'Startup(FirstCallWarmCache|Instantiate|WarmCall)' -benchtime 20x
+	$(GO) test ./host -run '^$$' -bench 'Startup(FirstCallWarmCache|Instantiate|InstantiateAndCall|WarmCall)' -benchtime 20x
 	$(GO) test ./host/bench -run '^$$' -bench . -benchtime 2s
 	cd sdk/js && npm ci --no-audit --no-fund >/dev/null && npm run --silent bench
 	sdk/python/scripts/venv.sh >/dev/null && sdk/python/.venv/bin/python sdk/python/bench.py

@@ -87,19 +87,44 @@ func BenchmarkStartupFirstCallWarmCache(b *testing.B) {
 }
 
 // BenchmarkStartupInstantiate is the instantiation alone, once the plugin
-// is compiled in the process (a new Host, or a pool that is empty).
+// is compiled in the process and has made two instances (a pool growing,
+// or an instance replacing one discarded): from the second on, instances
+// start from a snapshot of one just initialised (host/internal/kernel).
 func BenchmarkStartupInstantiate(b *testing.B) {
+	benchmarkNewInstances(b, "")
+}
+
+// BenchmarkStartupInstantiateAndCall is a new instance and its first
+// call (info): with instances started from a snapshot, the memory's pages
+// are mapped when first touched, so some of a new instance's cost moves to
+// its first call, which this counts.
+func BenchmarkStartupInstantiateAndCall(b *testing.B) {
+	benchmarkNewInstances(b, "info")
+}
+
+// benchmarkNewInstances makes new instances from an empty pool, calling
+// export on each unless it is "", after two made beforehand, as a process
+// that has made instances before has.
+func benchmarkNewInstances(b *testing.B, export string) {
 	ctx := context.Background()
-	if _, err := compiledPlugin(ctx); err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
+	newInstance := func() {
 		var p pool
 		in, err := p.get(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
-		in.Close(ctx)
+		defer in.Close(ctx)
+		if export == "" {
+			return
+		}
+		if _, _, err := in.Call(ctx, export, []byte("{}")); err != nil {
+			b.Fatal(err)
+		}
+	}
+	newInstance()
+	newInstance()
+	for b.Loop() {
+		newInstance()
 	}
 }
 

@@ -22,6 +22,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -62,10 +64,22 @@ type Config struct {
 
 // Module is a compiled plugin in its own wazero runtime, with WASI and the
 // kernel defined. It is safe for concurrent use; its instances are not.
+//
+// A plugin in the shape Go's linker writes is compiled without its data
+// segments (see split): the first instances start from an image of the
+// memory those describe and run _initialize, and once a second instance is
+// made, its state right after _initialize is kept as a snapshot that every
+// later instance starts from instead (see snapshot).
 type Module struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
 	maxArena uint64
+
+	data    *image   // the initial memory of a split module; nil when the module was not split
+	globals []string // a split module's exported mutable globals
+	made    atomic.Int64
+	snap    atomic.Pointer[snapshot]
+	taking  sync.Mutex // held while a snapshot is taken
 }
 
 // Compile compiles wasm into a new runtime. Calls into the plugin are not
@@ -88,12 +102,20 @@ func Compile(ctx context.Context, wasm []byte, cfg Config) (*Module, error) {
 		rt.Close(ctx)
 		return nil, err
 	}
-	compiled, err := rt.CompileModule(ctx, wasm)
+	code := wasm
+	s, err := splitModule(wasm)
+	if err == nil {
+		code = s.code
+	}
+	compiled, err := rt.CompileModule(ctx, code)
 	if err != nil {
 		rt.Close(ctx)
 		return nil, err
 	}
 	m.compiled = compiled
+	if s != nil {
+		m.data, m.globals = dataImage(s), s.globals
+	}
 	return m, nil
 }
 
@@ -125,7 +147,12 @@ func (m *Module) define(ctx context.Context, funcs []Func) error {
 
 // Close releases the runtime, closing every instance still open.
 func (m *Module) Close(ctx context.Context) error {
-	return m.rt.Close(ctx)
+	err := m.rt.Close(ctx)
+	m.data.close()
+	if s := m.snap.Load(); s != nil {
+		s.img.close()
+	}
+	return err
 }
 
 // ExportedFunctions describes the plugin's exported functions by name.
@@ -162,25 +189,75 @@ type Instance struct {
 
 // Instance instantiates the plugin with mc (its name and start functions
 // are set here) and runs its WASI reactor initialisation, _initialize,
-// when it exports one.
+// when it exports one, or starts it from the module's snapshot.
 func (m *Module) Instance(ctx context.Context, mc wazero.ModuleConfig) (*Instance, error) {
+	if s := m.snap.Load(); s != nil {
+		return m.restored(ctx, mc, s)
+	}
+	in, err := m.initialized(ctx, mc)
+	if err != nil {
+		return nil, err
+	}
+	// A process that makes one instance never pays for a snapshot; one
+	// that makes a second is likely to make more.
+	if m.data != nil && m.made.Add(1) >= 2 && m.taking.TryLock() {
+		if m.snap.Load() == nil {
+			if s, err := takeSnapshot(in.mod, m.globals); err == nil {
+				m.snap.Store(s)
+			}
+		}
+		m.taking.Unlock()
+	}
+	return in, nil
+}
+
+// instantiate instantiates the compiled module with its memory starting
+// with img (none when nil), anonymous (so that any number of instances
+// share the runtime) and with no start functions.
+func (m *Module) instantiate(ctx context.Context, mc wazero.ModuleConfig, img *image) (*Instance, error) {
 	if mc == nil {
 		mc = wazero.NewModuleConfig()
 	}
 	in := &Instance{funcs: map[string]api.Function{}, arena: newArena(m.maxArena)}
 	ctx = context.WithValue(ctx, instanceKey{}, in)
-	ctx = experimental.WithMemoryAllocator(ctx, memoryAllocator)
-	// Anonymous, so that any number of instances share the runtime.
-	mod, err := m.rt.InstantiateModule(ctx, m.compiled, mc.WithName("").WithStartFunctions())
+	mod, err := m.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, memoryAllocator(img)), m.compiled, mc.WithName("").WithStartFunctions())
 	if err != nil {
 		return nil, err
 	}
 	in.mod = mod
-	if f := mod.ExportedFunction("_initialize"); f != nil {
+	return in, nil
+}
+
+// initialized is a new instance that ran _initialize (when the plugin
+// exports it) from the module's initial memory.
+func (m *Module) initialized(ctx context.Context, mc wazero.ModuleConfig) (*Instance, error) {
+	in, err := m.instantiate(ctx, mc, m.data)
+	if err != nil {
+		return nil, err
+	}
+	if m.data != nil && !allocatorLoadsImages && !in.mod.Memory().Write(0, m.data.data) {
+		in.mod.Close(ctx)
+		return nil, errors.New("kernel: the plugin's data does not fit its memory")
+	}
+	if f := in.mod.ExportedFunction("_initialize"); f != nil {
+		ctx = context.WithValue(ctx, instanceKey{}, in)
 		if err := f.CallWithStack(ctx, in.stack[:]); err != nil && !exitedOK(err) {
-			mod.Close(ctx)
+			in.mod.Close(ctx)
 			return nil, fmt.Errorf("initializing the plugin: %w", err)
 		}
+	}
+	return in, nil
+}
+
+// restored is a new instance started from s.
+func (m *Module) restored(ctx context.Context, mc wazero.ModuleConfig, s *snapshot) (*Instance, error) {
+	in, err := m.instantiate(ctx, mc, s.img)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.restore(in.mod, m.globals); err != nil {
+		in.mod.Close(ctx)
+		return nil, err
 	}
 	return in, nil
 }

@@ -3,6 +3,9 @@
 package kernel
 
 import (
+	"runtime"
+	"unsafe"
+
 	"github.com/tetratelabs/wazero/experimental"
 	"golang.org/x/sys/unix"
 )
@@ -14,15 +17,27 @@ import (
 // allocates nor zeroes the initial memory on the Go heap, growing never
 // copies, and closing an instance gives its memory back at once instead of
 // at the next garbage collection.
-var memoryAllocator experimental.MemoryAllocator = experimental.MemoryAllocatorFunc(func(_, max uint64) experimental.LinearMemory {
-	return &mappedMemory{max: max}
-})
+//
+// When img is not nil the memory starts with it: its memory file mapped
+// privately (copy on write) over the start of the reservation, or its
+// bytes copied there; the reservation is then at least img.size bytes
+// usable, whatever size wazero asks for first.
+func memoryAllocator(img *image) experimental.MemoryAllocator {
+	return experimental.MemoryAllocatorFunc(func(_, max uint64) experimental.LinearMemory {
+		return &mappedMemory{max: max, img: img}
+	})
+}
+
+// allocatorLoadsImages reports that memoryAllocator's memories start with
+// their image.
+const allocatorLoadsImages = true
 
 // mappedMemory is one instance's linear memory.
 type mappedMemory struct {
 	region []byte // the whole reservation, max bytes
 	usable uint64 // bytes made readable and writable
 	max    uint64
+	img    *image // what the memory starts with, or nil
 }
 
 // Reallocate makes the first size bytes usable and returns them; nil when
@@ -41,6 +56,10 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 			return nil
 		}
 		m.region = region
+		if m.img != nil && !m.load() {
+			m.Free()
+			return nil
+		}
 	}
 	if size > m.usable {
 		if err := unix.Mprotect(m.region[m.usable:size], unix.PROT_READ|unix.PROT_WRITE); err != nil {
@@ -54,6 +73,30 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 		m.usable = size
 	}
 	return m.region[:size:size]
+}
+
+// load puts the image at the start of the reservation.
+func (m *mappedMemory) load() bool {
+	n := m.img.size
+	if n > m.max {
+		return false
+	}
+	if f := m.img.file; f != nil {
+		_, err := unix.MmapPtr(int(f.Fd()), 0, unsafe.Pointer(&m.region[0]), uintptr(n),
+			unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_FIXED|mapNoReserve)
+		runtime.KeepAlive(f)
+		if err != nil {
+			return false
+		}
+	} else {
+		if err := unix.Mprotect(m.region[:n], unix.PROT_READ|unix.PROT_WRITE); err != nil {
+			return false
+		}
+		populate(m.region[:n])
+		copy(m.region, m.img.data)
+	}
+	m.usable = n
+	return true
 }
 
 // Free unmaps the memory.

@@ -4,6 +4,7 @@ package kernel
 
 import (
 	"bytes"
+	"runtime"
 	"testing"
 )
 
@@ -12,7 +13,7 @@ import (
 // by Free.
 func TestMappedMemory(t *testing.T) {
 	const page = 65536
-	m := memoryAllocator.Allocate(page, 4*page).(*mappedMemory)
+	m := memoryAllocator(nil).Allocate(page, 4*page).(*mappedMemory)
 	first := m.Reallocate(page)
 	if len(first) != page || !bytes.Equal(first, make([]byte, page)) {
 		t.Fatalf("first page: %d bytes, want %d zeros", len(first), page)
@@ -36,4 +37,45 @@ func TestMappedMemory(t *testing.T) {
 		t.Fatal("Free left the mapping")
 	}
 	m.Free() // twice is harmless
+}
+
+// TestMappedMemoryStartsWithImage: a memory made with an image starts with
+// its bytes, at least image-size bytes usable whatever size is asked first,
+// zeros past it; what one memory writes is seen by no other memory of the
+// same image. Both kinds of image: a memory file mapped copy-on-write (on
+// Linux) and bytes copied in.
+func TestMappedMemoryStartsWithImage(t *testing.T) {
+	const page = 65536
+	b := make([]byte, 2*page)
+	copy(b[10:], "start")
+	copy(b[page+5:], "second page")
+	file := newImage(b)
+	if runtime.GOOS == "linux" && file.file == nil {
+		t.Error("no memory file on Linux: each instance copies its image")
+	}
+	defer file.close()
+	for name, img := range map[string]*image{"file": file, "bytes": {size: uint64(len(b)), data: b}} {
+		a := memoryAllocator(img).Allocate(page, 4*page).(*mappedMemory)
+		other := memoryAllocator(img).Allocate(page, 4*page).(*mappedMemory)
+		first := a.Reallocate(page)
+		if len(first) != page || string(first[10:15]) != "start" {
+			t.Fatalf("%s: the first page lacks the image's bytes", name)
+		}
+		whole := a.Reallocate(3 * page)
+		if !bytes.Equal(whole[:2*page], b) || !bytes.Equal(whole[2*page:], make([]byte, page)) {
+			t.Fatalf("%s: grown past the image: not the image then zeros", name)
+		}
+		copy(whole[page+5:], "written")
+		if got := other.Reallocate(2 * page); !bytes.Equal(got, b) {
+			t.Fatalf("%s: another memory of the image sees a write", name)
+		}
+		if string(b[page+5:page+12]) != "second " {
+			t.Fatalf("%s: the image itself changed", name)
+		}
+		a.Free()
+		other.Free()
+	}
+	if big := memoryAllocator(file).Allocate(page, page).(*mappedMemory).Reallocate(page); big != nil {
+		t.Error("an image larger than the maximum was loaded")
+	}
 }
