@@ -11,6 +11,13 @@
 // memory is an arena of Go bytes per instance and a kernel call is a Go
 // function call that allocates nothing.
 //
+// Instances are cheap to make. A module in the shape Go's linker writes is
+// compiled without its data segments, its initial memory kept as an image
+// that each instance maps copy-on-write; from the second instance on, each
+// starts from a snapshot of one taken right after its _initialize, before
+// any call, so the guest's runtime is not initialised again (split.go,
+// image.go, snapshot.go).
+//
 // Only the kernel functions the plugin imports are defined: store_u8,
 // load_u8, store_u64, load_u64, length, alloc, free, input_length,
 // input_load_u8, input_load_u64, output_set and error_set. A module that
