@@ -9,8 +9,8 @@ import (
 // divides WebAssembly's 64 KiB pages on every platform Go supports.
 var imagePage = os.Getpagesize()
 
-// image is the contents an instance's linear memory starts with: size
-// bytes, zero past the parts written. On Linux the bytes are kept in a
+// image is the contents an instance's linear memory starts with, size
+// bytes. On Linux the bytes are kept in a
 // memory file (memfd) that each instance maps privately, so an instance
 // starts without copying and shares the pages it only reads with every
 // other instance; elsewhere, or if a memory file cannot be made, they are
