@@ -12,16 +12,40 @@ import { Host, MemoryStore, preload, closeIdle } from "../src/index.js";
 
 const budgetMs = Number(process.env.BENCH_TIME_MS ?? 2000);
 // V8 runs a wasm function first from its baseline compiler (Liftoff) and
-// recompiles it optimised (TurboFan) on a background thread once it is hot,
-// so the first seconds of calls measure the tiering, not the steady cost (a
-// poll exchange takes 1.4-1.7 ms over its first second and settles about two
-// seconds later on this 2-core machine): each benchmark first runs for
-// warmMs (BENCH_WARM_MS; 0 shows the cold figures).
-const warmMs = Number(process.env.BENCH_WARM_MS ?? 3000);
+// recompiles it optimised (TurboFan) on background threads once it is hot,
+// so the first seconds of calls measure the tiering, not the steady cost (on
+// this 2-core machine a poll exchange's median is 1.4 ms over its first
+// seconds and 0.8 ms from about five seconds on). Each benchmark first runs
+// in one-second batches until a batch's median is no longer 5% better than
+// the one before (at most warmMs, BENCH_WARM_MS; 0 shows the cold figures).
+const warmMs = Number(process.env.BENCH_WARM_MS ?? 15000);
+
+/** The median time of fn over calls for about ms milliseconds. */
+async function batchMedian(fn, ms) {
+  const samples = [];
+  const stop = process.hrtime.bigint() + BigInt(ms) * 1_000_000n;
+  for (let t = process.hrtime.bigint(); t < stop; ) {
+    await fn();
+    const after = process.hrtime.bigint();
+    samples.push(Number(after - t));
+    t = after;
+  }
+  return samples.sort((a, b) => a - b)[samples.length >> 1];
+}
+
+async function warm(fn) {
+  for (let i = 0; i < 20; i++) await fn();
+  const until = Date.now() + warmMs;
+  let previous = Infinity;
+  while (Date.now() < until) {
+    const median = await batchMedian(fn, Math.min(1000, until - Date.now()));
+    if (median > previous * 0.95) return;
+    previous = median;
+  }
+}
 
 async function measure(name, fn) {
-  const warmUntil = process.hrtime.bigint() + BigInt(warmMs) * 1_000_000n;
-  for (let i = 0; i < 20 || process.hrtime.bigint() < warmUntil; i++) await fn();
+  await warm(fn);
   const samples = [];
   const start = process.hrtime.bigint();
   const stop = start + BigInt(budgetMs) * 1_000_000n;
