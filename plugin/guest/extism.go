@@ -94,19 +94,24 @@ func output(data []byte) { extismOutputSet(store(data), uint64(len(data))) }
 func setError(msg []byte) { extismErrorSet(store(msg)) }
 
 // putU64 and getU64 are encoding/binary's little-endian conversions, which
-// the kernel's eight-byte moves use.
+// the kernel's eight-byte moves use. They are written out byte by byte, as
+// encoding/binary writes them, so that the compiler merges each into one
+// eight-byte store or load (a loop over the bytes is not merged, and cost
+// more than the kernel call it feeds).
 func putU64(b []byte, v uint64) {
 	_ = b[7]
-	for i := range 8 {
-		b[i] = byte(v >> (8 * i))
-	}
+	b[0] = byte(v)
+	b[1] = byte(v >> 8)
+	b[2] = byte(v >> 16)
+	b[3] = byte(v >> 24)
+	b[4] = byte(v >> 32)
+	b[5] = byte(v >> 40)
+	b[6] = byte(v >> 48)
+	b[7] = byte(v >> 56)
 }
 
 func getU64(b []byte) uint64 {
 	_ = b[7]
-	var v uint64
-	for i := range 8 {
-		v |= uint64(b[i]) << (8 * i)
-	}
-	return v
+	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 }
