@@ -113,6 +113,34 @@ var plainBytes = func() (t [256]bool) {
 	return t
 }()
 
+// Constants for plain8: a byte repeated in each of eight lanes.
+const (
+	lanes01 = 0x0101010101010101
+	lanes80 = 0x8080808080808080
+)
+
+// plain8 reports whether the eight bytes of x (le64) are all plain
+// (plainBytes), testing them at once: none has its top bit set, none is
+// below 0x20, and none is `"` or & (0x22 and 0x26, alike once bit 2 is
+// set), < or > (0x3c and 0x3e, alike once bit 1 is set) or `\`. Each test
+// is a classic of bit twiddling, (v - 0x01…) &^ v & 0x80… for "has a zero
+// byte" and its form for "has a byte below n", exact for the word as a
+// whole.
+func plain8(x uint64) bool {
+	quoteAmp := (x | 0x04*lanes01) ^ 0x26*lanes01
+	angle := (x | 0x02*lanes01) ^ 0x3e*lanes01
+	backslash := x ^ 0x5c*lanes01
+	return (x|(x-0x20*lanes01)&^x|(quoteAmp-lanes01)&^quoteAmp|(angle-lanes01)&^angle|(backslash-lanes01)&^backslash)&lanes80 == 0
+}
+
+// le64 reads eight bytes as a little-endian word, written so that the
+// compiler merges the reads into one eight-byte load.
+func le64(s string) uint64 {
+	_ = s[7]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
 // appendString writes s as a JSON string exactly as encoding/json does:
 // `"` and `\` escaped, control characters as \b, \f, \n, \r, \t or \u00XX,
 // the HTML characters <, > and & as \u003c, \u003e and \u0026, U+2028 and
@@ -121,9 +149,17 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight plain bytes at a time, then the next eight (or the rest)
+		// one by one.
+		if i+8 <= len(s) && plain8(le64(s[i:])) {
+			i += 8
+			continue
+		}
+		end := min(i+8, len(s))
 		c := s[i]
 		if plainBytes[c] {
-			i++
+			for i++; i < end && plainBytes[s[i]]; i++ {
+			}
 			continue
 		}
 		if c < utf8.RuneSelf {

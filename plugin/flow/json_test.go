@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math/rand/v2"
 	"mime"
 	"net/url"
 	"reflect"
@@ -22,7 +23,8 @@ import (
 // FuzzAppendString: strings are escaped byte for byte as encoding/json
 // escapes them (HTML characters, U+2028/U+2029 and invalid UTF-8 included).
 func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain", `q"b\s`, "\x00\x01\b\f\n\r\t\x1f\x7f", "<a href='x'>&amp;</a>", "\u2028\u2029", "\xff\xfe", "é€𝄞", "\xed\xa0\x80"} {
+	for _, s := range []string{"", "plain", `q"b\s`, "\x00\x01\b\f\n\r\t\x1f\x7f", "<a href='x'>&amp;</a>", "\u2028\u2029", "\xff\xfe", "é€𝄞", "\xed\xa0\x80",
+		"plain and long, then <quoted> \"text\" & more\\ after\x19 sixteen", "0123456789abcdef\x7f\u2028\xffend"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -31,6 +33,41 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("appendString(%q) = %s, want %s", s, got, want)
 		}
 	})
+}
+
+// TestPlain8: the eight-byte test agrees with plainBytes for every byte
+// value in every lane, among plain neighbours and among random ones.
+func TestPlain8(t *testing.T) {
+	want := func(s string) bool {
+		for i := range 8 {
+			if !plainBytes[s[i]] {
+				return false
+			}
+		}
+		return true
+	}
+	for lane := range 8 {
+		for c := range 256 {
+			w := []byte("abcdefgh")
+			w[lane] = byte(c)
+			if got := plain8(le64(string(w))); got != want(string(w)) {
+				t.Fatalf("plain8(%q) = %v", w, got)
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 1_000_000 {
+		var w [8]byte
+		for i := range w {
+			w[i] = byte(rng.Uint32())
+			if rng.IntN(4) > 0 {
+				w[i] = byte(0x20 + rng.IntN(0x60))
+			}
+		}
+		if got := plain8(le64(string(w[:]))); got != want(string(w[:])) {
+			t.Fatalf("plain8(%q) = %v", w, got)
+		}
+	}
 }
 
 // FuzzJSONValid: gjson's validation, which stands where json.Valid stood,
