@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 )
@@ -118,10 +119,10 @@ func (e Endpoints) UserURL() string {
 }
 
 // ParseInput decodes an export's JSON input, as encoding/json would into
-// Input.
+// Input, except that State is a slice of raw rather than a copy.
 func ParseInput(raw []byte) (*Input, *Error) {
 	var in Input
-	if len(strings.TrimSpace(string(raw))) == 0 {
+	if isBlank(raw) {
 		return nil, invalidInput("input", "empty: pass a JSON object with at least clientId")
 	}
 	if !gjson.ValidBytes(raw) {
@@ -160,7 +161,10 @@ func ParseInput(raw []byte) (*Input, *Error) {
 		case 10:
 			d.str(i, v, &in.URL)
 		case 11:
-			in.State, in.state = []byte(v.Raw), v
+			// The member's own bytes in raw: gjson counts Index from
+			// the start of the text it parsed, a copy of raw.
+			end := v.Index + len(v.Raw)
+			in.State, in.state = raw[v.Index:end:end], v
 		case 12:
 			d.str(i, v, &in.Issuer)
 		case 13:
@@ -180,6 +184,24 @@ func ParseInput(raw []byte) (*Input, *Error) {
 	}
 	return &in, nil
 }
+
+// isBlank reports whether raw holds nothing but white space, as
+// strings.TrimSpace sees it, without copying raw into a string.
+func isBlank(raw []byte) bool {
+	for _, c := range raw {
+		if c >= utf8.RuneSelf {
+			return len(strings.TrimSpace(string(raw))) == 0
+		}
+		if !asciiSpace[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// asciiSpace marks the ASCII bytes unicode.IsSpace (and so
+// strings.TrimSpace) treats as white space.
+var asciiSpace = [utf8.RuneSelf]bool{'\t': true, '\n': true, '\v': true, '\f': true, '\r': true, ' ': true}
 
 // Configure validates an Input (rule 11) and derives endpoints, scopes and the
 // encoding profile.

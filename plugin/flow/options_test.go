@@ -184,3 +184,18 @@ func TestWithoutCredentials(t *testing.T) {
 		}
 	}
 }
+
+// TestIsBlank: isBlank agrees with strings.TrimSpace.
+func TestIsBlank(t *testing.T) {
+	for _, s := range []string{"", " ", " \t\r\n\v\f", "\u0085", "\u00a0 ", " {}", "x", " \xff", "\u2028", "\u3000x", " \u200b"} {
+		if got, want := isBlank([]byte(s)), strings.TrimSpace(s) == ""; got != want {
+			t.Errorf("isBlank(%q) = %v, want %v", s, got, want)
+		}
+	}
+	for c := range 256 {
+		s := " " + string([]byte{byte(c)}) + "\t"
+		if got, want := isBlank([]byte(s)), strings.TrimSpace(s) == ""; got != want {
+			t.Errorf("isBlank(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
