@@ -122,11 +122,11 @@ func TestRedact(t *testing.T) {
 }
 
 func TestOAuthErrorMessage(t *testing.T) {
-	e := oauthError(fields{"error": "some_error", "error_description": "Something went wrong", "error_uri": "https://docs.example/e"}, 200)
+	e := oauthError(fields{{"error", "some_error"}, {"error_description", "Something went wrong"}, {"error_uri", "https://docs.example/e"}}, 200)
 	if e.Code != CodeOAuthError || e.Message != "Something went wrong (some_error, https://docs.example/e)" {
 		t.Errorf("got %s %q", e.Code, e.Message)
 	}
-	e = oauthError(fields{"error": "device_flow_disabled", "error_description": "Device Flow must be explicitly enabled for this App"}, 400)
+	e = oauthError(fields{{"error", "device_flow_disabled"}, {"error_description", "Device Flow must be explicitly enabled for this App"}}, 400)
 	if e.Code != CodeUnsupported || !strings.Contains(e.Message, "Enable Device Flow") || e.Status != 400 {
 		t.Errorf("got %s %q", e.Code, e.Message)
 	}
@@ -197,5 +197,17 @@ func TestIsBlank(t *testing.T) {
 		if got, want := isBlank([]byte(s)), strings.TrimSpace(s) == ""; got != want {
 			t.Errorf("isBlank(%q) = %v, want %v", s, got, want)
 		}
+	}
+}
+
+// TestFieldsRepeated: a name given twice has its last value, as a map
+// filled in order had, and null leaves a value as it was.
+func TestFieldsRepeated(t *testing.T) {
+	f, ok := parseJSONFields(`{"error":"a","interval":5,"error":"b","error_uri":"x","error_uri":null,"interval":7.5}`)
+	if !ok || f.str("error") != "b" || f.str("error_uri") != "x" || f.str("interval") != "7.5" || f.has("scope") || !f.has("error_uri") {
+		t.Errorf("fields %v, ok %v", f, ok)
+	}
+	if names, _ := ParseFields("application/json", `{"b":1,"a":2,"b":3}`); strings.Join(names, ",") != "a,b" {
+		t.Errorf("names %v, want a,b", names)
 	}
 }
