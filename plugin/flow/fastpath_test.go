@@ -32,7 +32,8 @@ func FuzzAppendSeconds(f *testing.F) {
 // gjson's own decoding, to encoding/json's decoding of the same string, as
 // a member's value and as its key.
 func FuzzJSONStringAsEncodingJSON(f *testing.F) {
-	for _, s := range []string{`"plain"`, `"a\"b\\c\/d\be\ff\ng\rh\ti"`, `"\u00e9\ud83d\ude00"`, `"\ud800x"`, `"\ud800\u0041"`, "\"\xff\\n\"", "\"é\\t€\"", `"\\u0041"`, `"\\"`} {
+	for _, s := range []string{`"plain"`, `"a\"b\\c\/d\be\ff\ng\rh\ti"`, `"\u00e9\ud83d\ude00"`, `"\ud800x"`, `"\ud800\u0041"`, "\"\xff\\n\"", "\"é\\t€\"", `"\\u0041"`, `"\\"`,
+		`"a longer plain run of text\nthen more plain text, \"quoted\" and \/ slashed"`, "\"sixteen plain by\x01tes\\n\"", "\"sixteen plain byé\\n after\""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -133,6 +133,13 @@ func plain8(x uint64) bool {
 	return (x|(x-0x20*lanes01)&^x|(quoteAmp-lanes01)&^quoteAmp|(angle-lanes01)&^angle|(backslash-lanes01)&^backslash)&lanes80 == 0
 }
 
+// plainASCII8 reports whether none of the eight bytes of x (le64) is below
+// 0x20, beyond ASCII or `\`, as plain8 tests them.
+func plainASCII8(x uint64) bool {
+	backslash := x ^ 0x5c*lanes01
+	return (x|(x-0x20*lanes01)&^x|(backslash-lanes01)&^backslash)&lanes80 == 0
+}
+
 // le64 reads eight bytes as a little-endian word, written so that the
 // compiler merges the reads into one eight-byte load.
 func le64(s string) uint64 {
@@ -511,6 +518,14 @@ func jsonString(v gjson.Result) string {
 func simpleEscapes(s string) bool {
 	ascii := true
 	for i := 0; i < len(s); i++ {
+		// Eight bytes at a time while none is a control character, a
+		// backslash or beyond ASCII.
+		for i+8 <= len(s) && plainASCII8(le64(s[i:])) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		switch c := s[i]; {
 		case c < 0x20:
 			return false

@@ -35,24 +35,27 @@ func FuzzAppendString(f *testing.F) {
 	})
 }
 
-// TestPlain8: the eight-byte test agrees with plainBytes for every byte
-// value in every lane, among plain neighbours and among random ones.
+// TestPlain8: the eight-byte tests agree with plainBytes (plain8) and with
+// the bytes simpleEscapes passes over (plainASCII8) for every byte value in
+// every lane, among plain neighbours and among random ones.
 func TestPlain8(t *testing.T) {
-	want := func(s string) bool {
-		for i := range 8 {
-			if !plainBytes[s[i]] {
-				return false
-			}
+	check := func(w []byte) {
+		t.Helper()
+		plain, ascii := true, true
+		for _, c := range w {
+			plain = plain && plainBytes[c]
+			ascii = ascii && c >= 0x20 && c < 0x80 && c != '\\'
 		}
-		return true
+		x := le64(string(w))
+		if plain8(x) != plain || plainASCII8(x) != ascii {
+			t.Fatalf("%q: plain8 %v, plainASCII8 %v", w, plain8(x), plainASCII8(x))
+		}
 	}
 	for lane := range 8 {
 		for c := range 256 {
 			w := []byte("abcdefgh")
 			w[lane] = byte(c)
-			if got := plain8(le64(string(w))); got != want(string(w)) {
-				t.Fatalf("plain8(%q) = %v", w, got)
-			}
+			check(w)
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -64,9 +67,7 @@ func TestPlain8(t *testing.T) {
 				w[i] = byte(0x20 + rng.IntN(0x60))
 			}
 		}
-		if got := plain8(le64(string(w[:]))); got != want(string(w[:])) {
-			t.Fatalf("plain8(%q) = %v", w, got)
-		}
+		check(w[:])
 	}
 }
 
