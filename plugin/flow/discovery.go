@@ -177,6 +177,7 @@ func (m *Machine) useDiscovered(g GenericEndpoints) *Error {
 	c.Discover = false
 	c.Discovered = true
 	c.settle()
+	m.configJSON = nil
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"mime"
@@ -97,6 +98,24 @@ func TestStateConfigRemembered(t *testing.T) {
 		}
 		if p := lastConfig.Load(); p == nil || p.raw != good {
 			t.Errorf("config %s: remembered %+v, want the good one still", bad, p)
+		}
+	}
+	// A state suspended again writes the remembered configuration as
+	// appendConfig writes it, whatever the spelling it was read from.
+	lastConfig.Store(nil)
+	respelled := ` {"scopes" : ["gist", "repo"], "base":"https://ghe.example.com","clientId":"Ov23li","encoding":"form", "clientType":"oauth-app"}`
+	for range 2 {
+		m, err := parseState(state(respelled))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := string(m.configJSON), string(appendConfig(nil, &m.Config)); got != want || got != good {
+			t.Errorf("remembered config writes %s, want %s", got, want)
+		}
+		plain := *m
+		plain.configJSON = nil
+		if got, want := m.Suspend(), plain.Suspend(); !bytes.Equal(got, want) {
+			t.Errorf("suspended\n%s\nwritten anew\n%s", got, want)
 		}
 	}
 	// Two members that merge into the good configuration are read as

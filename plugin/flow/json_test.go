@@ -560,6 +560,11 @@ func TestStateRoundTrip(t *testing.T) {
 	}
 	back.WakeAtMs -= m.wallOffset
 	back.DeadlineMs -= m.wallOffset
+	// The configuration as the next suspension writes it, remembered.
+	if got, want := string(back.configJSON), string(appendConfig(nil, &back.Config)); got != want {
+		t.Errorf("config JSON %s, want %s", got, want)
+	}
+	back.configJSON = nil
 	want := *m
 	want.Op, want.wallOffset, want.Config.Requested = "", 0, nil
 	if !reflect.DeepEqual(*back, want) {

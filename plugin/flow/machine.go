@@ -115,6 +115,12 @@ type Machine struct {
 	// converts the monotonic deadlines to the wall times begin and poll
 	// answer.
 	wallOffset int64
+	// configJSON is Config as a state writes it (appendConfig), when the
+	// state it was read from named a configuration already checked; nil
+	// when Config is to be written anew. Config never changes while a
+	// poll runs (only discovery, before a device flow begins, changes it:
+	// useDiscovered clears this).
+	configJSON []byte
 	// sentRefresh is the refresh token the last refresh grant spent.
 	sentRefresh string
 	// noFlow forbids starting a device flow (input interactive: false).

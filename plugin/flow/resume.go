@@ -47,17 +47,11 @@ func (m *Machine) appendState(b []byte, wake, deadline int64) []byte {
 	o := newObj(b)
 	o.int("v", stateVersion)
 	o.key("config")
-	cfg := newObj(o.b)
-	cfg.str("clientId", m.Config.ClientID)
-	cfg.str("clientType", m.Config.ClientType)
-	cfg.strs("scopes", m.Config.Scopes)
-	cfg.str("encoding", m.Config.Encoding)
-	cfg.str("base", m.Config.Base)
-	cfg.strOmit("oauth", m.Config.OAuth)
-	// A generic server's endpoints (never its client secret: poll's input
-	// names it again).
-	m.Config.GenericEndpoints.write(&cfg)
-	o.b = cfg.close()
+	if m.configJSON != nil {
+		o.b = append(o.b, m.configJSON...)
+	} else {
+		o.b = appendConfig(o.b, &m.Config)
+	}
 	o.str("deviceCode", m.DeviceCode)
 	o.str("userCode", m.UserCode)
 	o.str("uri", m.VerificationURI)
@@ -72,6 +66,21 @@ func (m *Machine) appendState(b []byte, wake, deadline int64) []byte {
 	o.intOmit("attempts", int64(m.Attempts))
 	o.intOmit("earlyWakes", int64(m.EarlyWakes))
 	return o.close()
+}
+
+// appendConfig writes a state's configuration.
+func appendConfig(b []byte, c *Config) []byte {
+	cfg := newObj(b)
+	cfg.str("clientId", c.ClientID)
+	cfg.str("clientType", c.ClientType)
+	cfg.strs("scopes", c.Scopes)
+	cfg.str("encoding", c.Encoding)
+	cfg.str("base", c.Base)
+	cfg.strOmit("oauth", c.OAuth)
+	// A generic server's endpoints (never its client secret: poll's input
+	// names it again).
+	c.GenericEndpoints.write(&cfg)
+	return cfg.close()
 }
 
 // resume restores a flow from poll's input and delivers the wake-up.
@@ -107,10 +116,12 @@ func resume(in *Input, now, mono int64) (*Machine, Effect) {
 }
 
 // checkedConfig is a state's configuration that validated, by the JSON it
-// was read from (config's raw value).
+// was read from (config's raw value), with the JSON a state writes for it
+// (appendConfig), which a flow suspended again copies.
 type checkedConfig struct {
 	raw    string
 	config Config
+	state  []byte
 }
 
 // lastConfig is the configuration the last state polled carried, once it
@@ -239,7 +250,7 @@ func parseState(st gjson.Result) (*Machine, *Error) {
 		return nil, bad("incomplete")
 	}
 	if configs == 1 && known != nil {
-		m.Config = known.config
+		m.Config, m.configJSON = known.config, known.state
 	} else {
 		c, err := checkConfig(cin, base, scopes, g)
 		if err != nil {
@@ -247,7 +258,8 @@ func parseState(st gjson.Result) (*Machine, *Error) {
 		}
 		m.Config = *c
 		if configs == 1 {
-			lastConfig.Store(&checkedConfig{raw: strings.Clone(configVal.Raw), config: *c})
+			m.configJSON = appendConfig(nil, c)
+			lastConfig.Store(&checkedConfig{raw: strings.Clone(configVal.Raw), config: *c, state: m.configJSON})
 		}
 	}
 	m.ExpiresInMs, m.FirstIntervalMs, m.IntervalMs = expires, first, interval
