@@ -299,6 +299,10 @@ func (d *decoder) boolPtr(i int, v gjson.Result, dst **bool) {
 func (d *decoder) integer(i int, v gjson.Result, dst *int64) {
 	switch v.Type {
 	case gjson.Number:
+		if n, ok := smallInt(v.Raw); ok {
+			*dst = n
+			return
+		}
 		n, err := strconv.ParseInt(v.Raw, 10, 64)
 		if err != nil {
 			d.mismatch(i, "int64")
@@ -309,6 +313,31 @@ func (d *decoder) integer(i int, v gjson.Result, dst *int64) {
 	default:
 		d.mismatch(i, "int64")
 	}
+}
+
+// smallInt reads an optional minus sign and one to eighteen decimal digits,
+// which strconv.ParseInt(s, 10, 64) reads alike (eighteen digits never
+// overflow), without its generality; ok is false for anything else, left
+// to strconv.
+func smallInt(s string) (n int64, ok bool) {
+	neg := len(s) > 0 && s[0] == '-'
+	if neg {
+		s = s[1:]
+	}
+	if len(s) == 0 || len(s) > 18 {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i] - '0'
+		if c > 9 {
+			return 0, false
+		}
+		n = n*10 + int64(c)
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
 }
 
 // strMap reads a map of strings: null sets it to nil, an object's members

@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
@@ -69,6 +70,22 @@ func TestPlain8(t *testing.T) {
 		}
 		check(w[:])
 	}
+}
+
+// FuzzSmallInt: what smallInt reads, strconv.ParseInt reads alike.
+func FuzzSmallInt(f *testing.F) {
+	for _, s := range []string{"0", "-0", "7", "-12", "123456789012345678", "-999999999999999999", "1234567890123456789", "", "-", "1.5", "1e3", "+1", "0x1", " 1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, ok := smallInt(s)
+		if !ok {
+			return
+		}
+		if want, err := strconv.ParseInt(s, 10, 64); err != nil || n != want {
+			t.Fatalf("smallInt(%q) = %d, strconv.ParseInt: %d, %v", s, n, want, err)
+		}
+	})
 }
 
 // FuzzJSONValid: gjson's validation, which stands where json.Valid stood,
