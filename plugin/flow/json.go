@@ -244,8 +244,20 @@ type decoder struct {
 // each calls f with the index of the field each member names (members
 // naming none are skipped) and its value.
 func (d *decoder) each(o gjson.Result, f func(i int, v gjson.Result)) {
+	// Members mostly come in the order of the names (the engine writes
+	// them so): the name after the last one matched is tried first. Names
+	// are distinct, so an exact match there is the one matchName finds.
+	next := 0
 	o.ForEach(func(k, v gjson.Result) bool {
-		if i := matchName(jsonString(k), d.names); i >= 0 {
+		key := jsonString(k)
+		i := -1
+		if next < len(d.names) && d.names[next] == key {
+			i = next
+		} else {
+			i = matchName(key, d.names)
+		}
+		if i >= 0 {
+			next = i + 1
 			f(i, v)
 		}
 		return true
