@@ -374,9 +374,13 @@ func formEncode(params []param) string {
 	return string(b)
 }
 
-// sortedParams is a copy of params sorted by name, as net/url's
-// Values.Encode and encoding/json's map encoding order them.
+// sortedParams is params sorted by name, as net/url's Values.Encode and
+// encoding/json's map encoding order them: params itself when it is in
+// order already, else a sorted copy. Callers only read it.
 func sortedParams(params []param) []param {
+	if slices.IsSortedFunc(params, func(a, b param) int { return strings.Compare(a.name, b.name) }) {
+		return params
+	}
 	sorted := append([]param(nil), params...)
 	slices.SortStableFunc(sorted, func(a, b param) int { return strings.Compare(a.name, b.name) })
 	return sorted
