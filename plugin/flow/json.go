@@ -140,6 +140,23 @@ func plainASCII8(x uint64) bool {
 	return (x|(x-0x20*lanes01)&^x|(backslash-lanes01)&^backslash)&lanes80 == 0
 }
 
+// plainASCII reports whether s has no control character, backslash or
+// byte beyond ASCII: inside a JSON string, text that decodes to itself.
+func plainASCII(s string) bool {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if !plainASCII8(le64(s[i:])) {
+			return false
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= utf8.RuneSelf || c == '\\' {
+			return false
+		}
+	}
+	return true
+}
+
 // le64 reads eight bytes as a little-endian word, written so that the
 // compiler merges the reads into one eight-byte load.
 func le64(s string) uint64 {
@@ -491,6 +508,10 @@ func jsonString(v gjson.Result) string {
 		return validUTF8(v.Str)
 	}
 	s := raw[1 : len(raw)-1]
+	if plainASCII(s) {
+		// Nothing to decode and nothing to replace.
+		return s
+	}
 	if !strings.Contains(s, `\`) {
 		return validUTF8(s)
 	}

@@ -70,6 +70,21 @@ func TestPlain8(t *testing.T) {
 		}
 		check(w[:])
 	}
+	// plainASCII over whole strings, word by word and then byte by byte.
+	for range 100_000 {
+		w := make([]byte, rng.IntN(24))
+		ascii := true
+		for i := range w {
+			w[i] = byte(0x20 + rng.IntN(0x60))
+			if rng.IntN(40) == 0 {
+				w[i] = byte(rng.Uint32())
+			}
+			ascii = ascii && w[i] >= 0x20 && w[i] < 0x80 && w[i] != '\\'
+		}
+		if plainASCII(string(w)) != ascii {
+			t.Fatalf("plainASCII(%q) = %v", w, !ascii)
+		}
+	}
 }
 
 // FuzzSmallInt: what smallInt reads, strconv.ParseInt reads alike.
