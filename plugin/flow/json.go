@@ -33,8 +33,33 @@ func (o *obj) key(k string) {
 		o.b = append(o.b, ',')
 	}
 	o.comma = true
-	o.b = appendString(o.b, k)
-	o.b = append(o.b, ':')
+	// Keys are nearly always plain names, checked here a word at a time
+	// (the last word, or for a key of four to seven bytes the last four,
+	// overlapping what came before) and copied as they are; a call per key
+	// to appendString cost more than the key.
+	var plain bool
+	switch {
+	case len(k) >= 8:
+		plain = plain8(le64(k[len(k)-8:]))
+		for i := 0; i+8 < len(k) && plain; i += 8 {
+			plain = plain8(le64(k[i:]))
+		}
+	case len(k) >= 4:
+		plain = plain8(uint64(le32(k)) | uint64(le32(k[len(k)-4:]))<<32)
+	default:
+		plain = true
+		for i := 0; i < len(k) && plain; i++ {
+			plain = plainBytes[k[i]]
+		}
+	}
+	if !plain {
+		o.b = appendString(o.b, k)
+		o.b = append(o.b, ':')
+		return
+	}
+	o.b = append(o.b, '"')
+	o.b = append(o.b, k...)
+	o.b = append(o.b, '"', ':')
 }
 
 func (o *obj) str(k, v string) {
@@ -155,6 +180,12 @@ func plainASCII(s string) bool {
 		}
 	}
 	return true
+}
+
+// le32 reads four bytes as a little-endian word, as le64 does.
+func le32(s string) uint32 {
+	_ = s[3]
+	return uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
 }
 
 // le64 reads eight bytes as a little-endian word, written so that the

@@ -36,8 +36,9 @@ func FuzzAppendString(f *testing.F) {
 	})
 }
 
-// TestPlain8: the eight-byte tests agree with plainBytes (plain8) and with
-// the bytes simpleEscapes passes over (plainASCII8) for every byte value in
+// TestPlain8: the eight-byte tests agree with plainBytes (plain8, and the
+// keys obj.key copies as they are) and with the bytes simpleEscapes and
+// jsonString pass over (plainASCII8, plainASCII) for every byte value in
 // every lane, among plain neighbours and among random ones.
 func TestPlain8(t *testing.T) {
 	check := func(w []byte) {
@@ -83,6 +84,12 @@ func TestPlain8(t *testing.T) {
 		}
 		if plainASCII(string(w)) != ascii {
 			t.Fatalf("plainASCII(%q) = %v", w, !ascii)
+		}
+		// A key is written as appendString writes it, plain or not.
+		o := newObj(nil)
+		o.key(string(w))
+		if want := append(appendString([]byte("{"), string(w)), ':'); !bytes.Equal(o.b, want) {
+			t.Fatalf("key %q written %s, want %s", w, o.b, want)
 		}
 	}
 }
