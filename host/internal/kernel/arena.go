@@ -2,23 +2,31 @@ package kernel
 
 import (
 	"context"
-	"encoding/binary"
-	"fmt"
 	"sort"
 
 	"github.com/tetratelabs/wazero/api"
 )
 
 // arena is an instance's Extism memory: blocks of bytes addressed by
-// offsets that are never 0. It is emptied at the start of every call, as
-// Extism's kernel does, so a call's blocks need not be freed; blocks freed
-// last-in first-out (how go-pdk frees a host call's argument and answer)
-// give their space back at once, and other freed blocks are reused.
+// offsets that are never 0. The bytes are the linear memory of the
+// instance's env module (envwasm.go), which loads and stores them itself;
+// the arena decides where blocks go and keeps the module's top global at
+// the end of the last one, the bound its loads and stores check. It is
+// emptied at the start of every call, as Extism's kernel does, so a call's
+// blocks need not be freed; blocks freed last-in first-out (how go-pdk
+// frees a host call's argument and answer) give their space back at once,
+// and other freed blocks are reused. A wasm memory never shrinks: an
+// instance keeps the most Extism memory one of its calls needed.
 type arena struct {
-	// buf[base:top] holds the blocks; offsets index buf directly.
+	// buf[base:len(buf)] holds the blocks; offsets index buf directly.
+	// buf is a view of mem (its capacity, mem's size), or Go bytes when
+	// mem is nil.
 	buf    []byte
 	blocks []block // in offset order
-	max    uint64  // the most bytes buf may hold
+	max    uint64  // the most bytes the blocks may take
+
+	mem                api.Memory
+	top, inBase, inLen api.MutableGlobal
 }
 
 type block struct {
@@ -30,20 +38,75 @@ type block struct {
 // aligned.
 const base = 8
 
-// keepBytes is how much memory an idle arena keeps for the next call.
-const keepBytes = 1 << 20
-
+// newArena is an arena of Go bytes (no env module), for the arena's own
+// tests.
 func newArena(max uint64) arena {
 	return arena{buf: make([]byte, base, 4096), max: max}
 }
 
+// envArena is the arena of an instance of the env module.
+func envArena(env api.Module, max uint64) arena {
+	a := arena{
+		max:    max,
+		mem:    env.ExportedMemory(envMemoryName),
+		top:    env.ExportedGlobal(globalTop).(api.MutableGlobal),
+		inBase: env.ExportedGlobal(globalInBase).(api.MutableGlobal),
+		inLen:  env.ExportedGlobal(globalInLen).(api.MutableGlobal),
+	}
+	a.buf = a.view()[:base]
+	return a
+}
+
+// view is the whole of the env module's memory.
+func (a *arena) view() []byte {
+	n := a.mem.Size()
+	b, _ := a.mem.Read(0, n)
+	return b[:n:n]
+}
+
+// setTop tells the env module where the blocks end.
+func (a *arena) setTop() {
+	if a.top != nil {
+		a.top.Set(uint64(len(a.buf)))
+	}
+}
+
 // reset empties the arena.
 func (a *arena) reset() {
-	if cap(a.buf) > keepBytes {
-		a.buf = make([]byte, base, 4096)
-	}
 	a.buf = a.buf[:base]
 	a.blocks = a.blocks[:0]
+	a.setTop()
+	a.setInput(0, 0)
+}
+
+// setInput tells the env module where the call's input is.
+func (a *arena) setInput(off, n uint64) {
+	if a.inBase != nil {
+		a.inBase.Set(off)
+		a.inLen.Set(n)
+	}
+}
+
+// grow makes room for n bytes in buf; false when the memory cannot grow.
+func (a *arena) grow(n uint64) bool {
+	if n <= uint64(cap(a.buf)) {
+		return true
+	}
+	if a.mem == nil {
+		b := make([]byte, len(a.buf), max(n, 2*uint64(cap(a.buf))))
+		copy(b, a.buf)
+		a.buf = b
+		return true
+	}
+	pages := (n - uint64(cap(a.buf)) + 65535) / 65536
+	if pages > 65536 {
+		return false
+	}
+	if _, ok := a.mem.Grow(uint32(pages)); !ok {
+		return false
+	}
+	a.buf = a.view()[:len(a.buf)]
+	return true
 }
 
 // alloc reserves n bytes and returns their offset; 0 for n == 0 or when
@@ -63,8 +126,13 @@ func (a *arena) alloc(n uint64) uint64 {
 	if size < n || size > a.max || top > a.max-size {
 		return 0
 	}
-	a.buf = append(a.buf, make([]byte, size)...)
+	if !a.grow(top + size) {
+		return 0
+	}
+	a.buf = a.buf[:top+size]
+	clear(a.buf[top:])
 	a.blocks = append(a.blocks, block{off: top, len: n, cap: size})
+	a.setTop()
 	return top
 }
 
@@ -88,6 +156,7 @@ func (a *arena) free(off uint64) {
 		a.buf = a.buf[:a.blocks[n-1].off]
 		a.blocks = a.blocks[:n-1]
 	}
+	a.setTop()
 }
 
 // length is the length of the block at off, 0 when there is none.
@@ -123,24 +192,7 @@ func (a *arena) inBounds(off, n uint64) bool {
 	return off >= base && off <= top && top-off >= n
 }
 
-// check traps the plugin on an access outside the arena: Extism memory
-// holds nothing else, and the plugin's memory is not reachable from it.
-func (a *arena) check(off, n uint64) {
-	if !a.inBounds(off, n) {
-		panic(fmt.Errorf("kernel: Extism memory access out of bounds: %d bytes at offset %d of %d", n, off, len(a.buf)))
-	}
-}
-
-func (in *Instance) checkInput(off, n uint64) {
-	if l := uint64(len(in.input)); off > l || l-off < n {
-		panic(fmt.Errorf("kernel: input read out of bounds: %d bytes at offset %d of %d", n, off, l))
-	}
-}
-
-var (
-	i32 = api.ValueTypeI32
-	i64 = api.ValueTypeI64
-)
+var i64 = api.ValueTypeI64
 
 type envFunc struct {
 	name            string
@@ -148,8 +200,11 @@ type envFunc struct {
 	params, results []api.ValueType
 }
 
-// envFuncs is the kernel: the extism:host/env functions go-pdk imports, with
-// Extism's signatures (offsets and lengths are i64).
+// envFuncs are the Go half of the kernel (module goEnvModule), which each
+// instance's env module imports and exports as Extism's: the functions
+// that allocate, free and record the output and error, with Extism's
+// signatures (offsets and lengths are i64). Loads and stores are the env
+// module's own.
 var envFuncs = []envFunc{
 	{"alloc", func(ctx context.Context, _ api.Module, stack []uint64) {
 		stack[0] = instanceOf(ctx).arena.alloc(stack[0])
@@ -162,39 +217,6 @@ var envFuncs = []envFunc{
 	}, []api.ValueType{i64}, []api.ValueType{i64}},
 	{"length_unsafe", func(ctx context.Context, _ api.Module, stack []uint64) {
 		stack[0] = instanceOf(ctx).arena.length(stack[0])
-	}, []api.ValueType{i64}, []api.ValueType{i64}},
-	{"load_u8", func(ctx context.Context, _ api.Module, stack []uint64) {
-		a := &instanceOf(ctx).arena
-		a.check(stack[0], 1)
-		stack[0] = uint64(a.buf[stack[0]])
-	}, []api.ValueType{i64}, []api.ValueType{i32}},
-	{"load_u64", func(ctx context.Context, _ api.Module, stack []uint64) {
-		a := &instanceOf(ctx).arena
-		a.check(stack[0], 8)
-		stack[0] = binary.LittleEndian.Uint64(a.buf[stack[0]:])
-	}, []api.ValueType{i64}, []api.ValueType{i64}},
-	{"store_u8", func(ctx context.Context, _ api.Module, stack []uint64) {
-		a := &instanceOf(ctx).arena
-		a.check(stack[0], 1)
-		a.buf[stack[0]] = byte(stack[1])
-	}, []api.ValueType{i64, i32}, nil},
-	{"store_u64", func(ctx context.Context, _ api.Module, stack []uint64) {
-		a := &instanceOf(ctx).arena
-		a.check(stack[0], 8)
-		binary.LittleEndian.PutUint64(a.buf[stack[0]:], stack[1])
-	}, []api.ValueType{i64, i64}, nil},
-	{"input_length", func(ctx context.Context, _ api.Module, stack []uint64) {
-		stack[0] = uint64(len(instanceOf(ctx).input))
-	}, nil, []api.ValueType{i64}},
-	{"input_load_u8", func(ctx context.Context, _ api.Module, stack []uint64) {
-		in := instanceOf(ctx)
-		in.checkInput(stack[0], 1)
-		stack[0] = uint64(in.input[stack[0]])
-	}, []api.ValueType{i64}, []api.ValueType{i32}},
-	{"input_load_u64", func(ctx context.Context, _ api.Module, stack []uint64) {
-		in := instanceOf(ctx)
-		in.checkInput(stack[0], 8)
-		stack[0] = binary.LittleEndian.Uint64(in.input[stack[0]:])
 	}, []api.ValueType{i64}, []api.ValueType{i64}},
 	{"output_set", func(ctx context.Context, _ api.Module, stack []uint64) {
 		in := instanceOf(ctx)

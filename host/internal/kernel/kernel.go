@@ -1,15 +1,17 @@
 // Package kernel runs an Extism plugin on wazero directly, without Extism's
 // Go SDK: it implements the Extism kernel ABI (the extism:host/env imports:
-// memory blocks, input, output and error) natively in Go, beside WASI
-// (wazero's wasi_snapshot_preview1) and the host's own extism:host/user
-// functions.
+// memory blocks, input, output and error) itself, beside WASI (wazero's
+// wasi_snapshot_preview1) and the host's own extism:host/user functions.
 //
 // The plugin and its ABI are unchanged: the same module runs in Extism's
 // other SDKs. What differs is the cost of a kernel call. Extism's Go SDK
 // keeps Extism memory in a second wasm module (the kernel) and calls into it
-// through a new wazero function object on every load and store; here Extism
-// memory is an arena of Go bytes per instance and a kernel call is a Go
-// function call that allocates nothing.
+// through a new wazero function object on every load and store. Here each
+// instance's extism:host/env is a small wasm module of its own (envwasm.go)
+// whose memory is the instance's Extism memory: the plugin's loads and
+// stores, 8 bytes each, are calls from wasm to wasm that never leave the
+// compiled code, and the few calls that allocate, free or set the output
+// are Go functions (arena.go) that allocate nothing.
 //
 // Instances are cheap to make. A module in the shape Go's linker writes is
 // compiled without its data segments, its initial memory kept as an image
@@ -19,8 +21,8 @@
 // image.go, snapshot.go).
 //
 // Only the kernel functions the plugin imports are defined: store_u8,
-// load_u8, store_u64, load_u64, length, alloc, free, input_length,
-// input_load_u8, input_load_u64, output_set and error_set. A module that
+// load_u8, store_u64, load_u64, length, length_unsafe, alloc, free,
+// input_length, input_load_u8, input_load_u64, output_set and error_set. A module that
 // imports others (config, vars, logging, Extism's HTTP) fails to
 // instantiate, naming the import.
 package kernel
@@ -80,6 +82,7 @@ type Config struct {
 type Module struct {
 	rt       wazero.Runtime
 	compiled wazero.CompiledModule
+	env      wazero.CompiledModule // the env module each instance gets one of
 	maxArena uint64
 
 	data    *image   // the initial memory of a split module; nil when the module was not split
@@ -126,19 +129,24 @@ func Compile(ctx context.Context, wasm []byte, cfg Config) (*Module, error) {
 	return m, nil
 }
 
-// define instantiates the imports: WASI, the kernel and the host's
-// functions.
+// define instantiates the imports: WASI, the Go half of the kernel and
+// the host's functions, and compiles the env module.
 func (m *Module) define(ctx context.Context, funcs []Func) error {
 	if _, err := wasi_snapshot_preview1.Instantiate(ctx, m.rt); err != nil {
 		return fmt.Errorf("defining WASI: %w", err)
 	}
-	env := m.rt.NewHostModuleBuilder(EnvModule)
+	goEnv := m.rt.NewHostModuleBuilder(goEnvModule)
 	for _, f := range envFuncs {
-		env.NewFunctionBuilder().WithGoModuleFunction(f.fn, f.params, f.results).Export(f.name)
+		goEnv.NewFunctionBuilder().WithGoModuleFunction(f.fn, f.params, f.results).Export(f.name)
 	}
-	if _, err := env.Instantiate(ctx); err != nil {
-		return fmt.Errorf("defining %s: %w", EnvModule, err)
+	if _, err := goEnv.Instantiate(ctx); err != nil {
+		return fmt.Errorf("defining %s: %w", goEnvModule, err)
 	}
+	env, err := m.rt.CompileModule(ctx, envWasm)
+	if err != nil {
+		return fmt.Errorf("compiling %s: %w", EnvModule, err)
+	}
+	m.env = env
 	user := m.rt.NewHostModuleBuilder(UserModule)
 	for _, f := range funcs {
 		fn := f.Fn
@@ -184,10 +192,10 @@ func instanceOf(ctx context.Context) *Instance {
 // one call at a time.
 type Instance struct {
 	mod   api.Module
+	env   api.Module              // its extism:host/env, holding its Extism memory
 	funcs map[string]api.Function // exports, looked up once
 	stack [1]uint64
 	arena arena
-	input []byte
 	// output and errorAt are what the call set with output_set and
 	// error_set: Extism memory offsets (0 for none).
 	outputAt, outputLen uint64
@@ -225,10 +233,21 @@ func (m *Module) instantiate(ctx context.Context, mc wazero.ModuleConfig, img *i
 	if mc == nil {
 		mc = wazero.NewModuleConfig()
 	}
-	in := &Instance{funcs: map[string]api.Function{}, arena: newArena(m.maxArena)}
+	env, err := m.rt.InstantiateModule(ctx, m.env, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	if err != nil {
+		return nil, fmt.Errorf("instantiating %s: %w", EnvModule, err)
+	}
+	in := &Instance{env: env, funcs: map[string]api.Function{}, arena: envArena(env, m.maxArena)}
 	ctx = context.WithValue(ctx, instanceKey{}, in)
+	ctx = experimental.WithImportResolver(ctx, func(name string) api.Module {
+		if name == EnvModule {
+			return env
+		}
+		return nil
+	})
 	mod, err := m.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, memoryAllocator(img)), m.compiled, mc.WithName("").WithStartFunctions())
 	if err != nil {
+		env.Close(ctx)
 		return nil, err
 	}
 	in.mod = mod
@@ -243,13 +262,13 @@ func (m *Module) initialized(ctx context.Context, mc wazero.ModuleConfig) (*Inst
 		return nil, err
 	}
 	if m.data != nil && !allocatorLoadsImages && !in.mod.Memory().Write(0, m.data.data) {
-		in.mod.Close(ctx)
+		in.Close(ctx)
 		return nil, errors.New("kernel: the plugin's data does not fit its memory")
 	}
 	if f := in.mod.ExportedFunction("_initialize"); f != nil {
 		ctx = context.WithValue(ctx, instanceKey{}, in)
 		if err := f.CallWithStack(ctx, in.stack[:]); err != nil && !exitedOK(err) {
-			in.mod.Close(ctx)
+			in.Close(ctx)
 			return nil, fmt.Errorf("initializing the plugin: %w", err)
 		}
 	}
@@ -263,7 +282,7 @@ func (m *Module) restored(ctx context.Context, mc wazero.ModuleConfig, s *snapsh
 		return nil, err
 	}
 	if err := s.restore(in.mod, m.globals); err != nil {
-		in.mod.Close(ctx)
+		in.Close(ctx)
 		return nil, err
 	}
 	return in, nil
@@ -277,7 +296,11 @@ func exitedOK(err error) bool {
 
 // Close releases the instance.
 func (in *Instance) Close(ctx context.Context) error {
-	return in.mod.Close(ctx)
+	err := in.mod.Close(ctx)
+	if eerr := in.env.Close(ctx); err == nil {
+		err = eerr
+	}
+	return err
 }
 
 // Memory is the plugin's linear memory (not Extism memory).
@@ -304,9 +327,16 @@ func (in *Instance) Call(ctx context.Context, name string, input []byte) (uint32
 		in.funcs[name] = f
 	}
 	in.arena.reset()
-	in.input = input
 	in.outputAt, in.outputLen, in.errorAt = 0, 0, 0
-	defer func() { in.input = nil }()
+	if len(input) > 0 {
+		// The input is the call's first block, where input_load_* read
+		// it; the plugin is never told its offset.
+		off := in.Write(input)
+		if off == 0 {
+			return 1, nil, fmt.Errorf("the input (%d bytes) does not fit Extism memory", len(input))
+		}
+		in.arena.setInput(off, uint64(len(input)))
+	}
 
 	in.stack[0] = 0
 	err := f.CallWithStack(context.WithValue(ctx, instanceKey{}, in), in.stack[:])
