@@ -233,7 +233,7 @@ func (m *Module) instantiate(ctx context.Context, mc wazero.ModuleConfig, img *i
 	if mc == nil {
 		mc = wazero.NewModuleConfig()
 	}
-	env, err := m.rt.InstantiateModule(ctx, m.env, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	env, err := m.rt.InstantiateModule(experimental.WithMemoryAllocator(ctx, envMemoryAllocator()), m.env, wazero.NewModuleConfig().WithName("").WithStartFunctions())
 	if err != nil {
 		return nil, fmt.Errorf("instantiating %s: %w", EnvModule, err)
 	}

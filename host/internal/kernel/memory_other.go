@@ -11,3 +11,6 @@ func memoryAllocator(*image) experimental.MemoryAllocator { return nil }
 // allocatorLoadsImages reports that memoryAllocator's memories do not start
 // with their image.
 const allocatorLoadsImages = false
+
+// envMemoryAllocator is wazero's own.
+func envMemoryAllocator() experimental.MemoryAllocator { return nil }

@@ -24,7 +24,16 @@ import (
 // usable, whatever size wazero asks for first.
 func memoryAllocator(img *image) experimental.MemoryAllocator {
 	return experimental.MemoryAllocatorFunc(func(_, max uint64) experimental.LinearMemory {
-		return &mappedMemory{max: max, img: img}
+		return &mappedMemory{max: max, img: img, populate: true}
+	})
+}
+
+// envMemoryAllocator is memoryAllocator for an env module's memory (Extism
+// memory), which starts empty: its pages are left to fault in as calls
+// first touch them, usually one or two of the first page's sixteen.
+func envMemoryAllocator() experimental.MemoryAllocator {
+	return experimental.MemoryAllocatorFunc(func(_, max uint64) experimental.LinearMemory {
+		return &mappedMemory{max: max}
 	})
 }
 
@@ -38,6 +47,9 @@ type mappedMemory struct {
 	usable uint64 // bytes made readable and writable
 	max    uint64
 	img    *image // what the memory starts with, or nil
+	// populate faults the initial memory in at once, where wazero is
+	// about to copy data segments.
+	populate bool
 }
 
 // Reallocate makes the first size bytes usable and returns them; nil when
@@ -65,7 +77,7 @@ func (m *mappedMemory) Reallocate(size uint64) []byte {
 		if err := unix.Mprotect(m.region[m.usable:size], unix.PROT_READ|unix.PROT_WRITE); err != nil {
 			return nil
 		}
-		if m.usable == 0 {
+		if m.usable == 0 && m.populate {
 			// The initial memory is where the data segments are copied at
 			// once: fault it in with one call rather than page by page.
 			populate(m.region[:size])
