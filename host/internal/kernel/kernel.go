@@ -22,15 +22,16 @@
 //
 // Only the kernel functions the plugin imports are defined: store_u8,
 // load_u8, store_u64, load_u64, length, length_unsafe, alloc, free,
-// input_length, input_load_u8, input_load_u64, output_set and error_set. A module that
-// imports others (config, vars, logging, Extism's HTTP) fails to
-// instantiate, naming the import.
+// input_length, input_load_u8, input_load_u64, output_set and error_set. A
+// module that imports others (config, vars, logging, Extism's HTTP) fails
+// to compile, naming the import.
 package kernel
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -122,6 +123,10 @@ func Compile(ctx context.Context, wasm []byte, cfg Config) (*Module, error) {
 		rt.Close(ctx)
 		return nil, err
 	}
+	if err := m.checkEnvImports(compiled); err != nil {
+		rt.Close(ctx)
+		return nil, err
+	}
 	m.compiled = compiled
 	if s != nil {
 		m.data, m.globals = dataImage(s), s.globals
@@ -156,6 +161,27 @@ func (m *Module) define(ctx context.Context, funcs []Func) error {
 	}
 	if _, err := user.Instantiate(ctx); err != nil {
 		return fmt.Errorf("defining %s: %w", UserModule, err)
+	}
+	return nil
+}
+
+// checkEnvImports refuses a plugin that imports an extism:host/env function
+// the kernel does not define, or with another signature, naming it (each
+// instance's env module is anonymous, so wazero's own message would not).
+func (m *Module) checkEnvImports(compiled wazero.CompiledModule) error {
+	defined := m.env.ExportedFunctions()
+	for _, d := range compiled.ImportedFunctions() {
+		mod, name, _ := d.Import()
+		if mod != EnvModule {
+			continue
+		}
+		f, ok := defined[name]
+		if !ok {
+			return fmt.Errorf("the plugin imports %s %s, which this host's Extism kernel does not define (it defines the memory, input, output and error functions only)", mod, name)
+		}
+		if !slices.Equal(f.ParamTypes(), d.ParamTypes()) || !slices.Equal(f.ResultTypes(), d.ResultTypes()) {
+			return fmt.Errorf("the plugin imports %s %s with another signature than Extism's", mod, name)
+		}
 	}
 	return nil
 }

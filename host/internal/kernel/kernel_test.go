@@ -342,3 +342,23 @@ func BenchmarkInfo(b *testing.B) {
 		}
 	}
 }
+
+// TestUndefinedKernelImport: a plugin importing a kernel function this
+// kernel does not define fails to compile, naming it.
+func TestUndefinedKernelImport(t *testing.T) {
+	imp := []byte{1} // one import: extism:host/env config_get, type 0
+	imp = append(imp, byte(len(EnvModule)))
+	imp = append(imp, EnvModule...)
+	imp = append(imp, 10)
+	imp = append(imp, "config_get"...)
+	imp = append(imp, 0, 0)
+	wasm := wasmModule(sec(1, 1, 0x60, 1, 0x7e, 1, 0x7e), sec(sectionImport, imp...))
+	m, err := Compile(context.Background(), wasm, Config{})
+	if err == nil {
+		m.Close(context.Background())
+		t.Fatal("compiled")
+	}
+	if !strings.Contains(err.Error(), "extism:host/env config_get") {
+		t.Errorf("the error does not name the import: %v", err)
+	}
+}
