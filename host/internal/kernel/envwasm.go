@@ -1,5 +1,7 @@
 package kernel
 
+import "github.com/deviceflow/deviceflow/plugin/wasmfile"
+
 // The kernel's loads and stores are the calls a plugin makes most: go-pdk
 // and our guest move every byte of input, output and host-call payload 8
 // bytes per call (about 270 calls in one poll). A call from wasm into a Go
@@ -146,23 +148,23 @@ var envWasmFuncs = []envWasmFunc{
 var envWasm = buildEnvWasm()
 
 func buildEnvWasm() []byte {
-	name := func(s string) []byte { return append(appendULEB(nil, uint64(len(s))), s...) }
+	name := func(s string) []byte { return append(wasmfile.AppendULEB(nil, uint64(len(s))), s...) }
 	vec := func(items [][]byte) []byte {
-		b := appendULEB(nil, uint64(len(items)))
+		b := wasmfile.AppendULEB(nil, uint64(len(items)))
 		for _, it := range items {
 			b = append(b, it...)
 		}
 		return b
 	}
 	section := func(id byte, body []byte) []byte {
-		return append(append([]byte{id}, appendULEB(nil, uint64(len(body)))...), body...)
+		return append(append([]byte{id}, wasmfile.AppendULEB(nil, uint64(len(body)))...), body...)
 	}
 
 	var types, imports, funcs, code, exports [][]byte
 	for _, s := range envModuleSigs {
-		t := append([]byte{0x60}, appendULEB(nil, uint64(len(s.params)))...)
+		t := append([]byte{0x60}, wasmfile.AppendULEB(nil, uint64(len(s.params)))...)
 		t = append(t, s.params...)
-		t = append(t, appendULEB(nil, uint64(len(s.results)))...)
+		t = append(t, wasmfile.AppendULEB(nil, uint64(len(s.results)))...)
 		types = append(types, append(t, s.results...))
 	}
 	for i, f := range envWasmFuncs {
@@ -171,9 +173,9 @@ func buildEnvWasm() []byte {
 		} else {
 			funcs = append(funcs, []byte{sigIndex(f.sig)})
 			body := append([]byte{0x00}, f.body...) // no locals
-			code = append(code, append(appendULEB(nil, uint64(len(body))), body...))
+			code = append(code, append(wasmfile.AppendULEB(nil, uint64(len(body))), body...))
 		}
-		exports = append(exports, append(append(name(f.name), 0x00), appendULEB(nil, uint64(i))...))
+		exports = append(exports, append(append(name(f.name), 0x00), wasmfile.AppendULEB(nil, uint64(i))...))
 	}
 	exports = append(exports,
 		append(name(envMemoryName), 0x02, 0x00),

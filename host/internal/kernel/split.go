@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+
+	"github.com/deviceflow/deviceflow/plugin/wasmfile"
 )
 
 // split is a module taken apart so that its instances can start from an
@@ -95,7 +97,7 @@ func splitModule(wasm []byte) (*split, error) {
 		case sectionDataCount:
 			return nil, errNotSplittable
 		}
-		code = appendSection(code, id, body)
+		code = wasmfile.AppendSection(code, id, body)
 	}
 	if memories != 1 || (len(mutable) > 0 && s.globals == nil) {
 		return nil, errNotSplittable
@@ -254,14 +256,14 @@ func addGlobalExports(body []byte, mutable []uint32) ([]byte, error) {
 	if p != len(body) {
 		return nil, errNotSplittable
 	}
-	out := appendULEB(nil, count+uint64(len(mutable)))
-	out = append(out, body[len(appendULEB(nil, count)):]...)
+	out := wasmfile.AppendULEB(nil, count+uint64(len(mutable)))
+	out = append(out, body[len(wasmfile.AppendULEB(nil, count)):]...)
 	for _, i := range mutable {
 		name := globalExportPrefix + strconv.Itoa(int(i))
-		out = appendULEB(out, uint64(len(name)))
+		out = wasmfile.AppendULEB(out, uint64(len(name)))
 		out = append(out, name...)
 		out = append(out, 3) // a global
-		out = appendULEB(out, uint64(i))
+		out = wasmfile.AppendULEB(out, uint64(i))
 	}
 	return out, nil
 }
@@ -300,51 +302,20 @@ func readSegments(body []byte) ([]dataSegment, error) {
 	return segs, nil
 }
 
-func appendSection(b []byte, id byte, body []byte) []byte {
-	b = append(b, id)
-	b = appendULEB(b, uint64(len(body)))
-	return append(b, body...)
-}
-
-// uleb reads an unsigned LEB128 number of at most 64 bits and returns it
-// with its length.
+// uleb is wasmfile.ULEB, failing with errNotSplittable.
 func uleb(b []byte) (uint64, int, error) {
-	var v uint64
-	for i := 0; i < len(b) && i < 10; i++ {
-		v |= uint64(b[i]&0x7f) << (7 * i)
-		if b[i]&0x80 == 0 {
-			return v, i + 1, nil
-		}
+	v, n, ok := wasmfile.ULEB(b)
+	if !ok {
+		return 0, 0, errNotSplittable
 	}
-	return 0, 0, errNotSplittable
+	return v, n, nil
 }
 
-// sleb reads a signed LEB128 number of at most max bytes and returns it
-// with its length.
+// sleb is wasmfile.SLEB, failing with errNotSplittable.
 func sleb(b []byte, max int) (int64, int, error) {
-	var v int64
-	for i := 0; i < len(b) && i < max; i++ {
-		v |= int64(b[i]&0x7f) << (7 * i)
-		if b[i]&0x80 == 0 {
-			if b[i]&0x40 != 0 && i < 9 {
-				v |= -1 << (7 * (i + 1))
-			}
-			return v, i + 1, nil
-		}
+	v, n, ok := wasmfile.SLEB(b, max)
+	if !ok {
+		return 0, 0, errNotSplittable
 	}
-	return 0, 0, errNotSplittable
-}
-
-func appendULEB(b []byte, v uint64) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v != 0 {
-			c |= 0x80
-		}
-		b = append(b, c)
-		if v == 0 {
-			return b
-		}
-	}
+	return v, n, nil
 }

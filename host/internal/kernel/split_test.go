@@ -4,13 +4,15 @@ import (
 	"bytes"
 	"context"
 	"testing"
+
+	"github.com/deviceflow/deviceflow/plugin/wasmfile"
 )
 
 // wasmModule assembles a module from sections, each an id and its body.
 func wasmModule(sections ...[]byte) []byte {
 	b := []byte("\x00asm\x01\x00\x00\x00")
 	for _, s := range sections {
-		b = appendSection(b, s[0], s[1:])
+		b = wasmfile.AppendSection(b, s[0], s[1:])
 	}
 	return b
 }

@@ -21,6 +21,8 @@ import (
 	"fmt"
 	"os"
 	"sort"
+
+	"github.com/deviceflow/deviceflow/plugin/wasmfile"
 )
 
 // maxSegments is the most segments merge leaves, joining the narrowest
@@ -102,9 +104,9 @@ func pack(module []byte) ([]byte, error) {
 	for _, s := range sections {
 		if s.id == 12 && count >= 0 {
 			// The data count section states the data section's count.
-			s.body = appendULEB(nil, uint64(count))
+			s.body = wasmfile.AppendULEB(nil, uint64(count))
 		}
-		out = appendSection(out, s.id, s.body)
+		out = wasmfile.AppendSection(out, s.id, s.body)
 	}
 	return out, nil
 }
@@ -190,69 +192,31 @@ func merge(segs []segment, limit int) []segment {
 }
 
 func writeData(segs []segment) []byte {
-	b := appendULEB(nil, uint64(len(segs)))
+	b := wasmfile.AppendULEB(nil, uint64(len(segs)))
 	for _, s := range segs {
 		b = append(b, 0, 0x41)
-		b = appendSLEB(b, int64(s.offset))
+		b = wasmfile.AppendSLEB(b, int64(s.offset))
 		b = append(b, 0x0b)
-		b = appendULEB(b, uint64(len(s.data)))
+		b = wasmfile.AppendULEB(b, uint64(len(s.data)))
 		b = append(b, s.data...)
 	}
 	return b
 }
 
-func appendSection(b []byte, id byte, body []byte) []byte {
-	b = append(b, id)
-	b = appendULEB(b, uint64(len(body)))
-	return append(b, body...)
-}
-
+// uleb is wasmfile.ULEB, failing with errFormat.
 func uleb(b []byte) (uint64, int, error) {
-	var v uint64
-	for i := 0; i < len(b) && i < 10; i++ {
-		v |= uint64(b[i]&0x7f) << (7 * i)
-		if b[i]&0x80 == 0 {
-			return v, i + 1, nil
-		}
+	v, n, ok := wasmfile.ULEB(b)
+	if !ok {
+		return 0, 0, errFormat
 	}
-	return 0, 0, errFormat
+	return v, n, nil
 }
 
+// sleb32 reads an i32's signed LEB128 number, failing with errFormat.
 func sleb32(b []byte) (int32, int, error) {
-	var v int64
-	for i := 0; i < len(b) && i < 5; i++ {
-		v |= int64(b[i]&0x7f) << (7 * i)
-		if b[i]&0x80 == 0 {
-			if b[i]&0x40 != 0 {
-				v |= -1 << (7 * (i + 1))
-			}
-			return int32(v), i + 1, nil
-		}
+	v, n, ok := wasmfile.SLEB(b, 5)
+	if !ok {
+		return 0, 0, errFormat
 	}
-	return 0, 0, errFormat
-}
-
-func appendULEB(b []byte, v uint64) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if v != 0 {
-			c |= 0x80
-		}
-		b = append(b, c)
-		if v == 0 {
-			return b
-		}
-	}
-}
-
-func appendSLEB(b []byte, v int64) []byte {
-	for {
-		c := byte(v & 0x7f)
-		v >>= 7
-		if (v == 0 && c&0x40 == 0) || (v == -1 && c&0x40 != 0) {
-			return append(b, c)
-		}
-		b = append(b, c|0x80)
-	}
+	return int32(v), n, nil
 }

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/tetratelabs/wazero"
+
+	"github.com/deviceflow/deviceflow/plugin/wasmfile"
 )
 
 // sections returns the body of each of a module's sections by id (the last
@@ -70,10 +72,10 @@ func instantiatedMemory(t *testing.T, module []byte, size uint32) []byte {
 // section, a data count section and a custom section.
 func module(segs ...segment) []byte {
 	m := []byte("\x00asm\x01\x00\x00\x00")
-	m = appendSection(m, 5, []byte{1, 0, 2}) // one memory, two pages
-	m = appendSection(m, 12, appendULEB(nil, uint64(len(segs))))
-	m = appendSection(m, 11, writeData(segs))
-	return appendSection(m, 0, []byte("\x04name"))
+	m = wasmfile.AppendSection(m, 5, []byte{1, 0, 2}) // one memory, two pages
+	m = wasmfile.AppendSection(m, 12, wasmfile.AppendULEB(nil, uint64(len(segs))))
+	m = wasmfile.AppendSection(m, 11, writeData(segs))
+	return wasmfile.AppendSection(m, 0, []byte("\x04name"))
 }
 
 func TestPackKeepsTheMemory(t *testing.T) {
@@ -205,9 +207,9 @@ func TestThePluginIsPacked(t *testing.T) {
 		case 11:
 			body = writeData(cut)
 		case 12:
-			body = appendULEB(nil, uint64(len(cut)))
+			body = wasmfile.AppendULEB(nil, uint64(len(cut)))
 		}
-		linked = appendSection(linked, id, body)
+		linked = wasmfile.AppendSection(linked, id, body)
 		p += 1 + n + int(size)
 	}
 	out, err := pack(linked)
