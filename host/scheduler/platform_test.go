@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -414,7 +415,23 @@ func TestPlatformNodeProcess(t *testing.T) {
 	startTook := time.Since(began)
 	if env.Report > 0 {
 		go func() {
-			time.Sleep(env.Interval + env.Interval/2)
+			// Three intervals after this node's last start: the begins come
+			// in a burst (some 300 a second over three processes) that
+			// leaves the polls behind, and the backlog takes a couple of
+			// intervals to drain on two cores; the window measures the
+			// running that follows.
+			time.Sleep(3 * env.Interval)
+			if dir := os.Getenv("DEVICEFLOW_PLATFORM_CPUPROFILE"); dir != "" {
+				// One window's profile per node: DIR/NODE.pprof.
+				if f, err := os.Create(filepath.Join(dir, env.Name+".pprof")); err == nil {
+					_ = pprof.StartCPUProfile(f)
+					go func() {
+						time.Sleep(env.Report)
+						pprof.StopCPUProfile()
+						f.Close()
+					}()
+				}
+			}
 			for ctx.Err() == nil {
 				s0, c0, t0 := s.Stats(), cpuTime(), time.Now()
 				time.Sleep(env.Report)
@@ -449,8 +466,13 @@ func workersOf(n int) int {
 // of steady running: polls/s, lateness against due time, slow_down, CPU,
 // RSS. Then one process gets kill -9 and every code is approved: the two
 // others finish every flow (0 tokens lost, 0 codes exchanged twice, 0
-// slow_down). DEVICEFLOW_BENCH_FLOWS (10000), DEVICEFLOW_BENCH_WINDOW (20s)
-// and DEVICEFLOW_BENCH_STORES (postgres,redis) change it.
+// slow_down). Each process runs 16 workers: the five processes on two
+// cores make a poll take some 15-25 ms of wall time for under 1 ms of CPU,
+// so 640 polls/s per process need more than the default 8 (Workers ≥ R×T,
+// Config.Workers). DEVICEFLOW_BENCH_FLOWS (10000), DEVICEFLOW_BENCH_WINDOW
+// (20s), DEVICEFLOW_BENCH_WORKERS (16), DEVICEFLOW_BENCH_STORES
+// (postgres,redis) and DEVICEFLOW_PLATFORM_CPUPROFILE (a directory for
+// each process's CPU profile of the window) change it.
 func TestBenchPlatform(t *testing.T) {
 	if os.Getenv("DEVICEFLOW_BENCH_PLATFORM") == "" {
 		t.Skip("make bench-platform runs this benchmark (DEVICEFLOW_BENCH_PLATFORM=1)")
@@ -469,7 +491,7 @@ func TestBenchPlatform(t *testing.T) {
 			for i := range procs {
 				procs[i] = startNodeProcess(t, nodeEnv{Kind: kind, Addr: addr, Tenant: tenant, Emulator: emu.URL(),
 					Name: fmt.Sprintf("p%d", i), Flows: (flows + 2 - i) / 3, Interval: 5 * time.Second, Report: window,
-					Workers: envInt("DEVICEFLOW_BENCH_WORKERS", 0)})
+					Workers: envInt("DEVICEFLOW_BENCH_WORKERS", 16)})
 			}
 			var all []started
 			for i, p := range procs {

@@ -46,12 +46,26 @@ type Config struct {
 	// zero, which suits a server near GitHub or the emulator.
 	Workers int
 	// LeaseTTL is how long a node's lease on a flow lasts past the flow's
-	// next poll: how late a dead node's flows resume elsewhere. It must
-	// exceed ClockSkew + Host.RequestTimeout. 20 s when zero.
+	// next poll (plus Checkpoint): how late a dead node's flows resume
+	// elsewhere. It must exceed ClockSkew + Host.RequestTimeout. 20 s when
+	// zero.
 	LeaseTTL time.Duration
 	// ClockSkew is how far apart nodes' clocks may be; a poll's context
 	// ends this long before its lease. 2 s when zero.
 	ClockSkew time.Duration
+	// Checkpoint is how much longer than LeaseTTL past its next poll a
+	// pending flow's lease is written for, so that the polls inside it need
+	// no write: a poll answered "still pending" with the same interval is
+	// kept in memory while the lease written last still covers the flow's
+	// next poll, and written with the first poll it no longer covers (a
+	// slow_down, a token or an error is written at once). Longer: fewer
+	// writes (with the defaults and GitHub's 5-second interval, one per 4
+	// polls instead of one per poll), but a dead node's flows resume up to
+	// Checkpoint later, and the NextPollAt, Polls and Updated that Status
+	// reads lag the owner's by as much. Half LeaseTTL when zero; negative:
+	// the record is written after every poll. A Cancel on another node
+	// reaches the owner through the store within a Heartbeat either way.
+	Checkpoint time.Duration
 	// Heartbeat is how often the node renews its liveness in the store and
 	// looks for flows of dead nodes; a node silent for 3 heartbeats is
 	// dead. 2 s when zero.
@@ -152,6 +166,12 @@ func New(cfg Config) (*Scheduler, error) {
 	}
 	if cfg.ClockSkew <= 0 {
 		cfg.ClockSkew = 2 * time.Second
+	}
+	switch {
+	case cfg.Checkpoint == 0:
+		cfg.Checkpoint = cfg.LeaseTTL / 2
+	case cfg.Checkpoint < 0:
+		cfg.Checkpoint = -1
 	}
 	if cfg.Heartbeat <= 0 {
 		cfg.Heartbeat = 2 * time.Second
@@ -274,7 +294,7 @@ func (s *Scheduler) Start(ctx context.Context, tenant string, c ClientConfig) (s
 	now := s.now()
 	rec := record{
 		V: recordVersion, ID: id, Tenant: tenant, Client: c,
-		Owner: s.cfg.Node, Lease: a.NextPollAt + s.cfg.LeaseTTL.Milliseconds(),
+		Owner: s.cfg.Node, Lease: s.leaseFrom(a.NextPollAt),
 		State: Pending, Flow: a.State, Next: a.NextPollAt, Expires: a.ExpiresAt,
 		IntervalMs: int64(a.Interval * 1000), Verification: wv.public(), Created: now, Updated: now,
 	}
@@ -395,6 +415,17 @@ func (s *Scheduler) Cancel(ctx context.Context, id string) error {
 		return err
 	}
 	_ = s.store.Delete(ctx, s.tokenKey(id))
+	if tomb.Owner != s.cfg.Node {
+		// Tell the owner, which reads its notices with its heartbeat: it
+		// may go several polls without writing the record (Checkpoint).
+		err := updateMap(s, ctx, s.cancelsKey(tomb.Owner), func(m map[string]int64) bool {
+			m[id] = s.now()
+			return true
+		})
+		if err != nil {
+			s.logf("scheduler: telling a flow's owner of its cancel failed; it stops at its next write", "flow", id, "owner", tomb.Owner, "err", err)
+		}
+	}
 	s.c.cancelled.Add(1)
 	s.mu.Lock()
 	if f := s.flows[id]; f != nil {
@@ -656,7 +687,7 @@ func (s *Scheduler) poll(ctx context.Context, f *flow, rec record, raw string) {
 		// Too late to finish within the lease (the node stalled): renew it
 		// first, then poll at once.
 		next := rec
-		next.Lease = now + s.cfg.LeaseTTL.Milliseconds()
+		next.Lease = s.leaseFrom(now)
 		next.Updated = now
 		if s.commit(ctx, f, raw, &next) {
 			// Back in the heap at its own (past) due time, ahead of the
@@ -746,9 +777,48 @@ func (s *Scheduler) poll(ctx context.Context, f *flow, rec record, raw string) {
 		}
 		next.Flow, next.Next, next.Expires = a.State, a.NextPollAt, a.ExpiresAt
 		next.IntervalMs = int64(a.Interval * 1000)
-		next.Lease = a.NextPollAt + s.cfg.LeaseTTL.Milliseconds()
+		if s.coveredBy(rec, &next) {
+			// Nothing the store must know yet: the lease written last
+			// covers the next poll too.
+			s.keep(f, &next)
+			return
+		}
+		next.Lease = s.leaseFrom(a.NextPollAt)
 	}
 	s.commit(ctx, f, raw, &next)
+}
+
+// coveredBy reports whether next, a pending answer to a poll of rec, may
+// stay unwritten (Config.Checkpoint): only its poll times and counts
+// changed (not the interval: a slow_down is written at once), and rec's
+// lease, the one in the store, lets the next poll run (see poll's
+// renewal) with its whole request inside the lease.
+func (s *Scheduler) coveredBy(rec record, next *record) bool {
+	// (The expiry moves by a millisecond or two from poll to poll: the
+	// engine converts its deadline to wall-clock time at each call.)
+	if s.cfg.Checkpoint < 0 || next.State != Pending || rec.State != Pending || next.IntervalMs != rec.IntervalMs {
+		return false
+	}
+	// The next poll goes out at next.Next (+2 ms, see schedule); it must
+	// pass poll's check: out + RequestTimeout ≤ Lease − ClockSkew.
+	return next.Next+2+s.cfg.Host.RequestTimeout.Milliseconds() <= rec.Lease-s.cfg.ClockSkew.Milliseconds()
+}
+
+// leaseFrom is the lease a pending flow's record gets when written with
+// its next poll at due (Unix ms).
+func (s *Scheduler) leaseFrom(due int64) int64 {
+	return due + s.cfg.LeaseTTL.Milliseconds() + max(s.cfg.Checkpoint.Milliseconds(), 0)
+}
+
+// keep makes rec, not written, the flow's state: f.raw stays the record
+// the store holds (with the same lease), which the next write replaces.
+func (s *Scheduler) keep(f *flow, rec *record) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	f.rec = *rec
+	if _, held := s.flows[f.id]; held {
+		s.schedule(f)
+	}
 }
 
 // commit writes next over old (the record as this node last saw it) and
@@ -938,7 +1008,51 @@ func (s *Scheduler) heartbeats(ctx context.Context) {
 		if err := s.beat(ctx); err != nil {
 			s.logf("scheduler: heartbeat failed", "err", err)
 		}
+		s.cancels(ctx)
 		s.scan(ctx, n%10 == 0)
+	}
+}
+
+// cancels stops the flows this node holds that other nodes cancelled:
+// Cancel leaves their ids under PREFIX:cancels:NODE, which the owner reads
+// with every heartbeat, so it stops within one rather than at its next
+// write of the record.
+func (s *Scheduler) cancels(ctx context.Context) {
+	key := s.cancelsKey(s.cfg.Node)
+	ids, err := readMap[int64](s, ctx, key)
+	if err != nil {
+		s.logf("scheduler: reading the cancel notices failed", "err", err)
+		return
+	}
+	if len(ids) == 0 {
+		return
+	}
+	for id := range ids {
+		s.mu.Lock()
+		f := s.flows[id]
+		if f == nil {
+			s.mu.Unlock()
+			continue
+		}
+		f.cancelled = true
+		running := f.running
+		if running && f.cancel != nil {
+			f.cancel()
+		}
+		s.mu.Unlock()
+		if !running {
+			// A running poll sees cancelled and reloads itself.
+			s.reload(ctx, f)
+		}
+	}
+	err = updateMap(s, ctx, key, func(m map[string]int64) bool {
+		for id := range ids {
+			delete(m, id)
+		}
+		return true
+	})
+	if err != nil {
+		s.logf("scheduler: clearing the cancel notices failed", "err", err)
 	}
 }
 
@@ -1037,6 +1151,9 @@ func (s *Scheduler) scan(ctx context.Context, full bool) {
 		}
 	}
 	if len(gone) > 0 {
+		for _, n := range gone {
+			_ = s.store.Delete(ctx, s.cancelsKey(n))
+		}
 		_ = updateMap(s, ctx, s.nodesKey(), func(m map[string]int64) bool {
 			for _, n := range gone {
 				if t, ok := m[n]; ok && t < now {
@@ -1104,7 +1221,7 @@ func (s *Scheduler) claim(ctx context.Context, id string, mine bool) claimOutcom
 		// The dead owner's last poll reached the server before its lease
 		// ended: the next one waits a whole interval after that.
 		due = max(now, r.Next, r.Lease+r.IntervalMs)
-		next.Lease = due + s.cfg.LeaseTTL.Milliseconds()
+		next.Lease = s.leaseFrom(due)
 	default:
 		next.Lease = now + (s.cfg.ResultTTL + s.cfg.LeaseTTL).Milliseconds()
 	}

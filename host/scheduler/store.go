@@ -65,7 +65,10 @@ func (r *routedStore) Lock(ctx context.Context, key string, wait time.Duration) 
 func (s *Scheduler) flowKey(id string) string  { return s.cfg.Prefix + ":flow:" + id }
 func (s *Scheduler) tokenKey(id string) string { return s.cfg.Prefix + ":token:" + id }
 func (s *Scheduler) nodesKey() string          { return s.cfg.Prefix + ":nodes" }
-func (s *Scheduler) shardKey(n int) string     { return s.cfg.Prefix + ":index:" + strconv.Itoa(n) }
+func (s *Scheduler) cancelsKey(node string) string {
+	return s.cfg.Prefix + ":cancels:" + node
+}
+func (s *Scheduler) shardKey(n int) string { return s.cfg.Prefix + ":index:" + strconv.Itoa(n) }
 
 func (s *Scheduler) shardOf(id string) int {
 	h := fnv.New32a()
