@@ -11,7 +11,7 @@ import (
 // device flow) happens under the cache key's lease.
 func (m *Machine) onCacheRead(ev Event) Effect {
 	if ev.Found {
-		if a := decodeCached(&m.Config, ev.Value); a != nil && a.freshness(ev.Now) == fresh {
+		if a := decodeEntry(&m.Config, ev.Value); a != nil && a.freshness(ev.Now) == fresh {
 			return m.finish(a)
 		}
 	}
@@ -75,7 +75,7 @@ func (m *Machine) onLocked(ev Event) Effect {
 // authenticate or authorize run needs no lease for that), or waits on.
 func (m *Machine) onWaitRead(ev Event) Effect {
 	if ev.Found && (m.Op == OpAuthenticate || m.Op == OpAuthorize) && !m.fullFlow {
-		if a := decodeCached(&m.Config, ev.Value); a != nil && a.freshness(ev.Now) == fresh {
+		if a := decodeEntry(&m.Config, ev.Value); a != nil && a.freshness(ev.Now) == fresh {
 			return m.finish(a)
 		}
 	}
@@ -87,7 +87,7 @@ func (m *Machine) onLeasedRead(ev Event) Effect {
 	m.held = found(ev)
 	var a *Authentication
 	if ev.Found {
-		a = decodeCached(&m.Config, ev.Value)
+		a = decodeEntry(&m.Config, ev.Value)
 	}
 	switch m.Op {
 	case OpLogout:
@@ -175,7 +175,7 @@ func (m *Machine) onRecheck(ev Event) Effect {
 // be, otherwise drop it and go on as for a dead entry.
 func (m *Machine) useReplacement(now int64, cur *string) Effect {
 	m.held = cur
-	a := decodeCached(&m.Config, *cur)
+	a := decodeEntry(&m.Config, *cur)
 	if a != nil && a.RefreshToken != m.sentRefresh {
 		m.remember(a.Token, a.RefreshToken)
 		switch a.freshness(now) {
@@ -272,7 +272,7 @@ func (m *Machine) onCheckGet(ev Event) Effect {
 	}
 	a := (*Authentication)(nil)
 	if ev.Found {
-		a = decodeCached(&m.Config, ev.Value)
+		a = decodeEntry(&m.Config, ev.Value)
 	}
 	if a == nil {
 		return m.fail(errorf(CodeNotFound, "no cached token to check: sign in first"))

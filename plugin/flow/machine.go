@@ -145,14 +145,14 @@ type Machine struct {
 // and monotonic time mono. It returns the machine and its first effect. Bad
 // input ends at once with an invalid_input failure and a nil machine.
 func Start(op Op, raw []byte, now, mono int64) (*Machine, Effect) {
-	in, err := ParseInput(raw)
-	if err != nil {
-		return nil, fail(err)
-	}
 	if op == OpPoll {
+		in, err := ParseInput(raw)
+		if err != nil {
+			return nil, fail(err)
+		}
 		return resume(in, now, mono)
 	}
-	cfg, err := in.Configure()
+	in, cfg, err := configureInput(raw)
 	if err != nil {
 		return nil, fail(err)
 	}
