@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -350,3 +351,32 @@ def test_the_monotonic_clock() -> None:
     # A fake wall clock alone serves as both clocks; a fake monotonic clock is taken as given.
     assert Host(now_ms=lambda: 42).monotonic_ms() == 42
     assert Host(now_ms=lambda: 42, monotonic_ms=lambda: 7).monotonic_ms() == 7
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGINT") or os.name != "posix", reason="POSIX signals")
+def test_a_signal_outside_host_code_is_deferred_not_lost() -> None:
+    # Python runs a handler at the next line it executes; during a plugin
+    # call that is the next host function, whose first lines are Extism's,
+    # which swallow exceptions. The call defers it instead: remembered, so
+    # the plugin stops at its next host function and the call raises it.
+    from deviceflow._host import CallContext, signals_deferred
+
+    ctx = CallContext(None, threading.Event())  # type: ignore[arg-type]
+    with signals_deferred(ctx):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)  # the handler runs here: not inside a host function
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert ctx.stopping() and ctx.sleep(60_000)
+    with pytest.raises(KeyboardInterrupt):
+        ctx.reraise()
+
+    # Inside a host function's own code the handler raises as it is (the
+    # host function catches it, ending a sleep or a request at once).
+    ctx = CallContext(None, threading.Event())  # type: ignore[arg-type]
+    with signals_deferred(ctx):
+        ctx.in_body = 1
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        ctx.in_body = 0
+    assert not ctx.stopping()

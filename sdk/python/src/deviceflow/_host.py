@@ -10,11 +10,13 @@ typed errors. It holds no protocol logic.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterable, List, Optional, Tuple, Union
+from typing import TYPE_CHECKING, Any, Callable, Dict, FrozenSet, Iterable, Iterator, List, Optional, Tuple, Union
 
 from . import _runtime, _sandbox
 from .errors import Cancelled, DeviceFlowError, InvalidInput, PluginError, from_plugin
@@ -163,7 +165,8 @@ class Host:
         from extism import Error as ExtismError  # loaded by take()
 
         try:
-            out = instance.call(export, data, host_context=ctx)
+            with signals_deferred(ctx):
+                out = instance.call(export, data, host_context=ctx)
         except ExtismError as e:
             failure = from_plugin(str(e))
             if failure is None:
@@ -223,6 +226,52 @@ def _encode_input(input: Union[bytes, str, Dict[str, Any]]) -> bytes:
 LockAnswer = Dict[str, Any]
 
 
+# The signals whose Python handlers a plugin call defers: Ctrl-C's and
+# SIGTERM's (which the command line turns into Ctrl-C).
+_DEFERRED_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM") if hasattr(signal, n))
+
+
+@contextlib.contextmanager
+def signals_deferred(ctx: "CallContext") -> Iterator[None]:
+    """Keeps signal handlers from raising inside Extism's own callback code.
+
+    Python runs a signal handler at the next line of Python the main thread
+    executes; while a plugin runs, that is the next host function, and the
+    first lines are Extism's, which swallow any exception ("Exception
+    ignored from cffi callback"): a Ctrl-C arriving while the plugin
+    computed was lost, and the command kept waiting. During the call, on the
+    main thread, each Python handler of SIGINT and SIGTERM is wrapped: inside
+    a host function's own code it runs as it is (its exception ends a sleep
+    or a request, and is re-raised once the plugin has stopped); anywhere
+    else its exception is remembered, so the plugin stops at its next host
+    function and the call re-raises it.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    saved: Dict[int, Any] = {}
+    for signum in _DEFERRED_SIGNALS:
+        old = signal.getsignal(signum)
+        if not callable(old):
+            continue
+
+        def deferred(signum: int, frame: Any, old: Callable[[int, Any], Any] = old) -> None:
+            if ctx.in_body:
+                old(signum, frame)
+                return
+            try:
+                old(signum, frame)
+            except BaseException as e:
+                ctx.remember(e)
+
+        saved[signum] = signal.signal(signum, deferred)
+    try:
+        yield
+    finally:
+        for signum, old in saved.items():
+            signal.signal(signum, old)
+
+
 class CallContext:
     """What one running call gives the host functions.
 
@@ -234,6 +283,9 @@ class CallContext:
     def __init__(self, host: Host, cancel: threading.Event) -> None:
         self.host = host
         self.cancel = cancel
+        # in_body counts the host functions running their own code, where a
+        # signal handler's exception is caught and remembered (_hostfns._run).
+        self.in_body = 0
         self._raised: Optional[BaseException] = None
         self._leases_guard = threading.Lock()
         self._leases: Dict[str, Tuple[str, Callable[[], None]]] = {}

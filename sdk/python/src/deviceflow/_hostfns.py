@@ -51,7 +51,11 @@ def _run(cp: CurrentPlugin, body: Callable[[Any], Any], fallback: Callable[[Base
     ctx = None
     try:
         ctx = cp.host_context()
-        return body(ctx)
+        ctx.in_body += 1  # a signal may raise here (see _host.signals_deferred)
+        try:
+            return body(ctx)
+        finally:
+            ctx.in_body -= 1
     except BaseException as e:  # never let an exception escape into Extism
         if ctx is not None and (remember_all or not isinstance(e, Exception)):
             ctx.remember(e)
