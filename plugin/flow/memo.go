@@ -6,19 +6,21 @@ import (
 )
 
 // A long-running program calls authenticate again and again with the same
-// input and finds the same entry in its store: the engine's work is then
-// the same each time, and most of it is reading JSON (the input, the
-// configuration it names, the stored authentication). The two memos here
-// keep the last result of each, by the exact bytes read: bytes equal to
-// the last ones give the same result, which parsing them again would derive
-// and check again. Entries are never changed once stored, so goroutines
-// running engines may share them; a memo holds one entry at a time.
+// input and finds the same entry in its store, and a pending flow's polls
+// get the same authorization_pending body again and again: the engine's
+// work is then the same each time, and most of it is reading JSON (the
+// input and the configuration it names, the stored authentication, the
+// answer's body). The memos here keep the last result of each, by the
+// exact bytes read: bytes equal to the last ones give the same result,
+// which parsing them again would derive and check again. Entries are never
+// changed once stored, so goroutines running engines may share them; a
+// memo holds one entry at a time.
 //
-// Neither memo holds a secret that was not already in the call's own
-// memory: an input naming a token, a client secret or a flow state is not
-// memoized, and the stored authentication is the one the program reads
-// from its store (in a wasm guest, the instance's memory holds it until
-// the next different entry replaces it).
+// None holds a secret the program did not hand the engine to keep: an
+// input naming a token, a client secret or a flow state is not memoized,
+// nor a body carrying a token or a device code; the stored authentication
+// is the one the program keeps in its store (in a wasm guest, the
+// instance's memory holds it until the next different entry replaces it).
 
 // configuredInput is an input, by its bytes, with what Start takes from it.
 type configuredInput struct {
@@ -93,3 +95,14 @@ func decodeEntry(c *Config, value string) *Authentication {
 	lastEntry.Store(e)
 	return a
 }
+
+// errorBody is an error answer's body, by its bytes, with its fields.
+type errorBody struct {
+	body   string
+	fields fields // read, never changed
+}
+
+// lastErrorBody is the last error answer read that carries no credential:
+// a flow polls until the person approves, and every answer until then is
+// the same authorization_pending body.
+var lastErrorBody atomic.Pointer[errorBody]

@@ -78,3 +78,41 @@ func TestEntryRemembered(t *testing.T) {
 		t.Fatalf("not an authentication: %+v", a)
 	}
 }
+
+// TestErrorBodyRemembered: an error body read again gives its fields; a
+// body with a credential is never remembered.
+func TestErrorBodyRemembered(t *testing.T) {
+	lastErrorBody.Store(nil)
+	const pending = `{"error":"authorization_pending","error_description":"The authorization request is still pending."}`
+	for range 2 {
+		f, ok := parseJSONFields(pending)
+		if !ok || f.str("error") != "authorization_pending" {
+			t.Fatalf("pending: %v %v", f, ok)
+		}
+		if p := lastErrorBody.Load(); p == nil || p.body != pending {
+			t.Fatalf("remembered %+v", p)
+		}
+	}
+	for _, secret := range []string{
+		`{"access_token":"gho_x","token_type":"bearer","scope":"repo"}`,
+		`{"error":"odd","access_token":"gho_x"}`,
+		`{"error":"odd","device_code":"dc"}`,
+		`{"error":`,
+	} {
+		f, ok := parseJSONFields(secret)
+		want, wantOK := readJSONFields(secret)
+		if ok != wantOK || !reflect.DeepEqual(f, want) {
+			t.Errorf("%s: %v %v, want %v %v", secret, f, ok, want, wantOK)
+		}
+		if p := lastErrorBody.Load(); p == nil || p.body != pending {
+			t.Errorf("%s: remembered %+v, want the pending body still", secret, p)
+		}
+	}
+	const slow = `{"error":"slow_down","interval":10}`
+	if f, ok := parseJSONFields(slow); !ok || f.str("interval") != "10" {
+		t.Fatalf("slow_down: %v %v", f, ok)
+	}
+	if p := lastErrorBody.Load(); p == nil || p.body != slow {
+		t.Fatalf("remembered %+v, want slow_down's", p)
+	}
+}

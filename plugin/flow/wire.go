@@ -187,6 +187,17 @@ func parseBody(resp *Response) (fields, bool) {
 }
 
 func parseJSONFields(body string) (fields, bool) {
+	if p := lastErrorBody.Load(); p != nil && p.body == body {
+		return p.fields, true
+	}
+	f, ok := readJSONFields(body)
+	if ok && f.has("error") && !f.has("access_token") && !f.has("refresh_token") && !f.has("id_token") && !f.has("device_code") {
+		lastErrorBody.Store(&errorBody{body: strings.Clone(body), fields: f})
+	}
+	return f, ok
+}
+
+func readJSONFields(body string) (fields, bool) {
 	if !gjson.Valid(body) {
 		return nil, false
 	}
