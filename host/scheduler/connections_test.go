@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -63,4 +65,68 @@ func TestPollsReuseConnections(t *testing.T) {
 		t.Fatalf("%d connections dialed for %d starts and %d polls by %d workers, want at most %d", n, flows, polls, workers, 2*workers)
 	}
 	t.Logf("%d connections for %d starts and %d polls", dialed.Load(), flows, polls)
+}
+
+// TestBusyWorkersSaid: a node whose workers cannot keep up (one worker, a
+// slow server) counts the due flows that found them all busy and says in
+// its log what to change, once.
+func TestBusyWorkersSaid(t *testing.T) {
+	emu, err := deviceflowtest.New(deviceflowtest.Config{Interval: testInterval, ExpiresIn: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/login/oauth/access_token" {
+			time.Sleep(50 * time.Millisecond) // a far server: at most 20 polls/s per worker
+		}
+		emu.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	var log lockedBuffer
+	s, err := scheduler.New(scheduler.Config{
+		Store:   host.NewMemoryStore(),
+		Host:    host.Options{BaseURL: srv.URL, RequestTimeout: testRequest},
+		Node:    "a",
+		Workers: 1, LeaseTTL: testLease, ClockSkew: testSkew, Heartbeat: testBeat,
+		Logger: slog.New(slog.NewTextHandler(&log, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	// 30 flows at 200 ms want 150 polls/s: seven times what one worker does.
+	for range 30 {
+		if _, _, err := s.Start(ctx, "tenant", client()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "a busy node", 10*time.Second, func() bool { return s.Stats().Busy > 0 })
+	time.Sleep(5 * testInterval)
+	if n := strings.Count(log.String(), "raise Config.Workers"); n != 1 {
+		t.Fatalf("said %d times, want once a minute:\n%s", n, log.String())
+	}
+	st := s.Stats()
+	t.Logf("busy %d times, lateness p50 %s", st.Busy, st.Lateness.Quantile(0.5))
+}
+
+// lockedBuffer is a log that goroutines may write at once.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }

@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -43,7 +44,9 @@ type Config struct {
 	// the HTTP requests in flight. A poll holds its worker for a round trip
 	// to GitHub, so to sustain R polls/s with a round trip of T, Workers
 	// must be at least R×T (2,000/s × 50 ms: 100). 4 × GOMAXPROCS when
-	// zero, which suits a server near GitHub or the emulator.
+	// zero, which suits a server near GitHub or the emulator. A node whose
+	// workers are all busy with due flows waiting counts it (Stats.Busy)
+	// and says so in its log, at most once a minute.
 	Workers int
 	// LeaseTTL is how long a node's lease on a flow lasts past the flow's
 	// next poll (plus Checkpoint): how late a dead node's flows resume
@@ -115,6 +118,8 @@ type Scheduler struct {
 	runErr   error
 	// slots bounds the plugin calls under way (Workers).
 	slots chan struct{}
+	// lastBusyLog is when busy last logged (Unix ns).
+	lastBusyLog atomic.Int64
 }
 
 const (
@@ -624,6 +629,13 @@ func (s *Scheduler) dispatch(ctx context.Context) {
 			select {
 			case s.work <- f:
 				continue
+			default:
+				// Every worker busy, and as many due flows waiting.
+				s.busy(now - f.due)
+			}
+			select {
+			case s.work <- f:
+				continue
 			case <-ctx.Done():
 				return
 			case <-s.stopping:
@@ -648,6 +660,24 @@ func (s *Scheduler) dispatch(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// busyEvery is how often, at most, a node logs that its workers are all
+// busy.
+const busyEvery = time.Minute
+
+// busy counts a due flow that found every worker busy (Stats.Busy) and
+// says so in the log, at most once per busyEvery: polls are running late
+// because Workers caps the calls under way.
+func (s *Scheduler) busy(lateMs int64) {
+	s.c.busy.Add(1)
+	now := time.Now().UnixNano()
+	last := s.lastBusyLog.Load()
+	if now-last < int64(busyEvery) || !s.lastBusyLog.CompareAndSwap(last, now) {
+		return
+	}
+	s.logf("scheduler: every worker is busy and due polls wait: if the machine has CPU to spare, raise Config.Workers to at least polls/s × round trip; otherwise add nodes",
+		"workers", s.cfg.Workers, "late", time.Duration(max(lateMs, 0))*time.Millisecond)
 }
 
 // process is a worker's turn with a due flow.

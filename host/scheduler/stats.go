@@ -21,6 +21,10 @@ type Stats struct {
 	// recorded; Lost the flows this node dropped because another node took
 	// them or they were cancelled elsewhere.
 	Claimed, Recovered, Lost int64
+	// Busy counts the due flows that found every worker busy and as many
+	// flows already waiting for one: polls late because Config.Workers
+	// caps the calls under way (the node logs it, at most once a minute).
+	Busy int64
 	// Lateness is the distribution of how late polls started after their
 	// due time.
 	Lateness Latency
@@ -74,6 +78,7 @@ type counters struct {
 	started, polls, slowDowns, early atomic.Int64
 	completed, failed, cancelled     atomic.Int64
 	claimed, recovered, lost         atomic.Int64
+	busy                             atomic.Int64
 	lateness                         [latencyBuckets]atomic.Int64
 	latenessN, latenessMax           atomic.Int64
 }
@@ -95,7 +100,7 @@ func (c *counters) snapshot() Stats {
 	st := Stats{
 		Started: c.started.Load(), Polls: c.polls.Load(), SlowDowns: c.slowDowns.Load(), Early: c.early.Load(),
 		Completed: c.completed.Load(), Failed: c.failed.Load(), Cancelled: c.cancelled.Load(),
-		Claimed: c.claimed.Load(), Recovered: c.recovered.Load(), Lost: c.lost.Load(),
+		Claimed: c.claimed.Load(), Recovered: c.recovered.Load(), Lost: c.lost.Load(), Busy: c.busy.Load(),
 	}
 	for i := range c.lateness {
 		st.Lateness.counts[i] = c.lateness[i].Load()
