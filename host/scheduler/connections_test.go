@@ -2,6 +2,7 @@ package scheduler_test
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -35,26 +36,7 @@ func TestPollsReuseConnections(t *testing.T) {
 	defer srv.Close()
 
 	const workers, flows = 8, 40
-	s, err := scheduler.New(scheduler.Config{
-		Store:   host.NewMemoryStore(),
-		Host:    host.Options{BaseURL: srv.URL, RequestTimeout: testRequest},
-		Node:    "a",
-		Workers: workers, LeaseTTL: testLease, ClockSkew: testSkew, Heartbeat: testBeat,
-		Logger: slog.New(slog.NewTextHandler(testWriter{t}, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	for range flows {
-		if _, _, err := s.Start(ctx, "tenant", client()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := runStarted(t, srv.URL, workers, testWriter{t}, flows)
 	time.Sleep(8 * testInterval)
 	polls := s.Stats().Polls
 	if polls < 3*flows {
@@ -88,27 +70,8 @@ func TestBusyWorkersSaid(t *testing.T) {
 		}
 		return len(p), nil
 	})
-	s, err := scheduler.New(scheduler.Config{
-		Store:   host.NewMemoryStore(),
-		Host:    host.Options{BaseURL: srv.URL, RequestTimeout: testRequest},
-		Node:    "a",
-		Workers: 1, LeaseTTL: testLease, ClockSkew: testSkew, Heartbeat: testBeat,
-		Logger: slog.New(slog.NewTextHandler(log, nil)),
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
 	// 30 flows at 200 ms want 150 polls/s: seven times what one worker does.
-	for range 30 {
-		if _, _, err := s.Start(ctx, "tenant", client()); err != nil {
-			t.Fatal(err)
-		}
-	}
+	s := runStarted(t, srv.URL, 1, log, 30)
 	waitFor(t, "a busy node", 10*time.Second, func() bool { return s.Stats().Busy > 0 })
 	time.Sleep(5 * testInterval)
 	if n := said.Load(); n != 1 {
@@ -123,3 +86,34 @@ func TestBusyWorkersSaid(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// runStarted runs a node named "a" on a MemoryStore against the server at
+// url, with workers and its log written to log, and starts flows on it; the
+// node stops when the test ends.
+func runStarted(t *testing.T, url string, workers int, log io.Writer, flows int) *scheduler.Scheduler {
+	t.Helper()
+	s, err := scheduler.New(scheduler.Config{
+		Store:   host.NewMemoryStore(),
+		Host:    host.Options{BaseURL: url, RequestTimeout: testRequest},
+		Node:    "a",
+		Workers: workers, LeaseTTL: testLease, ClockSkew: testSkew, Heartbeat: testBeat,
+		Logger: slog.New(slog.NewTextHandler(log, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Run(ctx); close(done) }()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+		s.Close()
+	})
+	for range flows {
+		if _, _, err := s.Start(ctx, "tenant", client()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
