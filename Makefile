@@ -180,6 +180,6 @@ bench:
 bench-scale:
 	DEVICEFLOW_BENCH_SCALE=1 $(GO) test ./host/scheduler -run '^TestBenchScale$$' -count=1 -v -timeout 30m
 
-## bench-platform: 10,000 pending flows over three scheduler processes sharing PostgreSQL, then Redis (real servers, as in test-platform), against the emulator at a 5-second interval: each process's polls/s, lateness p50/p99, slow_down, CPU, RSS; then kill -9 of one process and every code approved: flows complete, tokens lost, slow_down (DEVICEFLOW_BENCH_FLOWS, DEVICEFLOW_BENCH_WINDOW, DEVICEFLOW_BENCH_STORES change it).
+## bench-platform: 10,000 pending flows over three scheduler processes sharing PostgreSQL, then Redis (real servers, as in test-platform), against the emulator at a 5-second interval: each process's polls/s, lateness p50/p99, slow_down, CPU, RSS; then kill -9 of one process and every code approved: flows complete, tokens lost, slow_down (DEVICEFLOW_BENCH_FLOWS, DEVICEFLOW_BENCH_WINDOW, DEVICEFLOW_BENCH_WORKERS (16), DEVICEFLOW_BENCH_STORES change it; DEVICEFLOW_PLATFORM_CPUPROFILE=DIR writes each process's CPU profile of the window).
 bench-platform:
 	DEVICEFLOW_BENCH_PLATFORM=1 $(GO) test ./host/scheduler -run '^TestBenchPlatform$$' -count=1 -v -timeout 60m
