@@ -39,12 +39,7 @@ var lastInput atomic.Pointer[configuredInput]
 func configureInput(raw []byte) (*Input, *Config, *Error) {
 	if p := lastInput.Load(); p != nil && p.raw == string(raw) {
 		c := p.config
-		in := &Input{Refresh: p.refresh, URL: p.url}
-		if p.interactive != nil {
-			v := *p.interactive
-			in.Interactive = &v
-		}
-		return in, &c, nil
+		return &Input{Interactive: cloneBool(p.interactive), Refresh: p.refresh, URL: p.url}, &c, nil
 	}
 	in, err := ParseInput(raw)
 	if err != nil {
@@ -55,14 +50,19 @@ func configureInput(raw []byte) (*Input, *Config, *Error) {
 		return nil, nil, err
 	}
 	if in.Token == "" && in.ClientSecret == "" && len(in.State) == 0 {
-		var interactive *bool
-		if in.Interactive != nil {
-			v := *in.Interactive
-			interactive = &v
-		}
-		lastInput.Store(&configuredInput{raw: string(raw), config: *cfg, interactive: interactive, refresh: in.Refresh, url: strings.Clone(in.URL)})
+		lastInput.Store(&configuredInput{raw: string(raw), config: *cfg, interactive: cloneBool(in.Interactive), refresh: in.Refresh, url: strings.Clone(in.URL)})
 	}
 	return in, cfg, nil
+}
+
+// cloneBool is a pointer to a copy of *b (nil for nil): the memo's and each
+// caller's stay apart.
+func cloneBool(b *bool) *bool {
+	if b == nil {
+		return nil
+	}
+	v := *b
+	return &v
 }
 
 // decodedEntry is a stored value, by its bytes, as decodeCached read it
