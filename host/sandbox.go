@@ -142,9 +142,13 @@ func (h *Host) doHTTP(ctx context.Context, r *httpRequest) *httpResponse {
 	if int64(len(body)) > h.opts.MaxResponseBytes {
 		return &httpResponse{Error: &wireError{Kind: "network", Message: "the response is larger than the host's limit"}}
 	}
-	headers := make(map[string]string, len(resp.Header))
+	// Only the headers the engine reads cross into the sandbox: not
+	// GitHub's cookies, nor the rest it sends with every answer.
+	headers := make(map[string]string, 4)
 	for k, vs := range resp.Header {
-		headers[strings.ToLower(k)] = strings.Join(vs, ", ")
+		if flow.ReadsResponseHeader(k) {
+			headers[strings.ToLower(k)] = strings.Join(vs, ", ")
+		}
 	}
 	return &httpResponse{Status: resp.StatusCode, Headers: headers, Body: string(body)}
 }

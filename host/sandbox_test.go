@@ -131,6 +131,67 @@ func TestSandboxNoRedirects(t *testing.T) {
 	}
 }
 
+// TestSandboxPassesOnlyTheHeadersRead: of a response's headers only those
+// the engine reads (flow.ReadsResponseHeader) reach the plugin, joined when
+// repeated; cookies and the rest stay in the host. Through the real plugin,
+// a Retry-After still paces the flow.
+func TestSandboxPassesOnlyTheHeadersRead(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Set-Cookie", "_gh_sess=secret; HttpOnly")
+		w.Header().Set("Content-Security-Policy", "default-src 'none'")
+		w.Header().Set("X-GitHub-Request-Id", "C0DE:1")
+		w.Header().Add("X-OAuth-Scopes", "repo")
+		w.Header().Add("X-OAuth-Scopes", "gist")
+		w.Header().Set("Retry-After", "3")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	h, err := New(Options{BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp := h.doHTTP(context.Background(), &httpRequest{Method: "GET", URL: srv.URL + "/user"})
+	if resp.Error != nil {
+		t.Fatal(resp.Error)
+	}
+	want := map[string]string{"content-type": "application/json", "retry-after": "3", "x-oauth-scopes": "repo, gist"}
+	for k, v := range want {
+		if resp.Headers[k] != v {
+			t.Errorf("header %s = %q, want %q", k, resp.Headers[k], v)
+		}
+	}
+	for k := range resp.Headers {
+		if _, ok := want[k]; !ok && k != "date" {
+			t.Errorf("header %s reached the plugin", k)
+		}
+	}
+
+	// The whole flow: a 429 with Retry-After: 1 on the first poll, then
+	// the approval; the next poll waits the second out (the host's sleeps
+	// advance the server's fake clock).
+	var polls atomic.Int32
+	g := startGitHub(t, deviceflowtest.Config{AutoApprove: 2, Interval: 10 * time.Millisecond}, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Add("Set-Cookie", "logged_in=no")
+			if r.URL.Path == "/login/oauth/access_token" && polls.Add(1) == 1 {
+				w.Header().Set("Retry-After", "1")
+				w.WriteHeader(http.StatusTooManyRequests)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	started := g.Clock.Now()
+	if _, err := testHost(t, g, nil).Call(context.Background(), "authenticate", input(g.URL)); err != nil {
+		t.Fatal(err)
+	}
+	if waited := g.Clock.Now().Sub(started); waited < time.Second {
+		t.Errorf("signed in after %v of the server's clock: the Retry-After of 1 s was not honoured", waited)
+	}
+}
+
 // TestSandboxResponseCap: with the default cap (1 MiB) a body one byte
 // larger is a network failure; with a smaller cap, a body of exactly the
 // cap reaches the plugin. (A 1 MiB body costs the plugin about half a

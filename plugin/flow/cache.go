@@ -326,7 +326,7 @@ func (m *Machine) onUser(ev Event) Effect {
 	}
 	o := newObj(nil)
 	o.str("login", f.str("login"))
-	if h, ok := resp.lookup("x-oauth-scopes"); ok {
+	if h, ok := resp.headerOK("x-oauth-scopes"); ok {
 		o.strs("scopes", SplitScopes(h))
 	}
 	o.bool("valid", true)

@@ -46,7 +46,8 @@ var (
 
 // ParseResponse reads http_request's answer; ok is false when it is not a
 // response: malformed, of the wrong types, or with neither a status nor an
-// error.
+// error. Of the headers it keeps those the engine reads
+// (ReadsResponseHeader).
 func ParseResponse(raw []byte) (*Response, bool) {
 	if !gjson.ValidBytes(raw) {
 		return nil, false
@@ -71,12 +72,14 @@ func ParseResponse(raw []byte) (*Response, bool) {
 				if r.Headers == nil {
 					r.Headers = map[string]string{}
 				}
+				// Every value is checked, as encoding/json would, but only
+				// the headers the engine reads are kept (ReadsResponseHeader).
 				v.ForEach(func(k, hv gjson.Result) bool {
 					switch hv.Type {
-					case gjson.String:
-						r.Headers[jsonString(k)] = jsonString(hv)
-					case gjson.Null:
-						r.Headers[jsonString(k)] = ""
+					case gjson.String, gjson.Null:
+						if name := jsonString(k); ReadsResponseHeader(name) {
+							r.Headers[name] = jsonString(hv)
+						}
 					default:
 						d.mismatch(i, "string")
 					}

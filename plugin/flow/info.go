@@ -105,6 +105,9 @@ func Info(raw []byte) []byte {
 		}
 	}
 	o.str("name", "deviceflow")
+	// The response headers the engine reads: a host passes these and may
+	// drop the rest.
+	o.strs("responseHeaders", responseHeaders)
 	o.str("version", Version)
 	return o.close()
 }

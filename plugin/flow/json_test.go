@@ -458,6 +458,16 @@ func FuzzHostRecordsAsEncodingJSON(f *testing.F) {
 		if ok != wantOK {
 			t.Fatalf("%q: ParseResponse ok %v, encoding/json %v (%v)", s, ok, wantOK, oerr)
 		}
+		if oldResp.Headers != nil {
+			// ParseResponse keeps only the headers the engine reads.
+			kept := map[string]string{}
+			for k, v := range oldResp.Headers {
+				if ReadsResponseHeader(k) {
+					kept[k] = v
+				}
+			}
+			oldResp.Headers = kept
+		}
 		if ok && !reflect.DeepEqual(*resp, oldResp) {
 			t.Fatalf("%q: got %+v, want %+v", s, *resp, oldResp)
 		}
@@ -506,11 +516,13 @@ func FuzzHostRecordsAsEncodingJSON(f *testing.F) {
 	})
 }
 
-// oldInfo is the info export as it was written with encoding/json.
+// oldInfo is the info export as it was written with encoding/json (and
+// with the response headers the engine reads, added since).
 func oldInfo(raw []byte) []byte {
 	out := map[string]any{
 		"name": "deviceflow", "version": Version, "abi": ABIVersion,
 		"exports": Exports, "imports": Imports, "errorCodes": Codes,
+		"responseHeaders": ResponseHeaders(),
 	}
 	var in struct {
 		BaseURL  string  `json:"baseUrl"`

@@ -46,15 +46,52 @@ type HTTPError struct {
 	Message string `json:"message"`
 }
 
+// responseHeaders are the response headers the engine reads, in lower
+// case and sorted:
+//   - cache-control: the max-age of a discovery document (RFC 8414's
+//     metadata is cached no longer than the server allows);
+//   - content-type: whether an OAuth answer is JSON or form-encoded (GitHub
+//     answers form-encoded to a client that does not ask for JSON);
+//   - date: the server's clock, which dates a token's expiry (RFC 9110
+//     section 6.6.1: "the date and time at which the message originated");
+//   - retry-after: how long to wait after a 429 or 503 (RFC 9110 section
+//     10.2.3);
+//   - x-oauth-scopes: the scopes GitHub's GET /user reports for a token.
+//
+// No other header of a response reaches the engine: ParseResponse drops
+// them, and hosts, which learn the list from info, need not pass them at
+// all (GitHub sends fifteen or more, among them a long
+// Content-Security-Policy and Set-Cookie).
+var responseHeaders = []string{"cache-control", "content-type", "date", "retry-after", "x-oauth-scopes"}
+
+// ResponseHeaders returns the names of the response headers the engine
+// reads, in lower case and sorted: the only ones a host needs to pass to
+// the plugin.
+func ResponseHeaders() []string { return slices.Clone(responseHeaders) }
+
+// ReadsResponseHeader reports whether the engine reads the response header
+// name, in any case.
+func ReadsResponseHeader(name string) bool {
+	if len(name) < len("date") || len(name) > len("x-oauth-scopes") {
+		return false
+	}
+	for _, h := range responseHeaders {
+		if strings.EqualFold(name, h) {
+			return true
+		}
+	}
+	return false
+}
+
 // Header returns a response header by case-insensitive name, "" when absent.
 func (r *Response) Header(name string) string {
-	v, _ := r.lookup(name)
+	v, _ := r.headerOK(name)
 	return v
 }
 
-// lookup returns a response header by case-insensitive name and whether it
+// headerOK returns a response header by case-insensitive name and whether it
 // was present.
-func (r *Response) lookup(name string) (string, bool) {
+func (r *Response) headerOK(name string) (string, bool) {
 	if v, ok := r.Headers[name]; ok {
 		return v, true
 	}

@@ -177,7 +177,7 @@ vector("authorize-missing-url",
 
 # --- info -----------------------------------------------------------------
 vector("info-export",
-       "info names the plugin, its ABI, exports, imports and error codes.",
+       "info names the plugin, its ABI, exports, imports, error codes and the response headers the engine reads (a host passes those and may drop the rest).",
        [], export="info", input={},
        result={"name": "deviceflow", "version": "{any}", "abi": "2.0.0",
                "exports": ["authenticate", "begin", "poll", "refresh", "check", "logout", "authorize", "info"],
@@ -186,20 +186,21 @@ vector("info-export",
                               "unsupported", "incorrect_client_credentials", "incorrect_device_code", "unsupported_grant_type",
                               "bad_refresh_token", "oauth_error", "not_found", "cancelled", "network", "http_denied", "store",
                               "invalid_input", "invalid_response"],
+               "responseHeaders": ["cache-control", "content-type", "date", "retry-after", "x-oauth-scopes"],
                "endpoints": {"base": "https://github.com", "api": "https://api.github.com"}})
 vector("info-endpoints-ghes",
        "info with a GitHub Enterprise Server baseUrl answers the derived OAuth and API roots, so hosts need not derive them (rule 9).",
        [9], export="info", input={"baseUrl": "https://ghe.example.com/api/v3"},
        result={"name": "deviceflow", "version": "{any}", "abi": "2.0.0", "exports": "{any}", "imports": "{any}",
-               "errorCodes": "{any}", "endpoints": {"base": "https://ghe.example.com", "api": "https://ghe.example.com/api/v3"}})
+               "errorCodes": "{any}", "responseHeaders": "{any}", "endpoints": {"base": "https://ghe.example.com", "api": "https://ghe.example.com/api/v3"}})
 vector("info-endpoints-refused-base-url",
        "info with a base URL the plugin refuses answers the engine's own error in endpointsError instead of endpoints, so a host refuses it in the engine's words and derives nothing itself.",
        [9, 11], export="info", input={"baseUrl": "http://ghe.example.com"},
        result={"name": "deviceflow", "version": "{any}", "abi": "2.0.0", "exports": "{any}", "imports": "{any}",
-               "errorCodes": "{any}", "endpointsError": {"code": "invalid_input", "message": "{any}"}})
+               "errorCodes": "{any}", "responseHeaders": "{any}", "endpointsError": {"code": "invalid_input", "message": "{any}"}})
 vector("info-input-error-control-character",
        "info with a whole input judges it as every export would: a client id with a control character is answered in inputError (invalid_input naming clientId), so a command refuses the flag in the plugin's words.",
        [11], export="info", input={"clientId": "Iv1.bad\u001b[2J", "baseUrl": "https://github.com"},
        result={"name": "deviceflow", "version": "{any}", "abi": "2.0.0", "exports": "{any}", "imports": "{any}",
-               "errorCodes": "{any}", "endpoints": {"base": "https://github.com", "api": "https://api.github.com"},
+               "errorCodes": "{any}", "responseHeaders": "{any}", "endpoints": {"base": "https://github.com", "api": "https://api.github.com"},
                "inputError": {"code": "invalid_input", "message": "{any}"}})
