@@ -41,6 +41,10 @@ export class HostCore {
     this.store = options.store ?? new MemoryStore();
     /** @type {Promise<Set<string>> | undefined} */
     this.allowed = options.allowedHosts ? Promise.resolve(new Set(options.allowedHosts.map((h) => h.toLowerCase()))) : undefined;
+    /** @type {Promise<any> | undefined} the plugin's info for this Host's server */
+    this.infoAnswer = undefined;
+    /** @type {Promise<Set<string> | null> | undefined} the response headers the plugin reads */
+    this.headersRead = undefined;
     this.http = new HttpClient({
       allowed: new Set(),
       request: options.request,
@@ -48,6 +52,36 @@ export class HostCore {
       timeoutMs: options.requestTimeoutMs > 0 ? options.requestTimeoutMs : DEFAULT_TIMEOUT_MS,
       maxResponseBytes: options.maxResponseBytes > 0 ? options.maxResponseBytes : DEFAULT_MAX_RESPONSE_BYTES,
     });
+  }
+
+  /**
+   * The plugin's info for this Host's server (the base URL and relay, or a
+   * generic server), asked once per Host.
+   *
+   * @returns {Promise<any>}
+   */
+  info() {
+    const server = serverOf(this.options);
+    /** @type {Record<string, string>} */
+    const input = server ?? { baseUrl: this.options.baseUrl || "https://github.com" };
+    if (!server && this.options.oauthUrl) input.oauthUrl = this.options.oauthUrl;
+    this.infoAnswer ??= this.call("info", input);
+    return this.infoAnswer;
+  }
+
+  /**
+   * The response headers the plugin reads (info's responseHeaders): the only
+   * ones the HTTP client passes it. null, for a plugin that does not say,
+   * passes them all.
+   *
+   * @returns {Promise<Set<string> | null>}
+   */
+  responseHeaders() {
+    this.headersRead ??= this.info().then(
+      (answer) => (Array.isArray(answer?.responseHeaders) ? new Set(answer.responseHeaders.map((h) => String(h).toLowerCase())) : null),
+      () => null,
+    );
+    return this.headersRead;
   }
 
   /**
@@ -60,11 +94,7 @@ export class HostCore {
    * @returns {Promise<Set<string>>}
    */
   allowList() {
-    const server = serverOf(this.options);
-    /** @type {Record<string, string>} */
-    const input = server ?? { baseUrl: this.options.baseUrl || "https://github.com" };
-    if (!server && this.options.oauthUrl) input.oauthUrl = this.options.oauthUrl;
-    this.allowed ??= this.call("info", input).then(
+    this.allowed ??= this.info().then(
       (answer) => {
         const hosts = new Set();
         // A generic server's origins (answer.allow), else GitHub's roots
@@ -98,7 +128,10 @@ export class HostCore {
     }
     if (signal?.aborted) throw cancelledError(signal);
     const text = typeof input === "string" ? input : JSON.stringify(input ?? {});
-    if (exportName !== "info") this.http.allowed = await this.allowList();
+    if (exportName !== "info") {
+      this.http.allowed = await this.allowList();
+      this.http.responseHeaders = await this.responseHeaders();
+    }
     const call = new Call(this, signal);
     let out;
     try {

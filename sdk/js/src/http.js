@@ -23,6 +23,26 @@ export class HttpClient {
     this.fetch = options.fetch;
     this.timeoutMs = options.timeoutMs;
     this.maxResponseBytes = options.maxResponseBytes;
+    /**
+     * The response headers the plugin reads (its info export): the only ones
+     * passed to it. null passes them all.
+     * @type {Set<string> | null}
+     */
+    this.responseHeaders = null;
+  }
+
+  /**
+   * The answer as the plugin gets it: only the response headers it reads.
+   * (An @octokit/request instance's hooks still saw them all.)
+   */
+  #forPlugin(answer) {
+    const read = this.responseHeaders;
+    if (read === null || !answer.headers) return answer;
+    const headers = {};
+    for (const name of Object.keys(answer.headers)) {
+      if (read.has(name)) headers[name] = answer.headers[name];
+    }
+    return { ...answer, headers };
   }
 
   /**
@@ -56,7 +76,7 @@ export class HttpClient {
           return { error: { kind: "network", message: describe(err) } };
         },
       );
-      return await Promise.race([attempt, expired]);
+      return this.#forPlugin(await Promise.race([attempt, expired]));
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);

@@ -85,6 +85,48 @@ test("a request instance mocked by a hook (no fetch at all) still works", async 
   assert.equal(polls, 1);
 });
 
+test("only the response headers the plugin reads reach it; an octokit instance's hooks still see them all", async () => {
+  const host = new Host({ allowedHosts: ["github.com", "api.github.com"] });
+  assert.deepEqual([...(await host.responseHeaders())].sort(), ["cache-control", "content-type", "date", "retry-after", "x-oauth-scopes"]);
+  const github = () =>
+    json(429, { message: "slow" }, { "retry-after": "1", "set-cookie": "_gh_sess=secret; HttpOnly", "content-security-policy": "default-src 'none'", "x-github-request-id": "C0DE:1" });
+  const client = new HttpClient({ allowed: new Set(["github.com"]), fetch: async () => github(), timeoutMs: 1000, maxResponseBytes: 1024 });
+  client.responseHeaders = await host.responseHeaders();
+  const r = await client.do({ method: "POST", url: "https://github.com/login/oauth/access_token", headers: {}, body: "" });
+  assert.deepEqual(Object.keys(r.headers).sort(), ["content-type", "retry-after"]);
+
+  // Through an @octokit/request instance: its hook sees every header; the
+  // plugin honours Retry-After (its backoff waits the second).
+  const hookSaw = [];
+  let tokenPolls = 0;
+  const request = octokitRequest.defaults({
+    request: {
+      fetch: async (url) => {
+        const path = new URL(url).pathname;
+        if (path === "/login/device/code") return json(200, { device_code: "DC", user_code: "WDJB-MJHT", verification_uri: "https://github.com/login/device", expires_in: 900, interval: 0.01 });
+        if (tokenPolls++ === 0) return github();
+        return json(200, { access_token: "gho_headers", token_type: "bearer", scope: "" }, { "set-cookie": "logged_in=no" });
+      },
+      hook: async (req, options) => {
+        try {
+          const res = await req(options);
+          hookSaw.push(res.headers["set-cookie"]);
+          return res;
+        } catch (err) {
+          hookSaw.push(err.response?.headers["set-cookie"]);
+          throw err;
+        }
+      },
+    },
+  });
+  const events = [];
+  const auth = createOAuthDeviceAuth({ clientId: "Iv1.headers", request, onVerification() {}, onEvent: (e) => events.push(e) });
+  assert.equal((await auth({ type: "oauth" })).token, "gho_headers");
+  assert.ok(hookSaw.includes("_gh_sess=secret; HttpOnly") && hookSaw.includes("logged_in=no"), `the hook saw ${JSON.stringify(hookSaw)}`);
+  const backoff = events.find((e) => e.type === "backoff");
+  assert.ok(backoff && backoff.waitMs >= 1000, `backoff ${JSON.stringify(backoff)}: Retry-After: 1 was not honoured`);
+});
+
 test("the sandbox refuses hosts outside the allow-list and plain http off loopback", async () => {
   const client = new HttpClient({ allowed: new Set(["github.com", "api.github.com"]), fetch: () => assert.fail("no request may leave"), timeoutMs: 1000, maxResponseBytes: 1024 });
   for (const url of ["https://evil.example/login/device/code", "http://github.com/login/device/code", "ftp://github.com/x", "not a url"]) {

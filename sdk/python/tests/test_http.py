@@ -283,3 +283,44 @@ def test_connecting_counts_against_the_deadline() -> None:
                 s.close()
     assert ans["error"]["kind"] == "timeout"
     assert elapsed < 2.0
+
+
+def test_only_the_response_headers_the_plugin_reads_reach_it() -> None:
+    """GitHub's cookies and its other headers stay in the host: the plugin
+    gets the ones info names in responseHeaders, and still honours them (a
+    429's Retry-After paces the next poll)."""
+    import json
+
+    from deviceflow import Host
+
+    polls = []
+
+    def respond(h: BaseHTTPRequestHandler, body: bytes) -> None:
+        cookies = [("Set-Cookie", "_gh_sess=secret; HttpOnly"), ("Content-Security-Policy", "default-src 'none'"), ("X-GitHub-Request-Id", "C0DE:1")]
+        if h.path == "/login/device/code":
+            doc = {"device_code": "DC", "user_code": "WDJB-MJHT", "verification_uri": "https://github.com/login/device", "expires_in": 900, "interval": 1}
+            send(h, 200, json.dumps(doc).encode(), [("Content-Type", "application/json")] + cookies)
+        elif not polls:
+            polls.append(1)
+            send(h, 429, b"{}", [("Content-Type", "application/json"), ("Retry-After", "7")] + cookies)
+        else:
+            send(h, 200, b'{"access_token":"gho_headers","token_type":"bearer","scope":""}', [("Content-Type", "application/json")] + cookies)
+
+    events: list = []
+    slept: list = []
+    with Loopback(respond) as srv:
+        clock = [1_764_759_948_000]
+
+        def sleep(ms: int, cancel: object) -> bool:
+            slept.append(ms)
+            clock[0] += ms
+            return False
+
+        host = Host(base_url=srv.origin, on_event=events.append, sleep_ms=sleep, now_ms=lambda: clock[0], monotonic_ms=lambda: clock[0])
+        out = host.call_json("authenticate", {"clientId": "Iv1.headers", "baseUrl": srv.origin})
+        assert out["token"] == "gho_headers"
+        ans = host.perform_http(request(srv.origin + "/login/oauth/access_token"))
+    assert sorted(ans["headers"]) == ["content-type", "date"], ans["headers"]
+    backoff = [e for e in events if e.get("type") == "backoff"]
+    assert backoff and backoff[0]["waitMs"] >= 7000, backoff
+    assert any(ms >= 7000 for ms in slept), slept

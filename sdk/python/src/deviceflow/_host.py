@@ -187,14 +187,15 @@ class Host:
         return bytes(out)
 
     def perform_http(self, req: Any) -> Dict[str, Any]:
-        """Performs one of the plugin's HTTP requests inside the sandbox."""
+        """Performs one of the plugin's HTTP requests inside the sandbox and
+        answers it with the response headers the plugin reads."""
         if self.session is not None:
             from . import _session
 
-            return _session.perform(self.session, req, self.limits)
+            return _runtime.for_plugin(_session.perform(self.session, req, self.limits))
         from . import _http
 
-        return _http.perform(req, self.limits)
+        return _runtime.for_plugin(_http.perform(req, self.limits))
 
     def call_json(
         self,

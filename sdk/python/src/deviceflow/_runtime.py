@@ -18,7 +18,7 @@ import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ContextManager, Dict, Iterator, List, Optional
+from typing import TYPE_CHECKING, Any, ContextManager, Dict, FrozenSet, Iterator, List, Optional
 
 from .errors import IncompatiblePlugin
 
@@ -147,6 +147,7 @@ def _checked(plugin: CompiledPlugin) -> None:
             info = None
         check_abi(info)
         _remember_endpoints({"baseUrl": _DEFAULT_BASE_URL}, info)
+        _remember_response_headers(info)
         give_back(instance)
     except BaseException:
         discard(instance)
@@ -304,6 +305,29 @@ def _remember_endpoints(request: Dict[str, Any], answer: object) -> None:
     with _endpoints_lock:
         if len(_endpoints) < 64:
             _endpoints[_endpoints_key(request)] = part
+
+
+# The response headers the plugin reads (info's responseHeaders), learnt
+# when its ABI is checked: the only ones a host passes it (None, for a
+# plugin that does not say, passes them all).
+_response_headers: Optional[FrozenSet[str]] = None
+
+
+def _remember_response_headers(answer: object) -> None:
+    global _response_headers
+    names = answer.get("responseHeaders") if isinstance(answer, dict) else None
+    if isinstance(names, list) and all(isinstance(n, str) for n in names):
+        _response_headers = frozenset(n.lower() for n in names)
+
+
+def for_plugin(answer: Dict[str, Any]) -> Dict[str, Any]:
+    """An HTTP answer as the plugin gets it: of the response headers, only
+    those it reads (GitHub's cookies and the rest stay in the host)."""
+    read = _response_headers
+    headers = answer.get("headers")
+    if read is None or not isinstance(headers, dict):
+        return answer
+    return dict(answer, headers={k: v for k, v in headers.items() if k in read})
 
 
 def endpoints(request: Dict[str, Any]) -> Dict[str, Any]:
