@@ -109,14 +109,20 @@ func Compile(ctx context.Context, wasm []byte, cfg Config) (*Module, error) {
 	if cfg.MaxMemoryPages > 0 {
 		m.maxArena = uint64(cfg.MaxMemoryPages) * 65536
 	}
+	code := wasm
+	s, err := splitModule(wasm)
+	var built chan *image
+	if err == nil {
+		code = s.code
+		// The memory image is built while wazero validates and compiles
+		// the code (or loads it from the cache): both take a while, and
+		// a process loading the plugin has another core to spare.
+		built = make(chan *image, 1)
+		go func() { built <- dataImage(s) }()
+	}
 	if err := m.define(ctx, cfg.Funcs); err != nil {
 		rt.Close(ctx)
 		return nil, err
-	}
-	code := wasm
-	s, err := splitModule(wasm)
-	if err == nil {
-		code = s.code
 	}
 	compiled, err := rt.CompileModule(ctx, code)
 	if err != nil {
@@ -129,7 +135,7 @@ func Compile(ctx context.Context, wasm []byte, cfg Config) (*Module, error) {
 	}
 	m.compiled = compiled
 	if s != nil {
-		m.data, m.globals = dataImage(s), s.globals
+		m.data, m.globals = <-built, s.globals
 	}
 	return m, nil
 }
