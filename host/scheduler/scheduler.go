@@ -150,6 +150,9 @@ type flow struct {
 	reported bool
 	// claimed: taken over from a dead node.
 	claimed bool
+	// client is rec.Client as poll's input carries it, written at the
+	// flow's first poll here (a flow's client config never changes).
+	client []byte
 }
 
 // New returns a Scheduler for cfg. Nothing runs until Run.
@@ -260,12 +263,6 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// stepInput is begin's and poll's input.
-type stepInput struct {
-	ClientConfig
-	State json.RawMessage `json:"state,omitempty"`
-}
-
 // Start begins a device flow for tenant: it asks the server for a device
 // code (the plugin's begin) and returns the flow's id and what to show the
 // person. The flow is recorded in the store, owned by this node, and polled
@@ -285,13 +282,13 @@ func (s *Scheduler) Start(ctx context.Context, tenant string, c ClientConfig) (s
 		c.BaseURL = s.cfg.Host.BaseURL
 	}
 	id := newID()
-	b, _ := json.Marshal(stepInput{ClientConfig: c})
+	b, _ := json.Marshal(c) // begin's input (poll's adds the state: pollInput)
 	out, err := s.call(withRoute(ctx, s.tokenKey(id)), "begin", b)
 	if err != nil {
 		return "", Verification{}, err
 	}
-	var a stepAnswer
-	if err := json.Unmarshal(out, &a); err != nil || a.Status != "pending" || len(a.State) == 0 {
+	a, ok := parseStep(out)
+	if !ok || a.Status != "pending" || len(a.State) == 0 {
 		return "", Verification{}, &host.Error{Code: host.ErrPlugin.Code, Message: "scheduler: begin answered no pending flow"}
 	}
 	var wv wireVerification
@@ -744,8 +741,11 @@ func (s *Scheduler) poll(ctx context.Context, f *flow, rec record, raw string) {
 	f.cancel = cancel
 	s.mu.Unlock()
 
-	b, _ := json.Marshal(stepInput{ClientConfig: rec.Client, State: rec.Flow})
-	out, err := s.call(pctx, "poll", b)
+	if f.client == nil {
+		// Only the worker polling the flow touches it.
+		f.client, _ = json.Marshal(rec.Client)
+	}
+	out, err := s.call(pctx, "poll", pollInput(f.client, rec.Flow))
 	cancel()
 	s.mu.Lock()
 	f.cancel = nil
@@ -783,8 +783,8 @@ func (s *Scheduler) poll(ctx context.Context, f *flow, rec record, raw string) {
 		s.commit(ctx, f, raw, &next)
 		return
 	}
-	var a stepAnswer
-	if jerr := json.Unmarshal(out, &a); jerr != nil {
+	a, ok := parseStep(out)
+	if !ok {
 		s.logf("scheduler: malformed poll answer", "flow", f.id)
 		s.mu.Lock()
 		f.due = now + max(rec.IntervalMs, 1000)
