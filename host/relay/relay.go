@@ -55,9 +55,37 @@ const (
 var allowedRequestHeaders = []string{"Accept", "Content-Type", "User-Agent"}
 
 // forwardedResponseHeaders are the only headers of GitHub's answer passed
-// on: Date matters to the engine (expiresAt is the server's Date plus
-// expires_in), Retry-After to a client that was rate-limited.
-var forwardedResponseHeaders = []string{"Content-Type", "Date", "Retry-After", "X-GitHub-Request-Id"}
+// on: those the engine reads (flow.ResponseHeaders: Date dates the token's
+// expiry, Retry-After paces a rate-limited client, Content-Type says how
+// to read the body), less Cache-Control, which the relay sets itself, and
+// X-GitHub-Request-Id, which names the exchange to GitHub's support. Never
+// GitHub's cookies.
+var forwardedResponseHeaders = forwarded()
+
+func forwarded() []string {
+	names := []string{"X-GitHub-Request-Id"}
+	for _, h := range flow.ResponseHeaders() {
+		if h != "cache-control" {
+			names = append(names, http.CanonicalHeaderKey(h))
+		}
+	}
+	return names
+}
+
+// exposedResponseHeaders are the forwarded headers a page's script may read
+// only when CORS exposes them (the CORS-safelisted Content-Type it reads
+// anyway).
+var exposedResponseHeaders = exposed()
+
+func exposed() string {
+	var names []string
+	for _, h := range forwardedResponseHeaders {
+		if h != "Content-Type" {
+			names = append(names, h)
+		}
+	}
+	return strings.Join(names, ", ")
+}
 
 // Relay forwards the device flow's POSTs to one GitHub. It is safe for
 // concurrent use.
@@ -138,7 +166,7 @@ func (rl *Relay) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// Exactly the origin, never "*", and never credentials: the flow
 		// needs no cookies.
 		h.Set("Access-Control-Allow-Origin", origin)
-		h.Set("Access-Control-Expose-Headers", "Date, Retry-After")
+		h.Set("Access-Control-Expose-Headers", exposedResponseHeaders)
 	}
 
 	if rl.limiter != nil {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/deviceflow/deviceflow/host/relay"
+	"github.com/deviceflow/deviceflow/plugin/flow"
 	"github.com/deviceflow/deviceflow/sdk/deviceflow"
 	"github.com/deviceflow/deviceflow/sdk/deviceflow/deviceflowtest"
 )
@@ -532,6 +533,7 @@ func TestHeaders(t *testing.T) {
 		h.Set("Access-Control-Allow-Origin", "*")
 		h.Set("Cache-Control", "max-age=3600, public")
 		h.Set("X-GitHub-Request-Id", "ABCD:1234")
+		h.Set("Retry-After", "3")
 		h.Set("Content-Type", "application/json; charset=utf-8")
 		_, _ = io.WriteString(w, `{"error":"authorization_pending"}`)
 	})
@@ -574,6 +576,17 @@ func TestHeaders(t *testing.T) {
 	}
 	if resp.Header.Get("Access-Control-Allow-Origin") != page || resp.Header.Get("Cache-Control") != "no-store" || resp.Header.Get("X-Github-Request-Id") != "ABCD:1234" {
 		t.Errorf("answer headers: %v", resp.Header)
+	}
+	// The headers the engine reads reach the page, and its script may read
+	// them (CORS exposes those not safelisted).
+	if resp.Header.Get("Retry-After") != "3" || resp.Header.Get("Date") == "" {
+		t.Errorf("Retry-After %q, Date %q: the engine reads both", resp.Header.Get("Retry-After"), resp.Header.Get("Date"))
+	}
+	exposed := resp.Header.Get("Access-Control-Expose-Headers")
+	for _, name := range flow.ResponseHeaders() {
+		if name != "content-type" && name != "cache-control" && !strings.Contains(strings.ToLower(exposed), name) {
+			t.Errorf("Access-Control-Expose-Headers %q leaves out %s, which the engine reads", exposed, name)
+		}
 	}
 	mu.Unlock()
 
