@@ -163,7 +163,7 @@ func (m *Machine) schedule(now, waitMs int64, before ...Effect) Effect {
 		// Hand out what was decided first (the verification event), then fail.
 		return m.batch(phWaiting, append(before, fail(expired))...)
 	}
-	m.WakeAtMs = wake
+	m.WakeAtMs, m.WaitMs = wake, waitMs
 	return m.batch(phWaiting, append(before, Effect{Kind: EffectSleep, SleepMs: waitMs})...)
 }
 

@@ -578,7 +578,7 @@ func TestStateRoundTrip(t *testing.T) {
 		DeviceCode: "DC<1>", UserCode: "WDJB-MJHT", VerificationURI: "https://ghe.example.com/login/device",
 		VerificationURIComplete: "https://ghe.example.com/login/device?user_code=WDJB-MJHT",
 		ExpiresInMs:             900000, FirstIntervalMs: 5000, IntervalMs: 10000, DeadlineMs: 901000, WakeAtMs: 11000,
-		Failures: 1, Garbage: 2, Attempts: 3, EarlyWakes: 4, wallOffset: 1767225600000}
+		WaitMs: 10500, Failures: 1, Garbage: 2, Attempts: 3, EarlyWakes: 4, wallOffset: 1767225600000}
 	answer := m.Suspend()
 	var a struct {
 		State        json.RawMessage `json:"state"`

@@ -88,10 +88,13 @@ type Machine struct {
 	IntervalMs              int64
 	DeadlineMs              int64
 	WakeAtMs                int64
-	Failures                int
-	Garbage                 int
-	Attempts                int
-	EarlyWakes              int
+	// WaitMs is the wait that set WakeAtMs, counted from the answer that
+	// planned it: a resumed state's wake-up is never further off than it.
+	WaitMs     int64
+	Failures   int
+	Garbage    int
+	Attempts   int
+	EarlyWakes int
 
 	// Result is the authentication being stored before it is returned.
 	Result *Authentication

@@ -33,7 +33,7 @@ func (m *Machine) Suspend() []byte {
 // stateFields are the members of a state, in the order appendState writes
 // them; configFields those of its config.
 var (
-	stateFields  = []string{"v", "config", "deviceCode", "userCode", "uri", "uriComplete", "expiresInMs", "firstIntervalMs", "intervalMs", "deadline", "wakeAt", "failures", "garbage", "attempts", "earlyWakes"}
+	stateFields  = []string{"v", "config", "deviceCode", "userCode", "uri", "uriComplete", "expiresInMs", "firstIntervalMs", "intervalMs", "deadline", "wakeAt", "failures", "garbage", "attempts", "earlyWakes", "waitMs"}
 	configFields = []string{"clientId", "clientType", "scopes", "encoding", "base", "oauth",
 		"profile", "issuer", "deviceEndpoint", "tokenEndpoint", "userinfoEndpoint", "revocationEndpoint", "discover", "discovered", "postSecret"}
 )
@@ -65,6 +65,7 @@ func (m *Machine) appendState(b []byte, wake, deadline int64) []byte {
 	o.intOmit("garbage", int64(m.Garbage))
 	o.intOmit("attempts", int64(m.Attempts))
 	o.intOmit("earlyWakes", int64(m.EarlyWakes))
+	o.intOmit("waitMs", m.WaitMs)
 	return o.close()
 }
 
@@ -103,6 +104,15 @@ func resume(in *Input, now, mono int64) (*Machine, Effect) {
 	m.wallOffset = now - mono
 	m.WakeAtMs -= m.wallOffset
 	m.DeadlineMs -= m.wallOffset
+	if m.WaitMs > 0 && m.WakeAtMs-mono > m.WaitMs {
+		// The poll is further off than the wait that planned it: this
+		// host's wall clock is behind the one that wrote the state (it
+		// stepped back, or another node's runs ahead). Waiting for the
+		// wall clock to catch up could outlast the device code (rule 3),
+		// so the wait starts again from now: never earlier than the
+		// interval after the last poll, which happened before now.
+		m.WakeAtMs = mono + m.WaitMs
+	}
 	// A generic server's client secret never travels in the state: poll's
 	// input names it again.
 	m.Config.ClientSecret = in.ClientSecret
@@ -142,7 +152,7 @@ func parseState(st gjson.Result) (*Machine, *Error) {
 		return nil, invalidInput("state", "not a flow state: it is a JSON "+jsonKind(st))
 	}
 	var (
-		v, expires, first, interval, deadline, wake, failures, garbage, attempts, early int64
+		v, expires, first, interval, deadline, wake, failures, garbage, attempts, early, wait int64
 		cin                                                                             Input
 		base                                                                            string
 		scopes                                                                          []string
@@ -150,7 +160,7 @@ func parseState(st gjson.Result) (*Machine, *Error) {
 		m                                                                               = &Machine{Phase: phWaiting, Awaiting: EffectSleep}
 	)
 	d := decoder{names: stateFields}
-	ints := []*int64{6: &expires, 7: &first, 8: &interval, 9: &deadline, 10: &wake, 11: &failures, 12: &garbage, 13: &attempts, 14: &early}
+	ints := []*int64{6: &expires, 7: &first, 8: &interval, 9: &deadline, 10: &wake, 11: &failures, 12: &garbage, 13: &attempts, 14: &early, 15: &wait}
 	// configs counts the config members and configVal is the last;
 	// known is the checked configuration the first one's bytes name, if
 	// any, used when no other follows.
@@ -263,7 +273,7 @@ func parseState(st gjson.Result) (*Machine, *Error) {
 		}
 	}
 	m.ExpiresInMs, m.FirstIntervalMs, m.IntervalMs = expires, first, interval
-	m.DeadlineMs, m.WakeAtMs = deadline, wake
+	m.DeadlineMs, m.WakeAtMs, m.WaitMs = deadline, wake, max(wait, 0)
 	m.Failures, m.Garbage, m.Attempts, m.EarlyWakes = int(failures), int(garbage), int(attempts), int(early)
 	return m, nil
 }
