@@ -31,7 +31,7 @@ type Config struct {
 	// Host configures the plugin's host (sandbox, base URL, HTTP client).
 	// Its Store is ignored: the scheduler gives the plugin Store, with each
 	// flow's cache entry under that flow's own key. RequestTimeout defaults
-	// to 10 s here.
+	// to 10 s here. Its Clock, when set, is the scheduler's wall clock too.
 	Host host.Options
 	// Node names this node; a random name when empty. Two live nodes must
 	// not share a name.
@@ -100,6 +100,11 @@ type Scheduler struct {
 	swap  host.Swapper
 	h     *host.Host
 	c     counters
+
+	// epoch and started set clock: the wall clock at New and the instant
+	// (with its monotonic reading) it was read.
+	epoch   int64
+	started time.Time
 
 	mu    sync.Mutex
 	flows map[string]*flow
@@ -209,6 +214,7 @@ func New(cfg Config) (*Scheduler, error) {
 		wake: make(chan struct{}, 1), work: make(chan *flow, cfg.Workers),
 		slots: make(chan struct{}, cfg.Workers),
 	}
+	s.started, s.epoch = time.Now(), s.now()
 	ho := cfg.Host
 	ho.Store = newRoutedStore(cfg.Store)
 	if ho.HTTPClient == nil {
@@ -255,7 +261,25 @@ func (s *Scheduler) Stats() Stats {
 	return st
 }
 
-func (s *Scheduler) now() int64 { return time.Now().UnixMilli() }
+// now is the wall clock, in Unix ms: Host.Clock when set (the plugin's
+// clock too), the system's otherwise.
+func (s *Scheduler) now() int64 {
+	if c := s.cfg.Host.Clock; c != nil {
+		return c().UnixMilli()
+	}
+	return time.Now().UnixMilli()
+}
+
+// clock is the time of the node's heap of due flows, in Unix ms: the wall
+// clock when the node was made plus the monotonic time since. The records
+// carry wall-clock times, which other nodes read; a wall clock that steps
+// (NTP at boot, a resumed VM, a hand-set date) must not hold back or rush
+// the polls this node has planned, so their due times are converted once,
+// when planned (fromWall), and then counted on the monotonic clock.
+func (s *Scheduler) clock() int64 { return s.epoch + time.Since(s.started).Milliseconds() }
+
+// fromWall converts a wall-clock time of a record to the heap's clock.
+func (s *Scheduler) fromWall(wall int64) int64 { return wall - s.now() + s.clock() }
 
 func newID() string {
 	var b [16]byte
@@ -456,9 +480,9 @@ func (s *Scheduler) schedule(f *flow) {
 		// A little after the engine's time: its wall clock and ours are
 		// read at different instants, and a poll a millisecond early is an
 		// early wake (the engine sends nothing and asks again).
-		f.due = f.rec.Next + 2
+		f.due = s.fromWall(f.rec.Next) + 2
 	default:
-		f.due = f.rec.Updated + s.cfg.ResultTTL.Milliseconds()
+		f.due = s.fromWall(f.rec.Updated + s.cfg.ResultTTL.Milliseconds())
 	}
 	s.scheduleAt(f, f.due)
 }
@@ -618,7 +642,7 @@ func (s *Scheduler) dispatch(ctx context.Context) {
 	defer t.Stop()
 	for {
 		s.mu.Lock()
-		now := s.now()
+		now := s.clock()
 		if len(s.due) > 0 && s.due[0].due <= now {
 			f := heap.Pop(&s.due).(*flow)
 			f.running = true
@@ -720,7 +744,7 @@ func (s *Scheduler) poll(ctx context.Context, f *flow, rec record, raw string) {
 			// Back in the heap at its own (past) due time, ahead of the
 			// flows due after it.
 			s.mu.Lock()
-			f.due = rec.Next
+			f.due = s.fromWall(rec.Next)
 			s.mu.Unlock()
 		}
 		return
@@ -761,7 +785,7 @@ func (s *Scheduler) poll(ctx context.Context, f *flow, rec record, raw string) {
 	if err != nil && transient(err) {
 		s.logf("scheduler: poll got no answer; polling again after the interval", "flow", f.id, "err", err)
 		s.mu.Lock()
-		f.due = now + max(rec.IntervalMs, 1000)
+		f.due = s.clock() + max(rec.IntervalMs, 1000)
 		s.mu.Unlock()
 		return
 	}
@@ -787,7 +811,7 @@ func (s *Scheduler) poll(ctx context.Context, f *flow, rec record, raw string) {
 	if !ok {
 		s.logf("scheduler: malformed poll answer", "flow", f.id)
 		s.mu.Lock()
-		f.due = now + max(rec.IntervalMs, 1000)
+		f.due = s.clock() + max(rec.IntervalMs, 1000)
 		s.mu.Unlock()
 		return
 	}
@@ -872,7 +896,7 @@ func (s *Scheduler) commit(ctx context.Context, f *flow, old string, next *recor
 			s.logf("scheduler: writing a flow record failed; trying again", "flow", f.id, "err", err)
 			s.mu.Lock()
 			f.rec, f.raw, f.dirty = *next, old, true
-			f.due = s.now() + 1000
+			f.due = s.clock() + 1000
 			s.mu.Unlock()
 			return true
 		}
@@ -989,7 +1013,7 @@ func (s *Scheduler) reload(ctx context.Context, f *flow) {
 			s.ended(f.id)
 		}
 	case err != nil && !errors.Is(err, ErrNotFound):
-		f.due = s.now() + 1000
+		f.due = s.clock() + 1000
 	default:
 		s.forget(f)
 	}
@@ -1004,7 +1028,7 @@ func (s *Scheduler) reap(ctx context.Context, f *flow, raw string) {
 	ok, cur, err := s.swap.Swap(ctx, s.flowKey(f.id), &raw, nil)
 	if err != nil {
 		s.mu.Lock()
-		f.due = s.now() + 1000
+		f.due = s.clock() + 1000
 		s.mu.Unlock()
 		return
 	}
