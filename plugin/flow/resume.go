@@ -153,11 +153,11 @@ func parseState(st gjson.Result) (*Machine, *Error) {
 	}
 	var (
 		v, expires, first, interval, deadline, wake, failures, garbage, attempts, early, wait int64
-		cin                                                                             Input
-		base                                                                            string
-		scopes                                                                          []string
-		g                                                                               GenericEndpoints
-		m                                                                               = &Machine{Phase: phWaiting, Awaiting: EffectSleep}
+		cin                                                                                   Input
+		base                                                                                  string
+		scopes                                                                                []string
+		g                                                                                     GenericEndpoints
+		m                                                                                     = &Machine{Phase: phWaiting, Awaiting: EffectSleep}
 	)
 	d := decoder{names: stateFields}
 	ints := []*int64{6: &expires, 7: &first, 8: &interval, 9: &deadline, 10: &wake, 11: &failures, 12: &garbage, 13: &attempts, 14: &early, 15: &wait}
